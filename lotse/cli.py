@@ -1,0 +1,139 @@
+"""``flask lotse …`` commands.
+
+The features add their own commands to the ``lotse`` group; their demo data and
+periodic work come in through ``lotse.hooks``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from lotse import hooks
+from lotse.extensions import db
+from lotse.models import Department, Role, User, email_lookup
+
+lotse_cli = AppGroup("lotse", help="Lotse: Verwaltung, Demodaten, Worker.")
+
+DEMO_DEPARTMENTS = [
+    ("Tiefbau", "tiefbau@musterstadt.example"),
+    ("Grünflächen", "gruen@musterstadt.example"),
+    ("Ordnungsamt", "ordnungsamt@musterstadt.example"),
+    ("Bauhof/Winterdienst", "bauhof@musterstadt.example"),
+    ("Sport- und Bäderamt", "sport@musterstadt.example"),
+    ("Straßenbeleuchtung (Netzbetreiber)", "stoerung@netz-rur.example"),
+]
+DEMO_ADMIN = "admin@musterstadt.example"
+
+
+def create_staff_user(
+    email: str, name: str, password: str, roles: list[str], departments: list[Department]
+) -> User:
+    user = User(email=email.strip().lower(), display_name=name, password_hash="")
+    user.set_password(password)
+    user.roles = roles
+    user.departments = departments
+    db.session.add(user)
+    return user
+
+
+@lotse_cli.command("create-staff")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]))
+@click.option("--department", "departments", multiple=True, help="Name eines Fachbereichs")
+@click.password_option(prompt="Passwort", confirmation_prompt=True)
+def create_staff(email, name, roles, departments, password):
+    """Create a staff account."""
+    if len(password) < 12:
+        raise click.BadParameter("mindestens 12 Zeichen", param_hint="--password")
+    if db.session.scalar(select(User).where(email_lookup(User.email, email))):
+        raise click.ClickException(f"{email} gibt es schon.")
+    found = []
+    for dep_name in departments:
+        dep = db.session.scalar(select(Department).where(Department.name == dep_name))
+        if dep is None:
+            raise click.ClickException(f"Fachbereich {dep_name!r} gibt es nicht.")
+        found.append(dep)
+    create_staff_user(email, name, password, list(roles), found)
+    db.session.commit()
+    click.echo(f"Konto {email} angelegt.")
+
+
+@lotse_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Nichts tun, wenn schon Demodaten da sind.")
+def seed_demo(if_empty: bool):
+    """Load the demo town Musterstadt and print the demo staff login."""
+    login_file = Path(current_app.instance_path) / "demo-login.txt"
+    if db.session.scalar(select(Department).limit(1)) is not None:
+        if not if_empty:
+            raise click.ClickException("Die Datenbank enthält schon Daten.")
+        if login_file.exists():
+            click.echo(login_file.read_text())
+        return
+    departments = {name: Department(name=name, email=mail) for name, mail in DEMO_DEPARTMENTS}
+    departments["Straßenbeleuchtung (Netzbetreiber)"].is_external = True
+    db.session.add_all(departments.values())
+    password = secrets.token_urlsafe(12)
+    create_staff_user(DEMO_ADMIN, "Alex Admin", password, [Role.ADMIN], [])
+    clerk_password = secrets.token_urlsafe(12)
+    create_staff_user(
+        "tiefbau.sb@musterstadt.example",
+        "Toni Tiefbau",
+        clerk_password,
+        [Role.CLERK],
+        [departments["Tiefbau"]],
+    )
+    booking_password = secrets.token_urlsafe(12)
+    create_staff_user(
+        "buchung@musterstadt.example",
+        "Bea Buchung",
+        booking_password,
+        [Role.BOOKING_OFFICE],
+        [departments["Sport- und Bäderamt"]],
+    )
+    db.session.flush()
+    for seeder in hooks.seeders():
+        seeder()
+    db.session.commit()
+    text = (
+        "Demo-Anmeldung (Verwaltung, http://127.0.0.1:5000/anmelden):\n"
+        f"  Administration:  {DEMO_ADMIN} / {password}\n"
+        f"  Tiefbau:         tiefbau.sb@musterstadt.example / {clerk_password}\n"
+        f"  Buchungsbüro:    buchung@musterstadt.example / {booking_password}\n"
+    )
+    login_file.write_text(text)
+    login_file.chmod(0o600)
+    click.echo(text)
+
+
+@lotse_cli.command("sweep")
+def sweep():
+    """Run periodic maintenance once: re-enqueue due work, expire holds, send reminders."""
+    for job in hooks.sweeps():
+        job()
+    click.echo("Sweep erledigt.")
+
+
+@lotse_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Beenden, wenn die Warteschlange leer ist.")
+@click.option("--no-scheduler", is_flag=True, help="Ohne Scheduler für verzögerte Jobs.")
+def worker(burst: bool, no_scheduler: bool):
+    """Run an RQ worker for this app's queue (needs REDIS_URL)."""
+    from rq import Worker
+
+    from lotse.queue import get_queue
+
+    queue = get_queue(current_app)
+    if queue is None:
+        raise click.ClickException("REDIS_URL ist nicht gesetzt: Jobs laufen im Webprozess.")
+    Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=not no_scheduler)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(lotse_cli)

@@ -1,0 +1,107 @@
+"""Core pages: start page, legal pages, language choice, health check, staff home."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import text
+
+from lotse.extensions import db
+from lotse.hooks import staff_links
+from lotse.queue import queue_status
+
+bp = Blueprint("core", __name__)
+
+LEGAL_TITLES = {
+    "impressum": _l("Impressum"),
+    "datenschutz": _l("Datenschutzerklärung"),
+    "barrierefreiheit": _l("Erklärung zur Barrierefreiheit"),
+}
+
+
+@bp.route("/")
+def index():
+    """Start page: both services, one click away."""
+    return render_template("index.html")
+
+
+@bp.route("/leichte-sprache")
+def easy_language():
+    """Both services explained in Leichter Sprache."""
+    return render_template("leichte_sprache.html")
+
+
+@bp.route("/<any(impressum, datenschutz, barrierefreiheit):page>")
+def legal(page: str):
+    """Impressum, Datenschutz and Barrierefreiheit, with the town's own text."""
+    content = current_app.config["LEGAL_PAGES"].get(page)
+    if content is None:
+        abort(404)
+    return render_template(
+        "legal.html",
+        page=page,
+        title=LEGAL_TITLES[page],
+        content=Markup(content),  # noqa: S704 - trusted text from the town's configuration
+    )
+
+
+@bp.route("/sprache", methods=["POST"])
+def set_language():
+    """Remember the visitor's language for a year and return to where they were."""
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("core.index")
+    response = make_response(redirect(target))
+    response.set_cookie(
+        "lang",
+        lang,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
+    return response
+
+
+@bp.route("/healthz")
+def healthz():
+    """Machine-readable health for load balancers: database and queue."""
+    database = {"ok": True}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        database = {"ok": False, "error": type(exc).__name__}
+        db.session.rollback()
+    queue = queue_status(current_app)
+    healthy = database["ok"] and queue["ok"]
+    body = {"status": "ok" if healthy else "error", "database": database, "queue": queue}
+    return jsonify(body), 200 if healthy else 503
+
+
+@bp.route("/verwaltung/")
+@login_required
+def staff_home():
+    """The staff start page: the tools this person's roles open."""
+    return render_template("staff_home.html", user=current_user)
+
+
+@bp.app_context_processor
+def template_globals():
+    from flask_babel import get_locale
+
+    return {"current_locale": lambda: str(get_locale() or "de"), "staff_links": staff_links}

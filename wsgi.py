@@ -1,0 +1,3 @@
+from lotse import create_app
+
+app = create_app()
