@@ -1,9 +1,30 @@
 """Buchung: halls and rooms booked by clubs and citizens."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from lotse.hooks import register_seeder, register_staff_link, register_sweep
+
+DEFAULTS = {
+    "BUCHUNG_HOLD_MINUTES": 30,  # a guest's booking holds its slot this long unconfirmed
+    "BUCHUNG_CANCEL_HOURS": 24,  # bookers may cancel online until this long before the start
+    "BUCHUNG_CLOSED_ON_HOLIDAYS": True,  # public holidays of TOWN_STATE close every resource
+    "BUCHUNG_LIMIT_PER_IP": "30 per 10 minutes",  # booking attempts per visitor
+    "BUCHUNG_PHOTO_DIR": None,  # default: instance/buchung-fotos
+    "BUCHUNG_PHOTO_MAX_PX": 1600,
+}
 
 
 def init_app(app: Flask) -> None:
-    from buchung.views import bp
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
 
-    app.register_blueprint(bp)
+    from buchung import admin, admin_resources, cli, demo, jobs, views  # noqa: F401 - routes, commands
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+    register_seeder(app, demo.seed)
+    register_sweep(app, jobs.sweep)
+    register_staff_link(
+        app, _l("Hallen- und Raumbuchung"), "buchung_admin.dashboard", "booking_office"
+    )

@@ -1,11 +1,263 @@
-"""Public pages of the booking service."""
+"""Public pages: halls and rooms, their week availability, booking, the private booking link."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from buchung.clock import format_hhmm, local_today, minute_of_day, monday_of
+from buchung.forms import (
+    CELL_LABELS,
+    GROUP_LABELS,
+    KIND_LABELS,
+    STATUS_LABELS,
+    BookingForm,
+    ConfirmForm,
+    FilterForm,
+    attach_violations,
+    prefill_times,
+)
+from buchung.ics import booking_calendar
+from buchung.jobs import enqueue_notices
+from buchung.models import Booking, Resource
+from buchung.photos import photo_dir
+from buchung.services import availability
+from buchung.services.booking import (
+    BookingRefused,
+    Contact,
+    SlotTaken,
+    can_cancel_as_booker,
+    cancel,
+    cancellation_deadline,
+    confirm_hold,
+    create_booking,
+)
+from lotse.errors import wants_json
+from lotse.extensions import db, limiter
 
 bp = Blueprint("buchung", __name__, url_prefix="/buchung")
 
 
+def bookable_resources():
+    """Active halls and rooms (top level; parts are shown with their hall)."""
+    return (
+        select(Resource)
+        .where(Resource.active.is_(True), Resource.parent_id.is_(None))
+        .order_by(Resource.name)
+    )
+
+
+def get_resource_or_404(resource_id: int) -> Resource:
+    resource = db.get_or_404(Resource, resource_id)
+    if not resource.active or not resource.root.active:
+        abort(404)
+    return resource
+
+
+def week_arg(name: str = "woche") -> date:
+    """The Monday of the week asked for in the query string (default: this week)."""
+    try:
+        return monday_of(date.fromisoformat(request.args.get(name, "")))
+    except ValueError:
+        return monday_of(local_today())
+
+
 @bp.route("/")
 def index():
-    """List of bookable halls and rooms."""
-    return render_template("buchung/index.html")
+    """List the halls and rooms, filtered by type, size, equipment and a free day."""
+    form = FilterForm(request.args)
+    query = bookable_resources()
+    valid = form.validate() if request.args else True
+    if valid and form.kind.data:
+        query = query.where(Resource.kind == form.kind.data)
+    if valid and form.capacity.data:
+        query = query.where(Resource.capacity >= form.capacity.data)
+    if valid and form.equipment.data:
+        query = query.where(Resource.equipment.ilike(f"%{form.equipment.data.strip()}%"))
+    resources = list(db.session.scalars(query))
+    if valid and form.day.data:
+        day = form.day.data
+        resources = [
+            r
+            for r in resources
+            if any(availability.grid(u, [day]).has_free() for u in [r, *r.parts])
+        ]
+    return render_template("buchung/index.html", form=form, resources=resources)
+
+
+@bp.route("/<int:resource_id>")
+def resource_page(resource_id: int):
+    """A hall or room with its details and the week grid of free and taken times."""
+    resource = get_resource_or_404(resource_id)
+    monday = week_arg()
+    grid = availability.week(resource, monday)
+    return render_template(
+        "buchung/resource.html",
+        resource=resource,
+        grid=grid,
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        this_week=monday_of(local_today()),
+    )
+
+
+@bp.route("/<int:resource_id>/buchen", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BUCHUNG_LIMIT_PER_IP"], methods=["POST"])
+def book(resource_id: int):
+    """Book a free time: the guest's booking holds the slot until the e-mail link is confirmed."""
+    resource = get_resource_or_404(resource_id)
+    form = BookingForm()
+    if request.method == "GET":
+        prefill_times(form, resource)
+    extra_errors: list[str] = []
+    status = 200
+    if form.validate_on_submit() and (moments := form.moments()):
+        try:
+            booking = create_booking(
+                resource,
+                *moments,
+                purpose=form.purpose.data.strip(),
+                attendees=form.attendees.data,
+                customer_group=form.customer_group.data,
+                contact=Contact(
+                    form.contact_name.data.strip(),
+                    form.contact_email.data.strip().lower(),
+                    form.contact_phone.data.strip(),
+                ),
+            )
+            db.session.commit()
+        except BookingRefused as refused:
+            db.session.rollback()
+            if isinstance(refused, SlotTaken):
+                if wants_json():
+                    abort(409)
+                status = 409
+            extra_errors = attach_violations(form, refused.violations)
+        else:
+            enqueue_notices(booking)
+            return redirect(
+                url_for("buchung.sent", minutes=current_app.config["BUCHUNG_HOLD_MINUTES"])
+            )
+    return (
+        render_template(
+            "buchung/book.html", form=form, resource=resource, extra_errors=extra_errors
+        ),
+        status,
+    )
+
+
+@bp.route("/gesendet")
+def sent():
+    """Tell the guest to confirm the booking with the link we mailed."""
+    return render_template("buchung/sent.html", minutes=current_app.config["BUCHUNG_HOLD_MINUTES"])
+
+
+def booking_by_token(token: str) -> Booking:
+    booking = db.session.scalar(select(Booking).where(Booking.token == token))
+    if booking is None:
+        abort(404)
+    return booking
+
+
+@bp.route("/b/<token>")
+def booking_page(token: str):
+    """The booker's private page: the booking's state, confirm the hold, cancel, calendar file."""
+    booking = booking_by_token(token)
+    response = make_response(
+        render_template(
+            "buchung/booking.html",
+            booking=booking,
+            form=ConfirmForm(),
+            can_cancel=can_cancel_as_booker(booking),
+            deadline=cancellation_deadline(booking),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.route("/b/<token>/bestaetigen", methods=["POST"])
+def confirm(token: str):
+    """Confirm a held booking from the e-mail link; too late, and the time is free again."""
+    booking = booking_by_token(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    confirmed = confirm_hold(booking)
+    db.session.commit()
+    enqueue_notices(booking)
+    if confirmed:
+        flash(_("Danke, Ihre E-Mail-Adresse ist bestätigt."), "success")
+    else:
+        flash(
+            _("Die Reservierung ist abgelaufen, weil sie nicht rechtzeitig bestätigt wurde."),
+            "error",
+        )
+    return redirect(url_for("buchung.booking_page", token=token))
+
+
+@bp.route("/b/<token>/stornieren", methods=["POST"])
+def cancel_by_booker(token: str):
+    """Cancel one's own booking until the cancellation deadline; the time is free again."""
+    booking = booking_by_token(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not can_cancel_as_booker(booking):
+        flash(
+            _("Diese Buchung kann nicht mehr online storniert werden. Bitte rufen Sie uns an."),
+            "error",
+        )
+    else:
+        cancel(booking)
+        db.session.commit()
+        enqueue_notices(booking)
+        flash(_("Die Buchung ist storniert."), "success")
+    return redirect(url_for("buchung.booking_page", token=token))
+
+
+@bp.route("/b/<token>/buchung.ics")
+def booking_ics(token: str):
+    """The booking as a calendar file."""
+    booking = booking_by_token(token)
+    response = make_response(booking_calendar(booking))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="buchung.ics"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/fotos/<name>")
+def photo(name: str):
+    """A resource photo (re-encoded JPEG)."""
+    return send_from_directory(photo_dir(), name, max_age=86400)
+
+
+@bp.app_template_filter("hhmm")
+def hhmm_filter(value: datetime | int) -> str:
+    """A UTC moment (or minutes after midnight) as local ``HH:MM``."""
+    return format_hhmm(value if isinstance(value, int) else minute_of_day(value))
+
+
+@bp.app_context_processor
+def booking_labels() -> dict:
+    """German labels of states and kinds for every booking template and mail."""
+    return {
+        "buchung_status": STATUS_LABELS,
+        "buchung_cell": CELL_LABELS,
+        "buchung_kind": KIND_LABELS,
+        "buchung_group": GROUP_LABELS,
+    }

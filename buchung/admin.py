@@ -1,0 +1,252 @@
+"""Booking office pages under /verwaltung/buchung: requests, calendar, bookings, blockings.
+
+A booking-office member sees the resources of their departments; admins see all.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from buchung.clock import local_moment, local_today, monday_of
+from buchung.forms import (
+    ConfirmForm,
+    ReasonForm,
+    StaffBookingForm,
+    attach_violations,
+    prefill_times,
+)
+from buchung.jobs import enqueue_notices
+from buchung.models import Booking, BookingKind, BookingStatus, Resource
+from buchung.services.availability import bookings_between
+from buchung.services.booking import (
+    BookingRefused,
+    Contact,
+    SlotTaken,
+    approve,
+    cancel,
+    create_booking,
+    decline,
+)
+from lotse.auth import roles_required
+from lotse.extensions import db
+from lotse.models import utcnow
+
+bp = Blueprint("buchung_admin", __name__, url_prefix="/verwaltung/buchung")
+office_required = roles_required("booking_office")
+
+
+def managed_query():
+    """Resources (halls, parts, rooms) the signed-in staff member manages."""
+    query = select(Resource).order_by(Resource.name)
+    if not current_user.is_admin:
+        query = query.where(Resource.department_id.in_(current_user.department_ids()))
+    return query
+
+
+def managed_resources() -> list[Resource]:
+    return list(db.session.scalars(managed_query()))
+
+
+def managed_resource_or_404(resource_id: int) -> Resource:
+    resource = db.get_or_404(Resource, resource_id)
+    if not current_user.is_admin and resource.department_id not in current_user.department_ids():
+        abort(404)
+    return resource
+
+
+def managed_booking_or_404(booking_id: int) -> Booking:
+    booking = db.get_or_404(Booking, booking_id)
+    managed_resource_or_404(booking.resource_id)
+    return booking
+
+
+def resource_label(resource: Resource) -> str:
+    return f"{resource.parent.name} – {resource.name}" if resource.parent else resource.name
+
+
+def resource_tree(resources: list[Resource]) -> list[Resource]:
+    """Halls followed by their parts, for lists and the calendar."""
+    ids = {r.id for r in resources}
+    ordered = []
+    for resource in resources:
+        if resource.parent_id is None or resource.parent_id not in ids:
+            ordered.append(resource)
+            ordered.extend(p for p in resource.parts if p.id in ids)
+    return ordered
+
+
+@bp.route("/")
+@office_required
+def dashboard():
+    """Requests waiting for a decision, and the next bookings, of the office's resources."""
+    ids = select(managed_query().with_only_columns(Resource.id).subquery())
+    requests = db.session.scalars(
+        select(Booking)
+        .where(Booking.resource_id.in_(ids), Booking.status == BookingStatus.REQUESTED)
+        .order_by(Booking.starts_at)
+    ).all()
+    upcoming = db.session.scalars(
+        select(Booking)
+        .where(
+            Booking.resource_id.in_(ids),
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.ends_at > utcnow(),
+        )
+        .order_by(Booking.starts_at)
+        .limit(20)
+    ).all()
+    return render_template(
+        "buchung/admin/dashboard.html", requests=requests, upcoming=upcoming, label=resource_label
+    )
+
+
+@bp.route("/kalender")
+@office_required
+def calendar():
+    """Day or week calendar of every managed resource, with bookers and purposes."""
+    try:
+        day = date.fromisoformat(request.args.get("datum", ""))
+    except ValueError:
+        day = local_today()
+    by_week = request.args.get("ansicht", "woche") != "tag"
+    first = monday_of(day) if by_week else day
+    days = [first + timedelta(days=n) for n in range(7 if by_week else 1)]
+    resources = resource_tree(managed_resources())
+    bookings = bookings_between(resources, local_moment(days[0], 0), local_moment(days[-1], 1440))
+    cells: dict[tuple[int, date], list[Booking]] = {}
+    for booking in bookings:
+        for d in days:
+            if booking.starts_at < local_moment(d, 1440) and booking.ends_at > local_moment(d, 0):
+                cells.setdefault((booking.resource_id, d), []).append(booking)
+    step = timedelta(days=7 if by_week else 1)
+    return render_template(
+        "buchung/admin/calendar.html",
+        resources=resources,
+        days=days,
+        cells=cells,
+        by_week=by_week,
+        prev_day=days[0] - step,
+        next_day=days[0] + step,
+        label=resource_label,
+    )
+
+
+@bp.route("/buchungen/<int:booking_id>")
+@office_required
+def booking_detail(booking_id: int):
+    """One booking with its booker and the office's actions (approve, decline, cancel)."""
+    booking = managed_booking_or_404(booking_id)
+    return render_template(
+        "buchung/admin/booking.html",
+        booking=booking,
+        approve_form=ConfirmForm(prefix="approve"),
+        decline_form=ReasonForm(prefix="decline"),
+        cancel_form=ReasonForm(prefix="cancel"),
+        label=resource_label,
+    )
+
+
+@bp.route("/buchungen/<int:booking_id>/genehmigen", methods=["POST"])
+@office_required
+def approve_booking(booking_id: int):
+    """Accept a request; the booker gets the confirmation with a calendar file."""
+    booking = managed_booking_or_404(booking_id)
+    if not ConfirmForm(prefix="approve").validate_on_submit():
+        abort(400)
+    if booking.status != BookingStatus.REQUESTED:
+        flash(_("Diese Anfrage ist schon entschieden."), "error")
+    else:
+        approve(booking, current_user)
+        db.session.commit()
+        enqueue_notices(booking)
+        flash(_("Die Anfrage ist genehmigt."), "success")
+    return redirect(url_for("buchung_admin.booking_detail", booking_id=booking.id))
+
+
+@bp.route("/buchungen/<int:booking_id>/<any(ablehnen, stornieren):action>", methods=["POST"])
+@office_required
+def end_booking(booking_id: int, action: str):
+    """Decline a request or cancel a booking, with a reason that is mailed to the booker."""
+    booking = managed_booking_or_404(booking_id)
+    declining = action == "ablehnen"
+    form = ReasonForm(prefix="decline" if declining else "cancel")
+    allowed = booking.status == BookingStatus.REQUESTED if declining else booking.is_active
+    if not allowed:
+        flash(_("Diese Buchung ist schon beendet."), "error")
+    elif form.validate_on_submit():
+        if declining:
+            decline(booking, current_user, form.reason.data.strip())
+        else:
+            cancel(booking, form.reason.data.strip(), current_user)
+        db.session.commit()
+        enqueue_notices(booking)
+        flash(_("Erledigt; die Zeit ist wieder frei."), "success")
+    else:
+        forms = {
+            "decline_form": ReasonForm(prefix="decline"),
+            "cancel_form": ReasonForm(prefix="cancel"),
+        }
+        forms["decline_form" if declining else "cancel_form"] = form
+        return render_template(
+            "buchung/admin/booking.html",
+            booking=booking,
+            approve_form=ConfirmForm(prefix="approve"),
+            label=resource_label,
+            **forms,
+        ), 400
+    return redirect(url_for("buchung_admin.booking_detail", booking_id=booking.id))
+
+
+@bp.route("/buchungen/neu", methods=["GET", "POST"])
+@office_required
+def new_booking():
+    """Book for a caller, or block a resource, without the public rules (grid only)."""
+    resources = resource_tree([r for r in managed_resources() if r.root.active])
+    form = StaffBookingForm()
+    form.resource_id.choices = [SelectChoice(r.id, resource_label(r)) for r in resources]
+    extra_errors: list[str] = []
+    if request.method == "GET":
+        form.resource_id.data = request.args.get("raum", type=int)
+        if form.resource_id.data:
+            prefill_times(form, managed_resource_or_404(form.resource_id.data))
+    status = 200
+    if form.validate_on_submit() and (moments := form.moments()):
+        resource = managed_resource_or_404(form.resource_id.data)
+        try:
+            booking = create_booking(
+                resource,
+                *moments,
+                purpose=form.purpose.data.strip(),
+                attendees=form.attendees.data,
+                customer_group=form.customer_group.data or None,
+                contact=Contact(
+                    (form.contact_name.data or "").strip(),
+                    (form.contact_email.data or "").strip().lower(),
+                    (form.contact_phone.data or "").strip(),
+                ),
+                staff=current_user,
+                kind=form.kind.data,
+            )
+            db.session.commit()
+        except BookingRefused as refused:
+            db.session.rollback()
+            status = 409 if isinstance(refused, SlotTaken) else 200
+            extra_errors = attach_violations(form, refused.violations)
+        else:
+            enqueue_notices(booking)
+            done = (
+                _("Die Blockung ist eingetragen.")
+                if booking.kind == BookingKind.BLOCKING
+                else _("Die Buchung ist eingetragen.")
+            )
+            flash(done, "success")
+            return redirect(url_for("buchung_admin.booking_detail", booking_id=booking.id))
+    return render_template(
+        "buchung/admin/new_booking.html", form=form, extra_errors=extra_errors
+    ), status

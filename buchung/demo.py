@@ -1,0 +1,172 @@
+"""Demo data for ``flask lotse seed-demo``: Musterstadt's halls and rooms, some bookings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from buchung.clock import local_moment, local_today
+from buchung.models import Access, Closure, OpeningHours, Resource, ResourceKind
+from buchung.services.booking import (
+    BookingRefused,
+    Contact,
+    confirm_hold,
+    create_booking,
+)
+from lotse.extensions import db
+from lotse.models import Department, User
+
+
+def _hours(weekdays: range, opens: str, closes: str) -> list[OpeningHours]:
+    def minute(text: str) -> int:
+        return int(text[:2]) * 60 + int(text[3:])
+
+    return [
+        OpeningHours(weekday=d, opens_minute=minute(opens), closes_minute=minute(closes))
+        for d in weekdays
+    ]
+
+
+def seed() -> None:
+    """Dreifachhalle (Drittel A/B/C), Gymnastikhalle, two Rathaus rooms, bookings, a closure."""
+    sport = db.session.scalar(select(Department).where(Department.name == "Sport- und Bäderamt"))
+    office = db.session.scalar(select(User).where(User.email == "buchung@musterstadt.example"))
+    school = "Schulzentrum Kreuzau, Windener Weg 7, 52372 Musterstadt"
+    town_hall = "Rathaus, Bahnhofstraße 7, 52372 Musterstadt"
+    hall = Resource(
+        name="Dreifachhalle Schulzentrum",
+        kind=ResourceKind.HALL,
+        department=sport,
+        description="Teilbare Dreifachhalle (45 × 27 m) mit Tribüne; jedes Drittel einzeln buchbar.",
+        capacity=400,
+        equipment="Basketballkörbe, Handballtore, Volleyballnetze, Tribüne, Lautsprecheranlage",
+        accessibility="Stufenloser Zugang über den Haupteingang, barrierefreie Umkleide und WC.",
+        address=school,
+        lat=50.7462,
+        lon=6.4894,
+        slot_minutes=30,
+        min_minutes=60,
+        max_minutes=360,
+        horizon_days=180,
+        needs_approval=True,
+        fee_club_cents=0,
+        fee_private_cents=3500,
+        fee_commercial_cents=6000,
+        opening_hours=_hours(range(0, 5), "16:00", "22:00") + _hours(range(5, 7), "08:00", "20:00"),
+    )
+    thirds = [
+        Resource(
+            name=f"Drittel {letter}",
+            kind=ResourceKind.HALL,
+            department=sport,
+            capacity=60,
+            description=f"Hallendrittel {letter} (15 × 27 m).",
+            equipment="Basketballkörbe, Handballtore",
+            parent=hall,
+        )
+        for letter in "ABC"
+    ]
+    gym = Resource(
+        name="Gymnastikhalle",
+        kind=ResourceKind.GYM,
+        department=sport,
+        description="Gymnastikraum mit Spiegelwand und Schwingboden.",
+        capacity=30,
+        equipment="Spiegelwand, Matten, Musikanlage",
+        accessibility="Erdgeschoss, stufenlos erreichbar.",
+        address=school,
+        lat=50.7465,
+        lon=6.4899,
+        min_minutes=60,
+        max_minutes=180,
+        fee_club_cents=0,
+        fee_private_cents=1500,
+        fee_commercial_cents=3000,
+        opening_hours=_hours(range(0, 7), "08:00", "22:00"),
+    )
+    council_room = Resource(
+        name="Sitzungssaal Rathaus",
+        kind=ResourceKind.MEETING_ROOM,
+        department=sport,
+        description="Großer Sitzungssaal im 1. Obergeschoss.",
+        capacity=40,
+        equipment="Beamer, Leinwand, Mikrofonanlage, Induktionsschleife",
+        accessibility="Aufzug vorhanden, Induktionsschleife für Hörgeräte.",
+        address=town_hall,
+        lat=50.7478,
+        lon=6.4921,
+        slot_minutes=30,
+        min_minutes=30,
+        max_minutes=480,
+        horizon_days=90,
+        access=Access.PUBLIC,
+        needs_approval=True,
+        fee_private_cents=2000,
+        fee_commercial_cents=4000,
+        opening_hours=_hours(range(0, 5), "08:00", "21:00"),
+    )
+    meeting_room = Resource(
+        name="Besprechungsraum 2.07 Rathaus",
+        kind=ResourceKind.MEETING_ROOM,
+        department=sport,
+        description="Kleiner Besprechungsraum im 2. Obergeschoss.",
+        capacity=8,
+        equipment="Bildschirm, Whiteboard",
+        accessibility="Aufzug vorhanden.",
+        address=town_hall,
+        lat=50.7478,
+        lon=6.4921,
+        min_minutes=30,
+        max_minutes=240,
+        horizon_days=60,
+        opening_hours=_hours(range(0, 5), "08:00", "18:00"),
+    )
+    db.session.add_all([hall, *thirds, gym, council_room, meeting_room])
+    today = local_today()
+    db.session.add(
+        Closure(
+            title="Hallenreinigung",
+            resource=hall,
+            starts_at=local_moment(today + timedelta(days=21), 0),
+            ends_at=local_moment(today + timedelta(days=23), 0),
+        )
+    )
+    db.session.flush()
+
+    next_monday = today + timedelta(days=7 - today.weekday())
+    staff_bookings = [
+        (thirds[0], 0, 18 * 60, 20 * 60, "Training Handball-Jugend", "TV Musterstadt 1890"),
+        (thirds[1], 0, 18 * 60, 20 * 60, "Basketball Herren", "BC Rur"),
+        (hall, 5, 10 * 60, 14 * 60, "Hallenturnier", "SV Kreuzau"),
+        (gym, 2, 19 * 60, 20 * 60 + 30, "Rückengymnastik", "Frauengymnastik Musterstadt"),
+        (council_room, 3, 18 * 60, 21 * 60, "Bürgerversammlung", "Ortsvorsteher"),
+    ]
+    for resource, weekday, start, end, purpose, who in staff_bookings:
+        day = next_monday + timedelta(days=weekday)
+        create_booking(
+            resource,
+            local_moment(day, start),
+            local_moment(day, end),
+            purpose=purpose,
+            contact=Contact(who, "", "02422 0000-0"),
+            staff=office,
+        )
+    # A guest's request, confirmed by e-mail, waiting for the booking office.
+    for offset in range(1, 8):
+        day = next_monday + timedelta(days=offset)
+        try:
+            request = create_booking(
+                thirds[2],
+                local_moment(day, 17 * 60),
+                local_moment(day, 19 * 60),
+                purpose="Kindergeburtstag mit Ballspielen",
+                attendees=20,
+                customer_group="private",
+                contact=Contact("Maria Muster", "maria.muster@example.org", "0151 0000000"),
+            )
+        except BookingRefused:
+            continue
+        confirm_hold(request)
+        break
+    db.session.flush()

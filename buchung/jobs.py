@@ -1,0 +1,85 @@
+"""Mail about bookings: jobs take a notice id, reload it and send at most once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from buchung.ics import booking_calendar
+from buchung.models import BookingNotice
+from buchung.services.booking import expire_holds, mark_notice, pending_notice_ids
+from lotse.extensions import db
+from lotse.mail import Attachment, send_template
+from lotse.models import utcnow
+from lotse.queue import enqueue
+
+SUBJECTS = {
+    "hold": _l("Bitte bestätigen Sie Ihre Buchung"),
+    "confirmed": _l("Ihre Buchung ist bestätigt"),
+    "requested": _l("Ihre Buchungsanfrage ist eingegangen"),
+    "office_request": _l("Neue Buchungsanfrage"),
+    "approved": _l("Ihre Buchungsanfrage ist genehmigt"),
+    "declined": _l("Ihre Buchungsanfrage ist abgelehnt"),
+    "cancelled": _l("Ihre Buchung ist storniert"),
+}
+WITH_CALENDAR = {"confirmed", "approved"}
+MAX_ATTEMPTS = 10
+
+
+def enqueue_notices(booking=None) -> None:
+    """Hand the unsent mails (of one booking, or all) to the queue; call after the commit."""
+    for notice_id in pending_notice_ids(booking):
+        enqueue("buchung.jobs.send_notice", notice_id, job_id=f"buchung-notice-{notice_id}")
+
+
+def send_notice(notice_id: int) -> None:
+    """Send one booking mail unless it went out already; record failures for the sweep."""
+    notice = db.session.get(BookingNotice, notice_id)
+    if notice is None or notice.sent_at is not None:
+        return
+    booking = notice.booking
+    resource = booking.resource.root
+    to = resource.department.email if notice.event == "office_request" else booking.contact_email
+    if to:
+        base_url = current_app.config["PUBLIC_BASE_URL"]
+        with current_app.test_request_context("/", base_url=base_url):
+            attachments = []
+            if notice.event in WITH_CALENDAR:
+                attachments.append(
+                    Attachment(
+                        "buchung.ics", "text/calendar; method=PUBLISH", booking_calendar(booking)
+                    )
+                )
+            try:
+                send_template(
+                    to,
+                    str(SUBJECTS[notice.event]),
+                    f"buchung/emails/{notice.event}",
+                    booking=booking,
+                    attachments=attachments,
+                )
+            except Exception as exc:
+                db.session.rollback()
+                mark_notice(notice_id, f"{type(exc).__name__}: {exc}")
+                db.session.commit()
+                raise
+    mark_notice(notice_id)
+    db.session.commit()
+
+
+def sweep() -> None:
+    """Expire lapsed guest holds and hand unsent mails to the queue again."""
+    expire_holds()
+    db.session.commit()
+    stale = utcnow() - timedelta(minutes=2)
+    for notice_id in db.session.scalars(
+        select(BookingNotice.id).where(
+            BookingNotice.sent_at.is_(None),
+            BookingNotice.created_at < stale,
+            BookingNotice.attempts < MAX_ATTEMPTS,
+        )
+    ):
+        enqueue("buchung.jobs.send_notice", notice_id, job_id=f"buchung-notice-{notice_id}")

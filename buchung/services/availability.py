@@ -1,0 +1,138 @@
+"""What is free when: the week grid of a resource and the bookings of a period.
+
+A week view costs four small queries whatever the number of bookings: the resource with
+its parts and opening hours, the closures of the week, and one index range scan of the
+slot table over the resource's units (``(unit_id, slot_start)`` is the primary key).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from buchung.clock import NonexistentLocalTime, local_moment, monday_of
+from buchung.models import (
+    ACTIVE_STATUSES,
+    SLOT,
+    Booking,
+    BookingSlot,
+    Resource,
+)
+from buchung.services.rules import closed_intervals, is_covered, open_intervals, overlaps
+from lotse.extensions import db
+from lotse.models import utcnow
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One slot of the grid: ``free``, ``partial`` (some parts of a hall booked), ``booked``,
+    ``closed``, ``outside`` the opening hours, or ``past``."""
+
+    starts_at: datetime
+    ends_at: datetime
+    state: str
+    note: str = ""
+
+
+@dataclass
+class Grid:
+    resource: Resource
+    days: list[date]
+    rows: list[tuple[int, list[Cell | None]]]  # (local minute of day, one cell per day)
+
+    @property
+    def monday(self) -> date:
+        return monday_of(self.days[0])
+
+    def has_free(self) -> bool:
+        return any(cell and cell.state == "free" for _m, cells in self.rows for cell in cells)
+
+
+def _row_minutes(resource: Resource) -> list[int]:
+    rules = resource.root
+    hours = rules.opening_hours
+    if not hours:
+        return []
+    first = min(h.opens_minute for h in hours) // rules.slot_minutes * rules.slot_minutes
+    last = max(h.closes_minute for h in hours)
+    return list(range(first, last, rules.slot_minutes))
+
+
+def taken_units(resource: Resource, start: datetime, end: datetime) -> Counter:
+    """How many units of ``resource`` are held in each grid slot of ``[start, end)``."""
+    rows = db.session.execute(
+        select(BookingSlot.slot_start).where(
+            BookingSlot.unit_id.in_(resource.unit_ids()),
+            BookingSlot.slot_start >= start,
+            BookingSlot.slot_start < end,
+        )
+    )
+    return Counter(slot_start for (slot_start,) in rows)
+
+
+def grid(resource: Resource, days: list[date], now: datetime | None = None) -> Grid:
+    """Free, booked, closed and outside-hours cells of ``resource`` for consecutive days.
+
+    Booker names never appear here: this is what the public sees.  On the night the
+    clocks go forward the skipped local times have no cell (``None``).
+    """
+    now = now or utcnow()
+    rules = resource.root
+    start, end = local_moment(days[0], 0), local_moment(days[-1], 1440)
+    opening = open_intervals(resource, start, end)
+    closed = closed_intervals(resource, start, end)
+    taken = taken_units(resource, start, end)
+    units = len(resource.unit_ids())
+    length = timedelta(minutes=rules.slot_minutes)
+    rows = []
+    for minute in _row_minutes(resource):
+        cells: list[Cell | None] = []
+        for day in days:
+            try:
+                cell_start = local_moment(day, minute, strict=True)
+            except NonexistentLocalTime:
+                cells.append(None)
+                continue
+            cells.append(_cell(cell_start, cell_start + length, now, opening, closed, taken, units))
+        rows.append((minute, cells))
+    return Grid(resource, days, rows)
+
+
+def _cell(start, end, now, opening, closed, taken, units) -> Cell:
+    if start < now:
+        return Cell(start, end, "past")
+    for interval in closed:
+        if overlaps(start, end, interval.starts_at, interval.ends_at):
+            return Cell(start, end, "closed", interval.title)
+    if not is_covered(start, end, opening):
+        return Cell(start, end, "outside")
+    held = sum(taken.get(start + n * SLOT, 0) for n in range((end - start) // SLOT))
+    if held == 0:
+        return Cell(start, end, "free")
+    full = units * ((end - start) // SLOT)
+    return Cell(start, end, "booked" if held >= full else "partial")
+
+
+def week(resource: Resource, monday: date, now: datetime | None = None) -> Grid:
+    """The week view of ``resource`` starting on ``monday``."""
+    return grid(resource, [monday + timedelta(days=n) for n in range(7)], now)
+
+
+def bookings_between(resources: list[Resource], start: datetime, end: datetime) -> list[Booking]:
+    """Active bookings and blockings of these resources (and their parts) in ``[start, end)``."""
+    ids = {r.id for r in resources} | {p.id for r in resources for p in r.parts}
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(
+                Booking.resource_id.in_(ids),
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.starts_at < end,
+                Booking.ends_at > start,
+            )
+            .order_by(Booking.starts_at)
+        )
+    )

@@ -1,0 +1,89 @@
+"""Closures (Sperrzeiten): which bookings they hit, and import from iCalendar files."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import recurring_ical_events
+from icalendar import Calendar
+from sqlalchemy import select
+
+from buchung.clock import local_moment, local_today, zone
+from buchung.models import ACTIVE_STATUSES, Booking, Closure, Resource
+from buchung.services.rules import expand_closure
+from lotse.extensions import db
+from lotse.models import utcnow
+
+# How far ahead a closure without end date is checked against bookings, and how far
+# ahead recurring events of an imported calendar are expanded.
+LOOKAHEAD = timedelta(days=730)
+
+
+def closure_end_bound(closure: Closure) -> datetime:
+    if not closure.weekly:
+        return closure.ends_at
+    if closure.repeat_until:
+        return local_moment(closure.repeat_until, 1440)
+    return max(utcnow(), closure.starts_at) + LOOKAHEAD
+
+
+def affected_bookings(closure: Closure) -> list[Booking]:
+    """Active bookings the closure hits, so staff can inform their bookers."""
+    end = closure_end_bound(closure)
+    query = select(Booking).where(
+        Booking.status.in_(ACTIVE_STATUSES),
+        Booking.starts_at < end,
+        Booking.ends_at > max(closure.starts_at, utcnow()),
+    )
+    if closure.resource_id is not None:
+        resource = db.session.get(Resource, closure.resource_id)
+        ids = {resource.id, resource.root.id, *(p.id for p in resource.parts)}
+        query = query.where(Booking.resource_id.in_(ids))
+    return [
+        booking
+        for booking in db.session.scalars(query.order_by(Booking.starts_at))
+        if expand_closure(closure, booking.starts_at, booking.ends_at)
+    ]
+
+
+def _as_utc(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # floating time: the town's wall clock
+            value = value.replace(tzinfo=zone())
+        return value.astimezone(UTC)
+    return local_moment(value, 0)
+
+
+def import_calendar(data: bytes, resource: Resource | None = None) -> tuple[int, int]:
+    """Create or update one closure per event (occurrence) of an iCalendar file.
+
+    Events are matched by UID (and start, for recurring ones), so importing the same
+    school-holiday file again changes nothing.  Returns (created, updated).
+    """
+    calendar = Calendar.from_ical(data)
+    today = local_today()
+    events = recurring_ical_events.of(calendar).between(
+        today - timedelta(days=365), today + LOOKAHEAD
+    )
+    created = updated = 0
+    for event in events:
+        start = event.decoded("dtstart")
+        end = event.decoded("dtend") if "dtend" in event else None
+        if end is None:
+            end = start + timedelta(days=1) if not isinstance(start, datetime) else start
+        starts_at, ends_at = _as_utc(start), _as_utc(end)
+        if ends_at <= starts_at:
+            continue
+        uid = f"{event.get('uid', '')}#{starts_at.isoformat()}"[:255]
+        closure = db.session.scalar(select(Closure).where(Closure.ical_uid == uid))
+        if closure is None:
+            closure = Closure(ical_uid=uid, weekly=False)
+            db.session.add(closure)
+            created += 1
+        else:
+            updated += 1
+        closure.title = str(event.get("summary", "Sperrzeit"))[:200]
+        closure.starts_at, closure.ends_at = starts_at, ends_at
+        closure.resource_id = resource.id if resource else None
+    db.session.flush()
+    return created, updated
