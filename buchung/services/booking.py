@@ -35,7 +35,7 @@ class BookingRefused(Exception):
     """The booking breaks rules; ``violations`` say which, per form field."""
 
     def __init__(self, violations: list[RuleViolation]):
-        super().__init__([str(v.message) for v in violations])
+        super().__init__(*(v.field for v in violations))
         self.violations = violations
 
 
