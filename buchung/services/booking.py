@@ -229,7 +229,7 @@ def expire_holds() -> int:
         db.session.scalars(
             select(Booking)
             .where(Booking.status == BookingStatus.HELD, Booking.hold_expires_at <= utcnow())
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=Booking, skip_locked=True)
         )
     )
     _expire(lapsed)
