@@ -232,12 +232,13 @@ class ClosureForm(FlaskForm):
         if self.start_day.data and field.data and field.data < self.start_day.data:
             raise ValidationError(_l("Der letzte Tag darf nicht vor dem ersten liegen."))
 
-    def validate_end_time(self, field) -> None:
-        if bool(field.data) != bool(self.start_time.data):
-            raise ValidationError(_l("Bitte beide Uhrzeiten angeben oder keine."))
-        if (
-            field.data
-            and self.start_day.data == self.end_day.data
-            and field.data <= self.start_time.data
-        ):
-            raise ValidationError(_l("Das Ende muss nach dem Beginn liegen."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        start, end = self.start_time.data, self.end_time.data
+        if (start is None) != (end is None):
+            self.end_time.errors.append(_l("Bitte beide Uhrzeiten angeben oder keine."))
+            return False
+        if start and end and self.start_day.data == self.end_day.data and end <= start:
+            self.end_time.errors.append(_l("Das Ende muss nach dem Beginn liegen."))
+            return False
+        return valid
