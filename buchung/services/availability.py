@@ -36,6 +36,11 @@ class Cell:
     state: str
     note: str = ""
 
+    @property
+    def start_param(self) -> str:
+        """The start as a URL-safe UTC stamp for the booking link (``?start=``)."""
+        return self.starts_at.strftime("%Y-%m-%dT%H:%MZ")
+
 
 @dataclass
 class Grid:
