@@ -160,3 +160,17 @@ def test_dst_week_grid_skips_missing_hour(app, make_resource, client):
     night = _last_sunday(3)
     html = client.get(f"/buchung/{resource_id}?woche={night.isoformat()}").get_data(as_text=True)
     assert "Zeitumstellung" in html
+
+
+def test_migration_creates_the_trigger_the_models_create():
+    """The migration's snapshot of the PostgreSQL trigger matches the models' DDL."""
+    import importlib.util
+
+    from buchung.models import BOOKING_OWNS_SLOTS
+    from lotse.config import PROJECT_DIR
+
+    path = PROJECT_DIR / "migrations" / "versions" / "0002_buchung_resources_bookings_slots.py"
+    spec = importlib.util.spec_from_file_location("migration_0002", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.BOOKING_OWNS_SLOTS.strip() == BOOKING_OWNS_SLOTS.strip()
