@@ -141,14 +141,16 @@ def calendar():
 @office_required
 def booking_detail(booking_id: int):
     """One booking with its booker and the office's actions (approve, decline, cancel)."""
-    booking = managed_booking_or_404(booking_id)
+    return _detail_page(managed_booking_or_404(booking_id))
+
+
+def _detail_page(booking: Booking, **forms):
+    """The booking page with its three action forms (one of them possibly with errors)."""
+    forms.setdefault("approve_form", ConfirmForm(prefix="approve"))
+    forms.setdefault("decline_form", ReasonForm(prefix="decline"))
+    forms.setdefault("cancel_form", ReasonForm(prefix="cancel"))
     return render_template(
-        "buchung/admin/booking.html",
-        booking=booking,
-        approve_form=ConfirmForm(prefix="approve"),
-        decline_form=ReasonForm(prefix="decline"),
-        cancel_form=ReasonForm(prefix="cancel"),
-        label=resource_label,
+        "buchung/admin/booking.html", booking=booking, label=resource_label, **forms
     )
 
 
@@ -175,7 +177,8 @@ def end_booking(booking_id: int, action: str):
     """Decline a request or cancel a booking, with a reason that is mailed to the booker."""
     booking = managed_booking_or_404(booking_id)
     declining = action == "ablehnen"
-    form = ReasonForm(prefix="decline" if declining else "cancel")
+    name = "decline" if declining else "cancel"
+    form = ReasonForm(prefix=name)
     allowed = booking.status == BookingStatus.REQUESTED if declining else booking.is_active
     if not allowed:
         flash(_("Diese Buchung ist schon beendet."), "error")
@@ -188,18 +191,7 @@ def end_booking(booking_id: int, action: str):
         enqueue_notices(booking)
         flash(_("Erledigt; die Zeit ist wieder frei."), "success")
     else:
-        forms = {
-            "decline_form": ReasonForm(prefix="decline"),
-            "cancel_form": ReasonForm(prefix="cancel"),
-        }
-        forms["decline_form" if declining else "cancel_form"] = form
-        return render_template(
-            "buchung/admin/booking.html",
-            booking=booking,
-            approve_form=ConfirmForm(prefix="approve"),
-            label=resource_label,
-            **forms,
-        ), 400
+        return _detail_page(booking, **{f"{name}_form": form}), 400
     return redirect(url_for("buchung_admin.booking_detail", booking_id=booking.id))
 
 

@@ -23,7 +23,14 @@ from buchung.admin import (
 from buchung.admin_forms import ClosureForm, PhotoForm, ResourceForm, format_hours, parse_hours
 from buchung.clock import local_moment, local_today, to_local
 from buchung.forms import ConfirmForm
-from buchung.models import BookingSlot, Closure, OpeningHours, Resource, ResourcePhoto
+from buchung.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    Closure,
+    OpeningHours,
+    Resource,
+    ResourcePhoto,
+)
 from buchung.photos import NotAnImage, delete_photo, store_photo
 from buchung.services.closures import affected_bookings
 from lotse.extensions import db
@@ -81,11 +88,16 @@ def _parent_problem(resource: Resource | None, parent_id: int) -> str | None:
         return _("Ein Hallenteil kann selbst keine Teile haben.")
     if resource is not None and resource.parts:
         return _("Eine Halle mit Teilen kann nicht selbst Teil einer Halle sein.")
-    if db.session.scalar(
-        select(BookingSlot.booking_id).where(BookingSlot.unit_id == parent.id).limit(1)
-    ):
+    upcoming = select(Booking.id).where(
+        Booking.resource_id == parent.id,
+        Booking.status.in_(ACTIVE_STATUSES),
+        Booking.ends_at > utcnow(),
+    )
+    if db.session.scalar(upcoming.limit(1)):
+        # Their slot rows cover the old set of units; a new part would slip past them.
         return _(
-            "Diese Halle hat schon eigene Buchungen; Teile können erst danach angelegt werden."
+            "Diese Halle hat kommende Buchungen als Ganzes; Teile können erst danach "
+            "angelegt werden."
         )
     return None
 

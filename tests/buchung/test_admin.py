@@ -302,3 +302,18 @@ def test_closure_form_messages(form_post, office, make_resource):
     assert "Bitte geben Sie eine Bezeichnung an." in html
     assert "Der letzte Tag darf nicht vor dem ersten liegen." in html
     assert "Bitte beide Uhrzeiten angeben oder keine." in html
+
+
+def test_no_new_part_while_the_whole_hall_is_booked(
+    app, form_post, office, make_hall, book, sport_id
+):
+    ids = make_hall()
+    book(ids["hall"], DAY, "10:00", "11:00")
+    office()
+    response = form_post(
+        "/verwaltung/buchung/raeume/neu",
+        _resource_form(name="Drittel D", parent_id=str(ids["hall"]), department_id=str(sport_id)),
+    )
+    assert "Diese Halle hat kommende Buchungen als Ganzes" in response.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.get(Resource, ids["hall"]).parts) == 3
