@@ -16,6 +16,7 @@ DEFAULTS = {
 
 
 def init_app(app: Flask) -> None:
+    """Plug the booking service into the app: config defaults, pages, demo data, sweep, staff link."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
 

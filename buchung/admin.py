@@ -50,10 +50,12 @@ def managed_query():
 
 
 def managed_resources() -> list[Resource]:
+    """The resources the signed-in staff member manages, as a list."""
     return list(db.session.scalars(managed_query()))
 
 
 def managed_resource_or_404(resource_id: int) -> Resource:
+    """A resource of the staff member's departments (any for admins), else 404."""
     resource = db.get_or_404(Resource, resource_id)
     if not current_user.is_admin and resource.department_id not in current_user.department_ids():
         abort(404)
@@ -61,12 +63,14 @@ def managed_resource_or_404(resource_id: int) -> Resource:
 
 
 def managed_booking_or_404(booking_id: int) -> Booking:
+    """A booking of a managed resource, else 404."""
     booking = db.get_or_404(Booking, booking_id)
     managed_resource_or_404(booking.resource_id)
     return booking
 
 
 def resource_label(resource: Resource) -> str:
+    """The name staff read: "Hall – Part" for parts."""
     return f"{resource.parent.name} – {resource.name}" if resource.parent else resource.name
 
 

@@ -192,6 +192,7 @@ def photo_delete(resource_id: int, photo_id: int):
 
 
 def visible_closures_query():
+    """Closures of managed resources and those of all resources."""
     ids = select(managed_query().with_only_columns(Resource.id).subquery())
     return select(Closure).where((Closure.resource_id.is_(None)) | Closure.resource_id.in_(ids))
 

@@ -17,6 +17,7 @@ class NotAnImage(ValueError):
 
 
 def photo_dir() -> Path:
+    """The folder of resource photos (created on first use)."""
     folder = Path(
         current_app.config["BUCHUNG_PHOTO_DIR"] or Path(current_app.instance_path) / "buchung-fotos"
     )
@@ -39,4 +40,5 @@ def store_photo(stream) -> str:
 
 
 def delete_photo(filename: str) -> None:
+    """Remove a photo file; a missing file is fine."""
     (photo_dir() / filename).unlink(missing_ok=True)

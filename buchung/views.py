@@ -62,6 +62,7 @@ def bookable_resources():
 
 
 def get_resource_or_404(resource_id: int) -> Resource:
+    """An active resource (of an active hall), else 404."""
     resource = db.get_or_404(Resource, resource_id)
     if not resource.active or not resource.root.active:
         abort(404)
@@ -167,6 +168,7 @@ def sent():
 
 
 def booking_by_token(token: str) -> Booking:
+    """The booking behind a private link, else 404."""
     booking = db.session.scalar(select(Booking).where(Booking.token == token))
     if booking is None:
         abort(404)

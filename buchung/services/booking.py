@@ -196,6 +196,7 @@ def decline(booking: Booking, user: User, reason: str) -> None:
 
 
 def cancellation_deadline(booking: Booking) -> datetime:
+    """Until when the booker may cancel online (configurable hours before the start)."""
     return booking.starts_at - timedelta(hours=current_app.config["BUCHUNG_CANCEL_HOURS"])
 
 

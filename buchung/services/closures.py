@@ -20,6 +20,7 @@ LOOKAHEAD = timedelta(days=730)
 
 
 def closure_end_bound(closure: Closure) -> datetime:
+    """Where a closure ends for checking bookings (a look-ahead for endless weekly ones)."""
     if not closure.weekly:
         return closure.ends_at
     if closure.repeat_until:
