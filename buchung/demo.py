@@ -156,7 +156,7 @@ def seed() -> None:
     for offset in range(1, 8):
         day = next_monday + timedelta(days=offset)
         try:
-            request = create_booking(
+            guest_request = create_booking(
                 thirds[2],
                 local_moment(day, 17 * 60),
                 local_moment(day, 19 * 60),
@@ -167,6 +167,6 @@ def seed() -> None:
             )
         except BookingRefused:
             continue
-        confirm_hold(request)
+        confirm_hold(guest_request)
         break
     db.session.flush()
