@@ -68,6 +68,9 @@ class StaffForm(FlaskForm):
     def __init__(self, *args, user: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._user = user
+        if user is None:
+            self.password.label.text = _l("Passwort")
+            self.password.description = _l("Mindestens 12 Zeichen.")
         self.departments.choices = [
             SelectChoice(d.id, d.name)
             for d in db.session.scalars(select(Department).order_by(Department.name))

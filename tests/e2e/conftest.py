@@ -22,9 +22,10 @@ What a journey gets
     Jobs run inline, so a mail exists when the response arrives.  Rate limits are reset
     before every test.
 ``mailbox``
-    Mail the app sent during this test: ``mailbox.latest(to="a@b.example")`` (waits
-    briefly), ``mailbox.messages()``, ``Mailbox.text(msg)``, ``Mailbox.links(msg)``; links
-    point to the live server, so ``page.goto(Mailbox.links(msg)[0])`` follows one.
+    Mail the live app sent during this test (``tests/mailbox.py``, the same as the unit
+    tests' ``mailbox``): ``mailbox.latest(to="a@b.example")`` (waits briefly),
+    ``mailbox.messages()``, ``Mailbox.text(msg)``, ``Mailbox.links(msg)``; links point to
+    the live server, so ``page.goto(Mailbox.links(msg)[0])`` follows one.
 ``shoot(step)``
     Full-page screenshot to ``test-output/e2e/<journey>-<viewport>-<step>.png``
     (journey = the test name without ``test_``).  Look at them.
@@ -61,7 +62,8 @@ from sqlalchemy import select
 from lotse import create_app
 from lotse.extensions import db, limiter
 from tests.conftest import base_config, service_unavailable
-from tests.e2e.support import PASSWORD, LiveServer, Mailbox, TileServer
+from tests.e2e.support import PASSWORD, LiveServer, TileServer
+from tests.mailbox import Mailbox
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / "test-output" / "e2e"
