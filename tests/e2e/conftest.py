@@ -51,6 +51,7 @@ The total time of the browser tests is printed at the end of the run.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,8 @@ VIEWPORTS: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
 }
 
-_durations: list[float] = []
+_durations: list[float] = []  # every phase of every browser test
+_ran: list[bool] = []
 
 
 # --- collection and reporting ---------------------------------------------------------
@@ -100,13 +102,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A hook, not a fixture: skips raised here are reported together, in one line.
+    if not os.access(CHROMIUM, os.X_OK):
+        service_unavailable("Chromium", f"{CHROMIUM} not installed; apt-get install chromium")
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if "e2e" in report.keywords and not report.skipped:
+    if "e2e" in report.keywords:
         _durations.append(report.duration)
+        _ran.append(report.when == "call")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if _durations:
+    if any(_ran):
         total = sum(_durations)
         verdict = "within" if total < 300 else "OVER"
         terminalreporter.write_line(
@@ -116,13 +125,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 # --- servers --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session", autouse=True)
-def chromium() -> str:
-    if not os.access(CHROMIUM, os.X_OK):
-        service_unavailable("Chromium", f"{CHROMIUM} not installed; apt-get install chromium")
-    return CHROMIUM
 
 
 @pytest.fixture(scope="session")
@@ -181,10 +183,10 @@ def mailbox(live_server: LiveServer) -> Mailbox:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium: str) -> Iterator[Browser]:
+def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()
@@ -242,14 +244,21 @@ def page(new_page: Callable[..., Page], viewport: str) -> Page:
     return new_page(viewport)
 
 
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """The screenshot folder, emptied once per run so it shows only this run's pages."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
+
+
 @pytest.fixture
-def shoot(request: pytest.FixtureRequest) -> Callable[..., Path]:
+def shoot(request: pytest.FixtureRequest, screenshots: Path) -> Callable[..., Path]:
     journey = request.node.originalname.removeprefix("test_").replace("_", "-")
     viewport = request.getfixturevalue("viewport")
 
     def screenshot(step: str, target: Page | None = None) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{journey}-{viewport}-{step}.png"
+        path = screenshots / f"{journey}-{viewport}-{step}.png"
         (target or request.getfixturevalue("page")).screenshot(path=str(path), full_page=True)
         return path
 
