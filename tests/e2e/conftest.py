@@ -17,7 +17,8 @@ What a journey gets
 ``live_server``
     One per test module, on a fresh SQLite file: ``.url``, ``.app``, and
     ``with live_server.app_context(): db.session.add(...); db.session.commit()``
-    to add data.  It holds ``flask lotse seed-demo`` (the core's departments and staff,
+    to add data (what a test adds stays for the rest of the module: give it names of
+    its own).  It holds ``flask lotse seed-demo`` (the core's departments and staff,
     plus what every feature's seeder adds), the demo staff with one known password.
     Jobs run inline, so a mail exists when the response arrives.  Rate limits are reset
     before every test.
@@ -32,11 +33,11 @@ What a journey gets
 ``tile_server``
     The map tiles: every ``/{z}/{x}/{y}.png`` is one generated tile, and the app's
     ``TILE_URL`` points here, so maps render offline.  ``tile_server.served`` counts tiles.
-
 ``log_in(page, email=ADMIN)``
     Sign a member of staff in through the form (once per account and browser; later
     calls reuse the session cookie) and land on ``/verwaltung/``.  The demo staff, all
-    with ``PASSWORD``: ``ADMIN``, ``CLERK`` (Tiefbau), ``BOOKING_OFFICE``.
+    with ``PASSWORD`` (``from tests.e2e.support import ADMIN, CLERK, BOOKING_OFFICE``):
+    the administrator, a clerk of Tiefbau, the booking office.
 
 Checks (``from tests.e2e.support import …``): ``assert_accessible(page)`` runs axe-core
 for WCAG 2.1 A/AA and lists every violation with rule, impact and selectors;
