@@ -18,7 +18,7 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from lotse.auth import admin_required
 from lotse.extensions import db
@@ -54,12 +54,7 @@ class StaffForm(FlaskForm):
     )
     password = PasswordField(
         _l("Neues Passwort"),
-        validators=[
-            Optional(),
-            Length(
-                min=12, max=200, message=_l("Das Passwort muss mindestens 12 Zeichen lang sein.")
-            ),
-        ],
+        validators=[Length(max=200)],
         description=_l("Mindestens 12 Zeichen. Leer lassen, um das Passwort nicht zu ändern."),
         render_kw={"autocomplete": "new-password"},
     )
@@ -73,6 +68,9 @@ class StaffForm(FlaskForm):
     def __init__(self, *args, user: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._user = user
+        if user is None:
+            self.password.label.text = _l("Passwort")
+            self.password.description = _l("Mindestens 12 Zeichen.")
         self.departments.choices = [
             SelectChoice(d.id, d.name)
             for d in db.session.scalars(select(Department).order_by(Department.name))
@@ -84,8 +82,12 @@ class StaffForm(FlaskForm):
             raise ValidationError(_l("Diese E-Mail-Adresse ist schon vergeben."))
 
     def validate_password(self, field):
-        if self._user is None and not field.data:
-            raise ValidationError(_l("Bitte vergeben Sie ein Passwort."))
+        # No Optional() here: it would end the chain before the check for new accounts.
+        if not field.data:
+            if self._user is None:
+                raise ValidationError(_l("Bitte vergeben Sie ein Passwort."))
+        elif len(field.data) < 12:
+            raise ValidationError(_l("Das Passwort muss mindestens 12 Zeichen lang sein."))
 
 
 class DepartmentForm(FlaskForm):

@@ -83,7 +83,7 @@ def login_view():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = LoginForm()
-    error = None
+    failed = False
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(email_lookup(User.email, form.email.data)))
         if user is not None and user.active and user.check_password(form.password.data):
@@ -97,9 +97,10 @@ def login_view():
             user.last_login_at = utcnow()
             db.session.commit()
             return redirect(next_url or url_for("core.staff_home"))
-        error = _("E-Mail-Adresse oder Passwort ist falsch.")
-    status = 200 if request.method == "GET" or not error else 401
-    return render_template("auth/login.html", form=form, error=error), status
+        # Shown at the password field, which has to be typed again anyway.
+        form.password.errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
+        failed = True
+    return render_template("auth/login.html", form=form), 401 if failed else 200
 
 
 @bp.route("/abmelden", methods=["POST"])

@@ -56,6 +56,10 @@ class Defaults:
         ),
     }
 
+    # Where the feedback form of the Erklärung zur Barrierefreiheit sends its messages.
+    ACCESSIBILITY_FEEDBACK_TO = "barrierefreiheit@musterstadt.example"
+    ACCESSIBILITY_FEEDBACK_LIMIT = "5 per 15 minutes"  # per IP address
+
     # --- infrastructure -------------------------------------------------------------
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}

@@ -1,11 +1,14 @@
-"""Core pages: start page, legal pages, language choice, health check, staff home."""
+"""Core pages: start page, legal pages with accessibility feedback, language, health, staff home."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     jsonify,
     make_response,
     redirect,
@@ -13,14 +16,16 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import text
 
-from lotse.extensions import db
+from lotse.extensions import db, limiter
+from lotse.feedback import FeedbackForm
 from lotse.hooks import staff_links
-from lotse.queue import queue_status
+from lotse.queue import enqueue, queue_status
 
 bp = Blueprint("core", __name__)
 
@@ -43,18 +48,46 @@ def easy_language():
     return render_template("leichte_sprache.html")
 
 
-@bp.route("/<any(impressum, datenschutz, barrierefreiheit):page>")
-def legal(page: str):
-    """Impressum, Datenschutz and Barrierefreiheit, with the town's own text."""
+def render_legal(page: str, template: str = "legal.html", **context):
     content = current_app.config["LEGAL_PAGES"].get(page)
     if content is None:
         abort(404)
     return render_template(
-        "legal.html",
+        template,
         page=page,
         title=LEGAL_TITLES[page],
         content=Markup(content),  # noqa: S704 - trusted text from the town's configuration
+        **context,
     )
+
+
+@bp.route("/<any(impressum, datenschutz):page>")
+def legal(page: str):
+    """Impressum and Datenschutz, with the town's own text."""
+    return render_legal(page)
+
+
+@bp.route("/barrierefreiheit", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["ACCESSIBILITY_FEEDBACK_LIMIT"], methods=["POST"])
+def accessibility():
+    """The town's accessibility statement, and a form to tell the town about a barrier."""
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        if not form.is_spam():
+            enqueue("lotse.feedback.send_feedback", *form.job_args())
+        flash(_("Vielen Dank! Ihre Rückmeldung ist angekommen."), "success")
+        return redirect(url_for("core.accessibility"))
+    if not form.is_submitted():
+        form.page_url.data = _referring_page()
+    return render_legal("barrierefreiheit", "accessibility.html", form=form)
+
+
+def _referring_page() -> str | None:
+    """The page of this site the visitor came from: most likely where the barrier is."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or referrer.path == request.path:
+        return None
+    return referrer.path
 
 
 @bp.route("/sprache", methods=["POST"])

@@ -16,6 +16,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from lotse import create_app
 from lotse.extensions import db
+from tests.mailbox import Mailbox
 
 REQUIRE_SERVICES = os.environ.get("LOTSE_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -218,6 +220,12 @@ def form_post(client: FlaskClient) -> Callable[..., Any]:
         return client.post(url, data=payload, **kwargs)
 
     return post
+
+
+@pytest.fixture
+def mailbox(app: Flask) -> Mailbox:
+    """Mail sent from now on: ``mailbox.messages()``, ``.latest(to=…)``, ``Mailbox.links(msg)``."""
+    return Mailbox(Path(app.instance_path) / "mail")
 
 
 @pytest.fixture

@@ -173,6 +173,33 @@ def test_admin_form_errors_keep_input_and_store_nothing(app, client, auth, form_
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
+@pytest.mark.parametrize(
+    "path, password, message",
+    [
+        ("/verwaltung/admin/personal/neu", "", "Bitte vergeben Sie ein Passwort."),
+        ("/verwaltung/admin/personal/neu", "short", "mindestens 12 Zeichen"),
+        ("/verwaltung/admin/personal/1", "short", "mindestens 12 Zeichen"),
+    ],
+)
+def test_password_rules_of_the_staff_form(auth, form_post, make_user, path, password, message):
+    make_user(email="admin@town.example", roles=("admin",))
+    auth.login(email="admin@town.example")
+    data = {"display_name": "Neu", "email": "neu@town.example", "password": password}
+    response = form_post(path, {**data, "roles": ["admin"]})
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def test_empty_password_keeps_the_old_one(auth, form_post, make_user):
+    make_user(email="admin@town.example", roles=("admin",))
+    auth.login(email="admin@town.example")
+    data = {"display_name": "Ada", "email": "admin@town.example", "roles": ["admin"]}
+    response = form_post("/verwaltung/admin/personal/1", {**data, "password": "", "active": "y"})
+    assert response.status_code == 302
+    auth.logout()
+    assert auth.login(email="admin@town.example").status_code == 302
+
+
 def test_create_staff_cli(app, runner):
     result = runner.invoke(
         args=[
