@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import email
-import re
 from datetime import timedelta
-from email import policy
-from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,23 +15,11 @@ from lotse.extensions import db
 from lotse.models import utcnow
 from tests.buchung.conftest import next_weekday
 from tests.buchung.test_rules import booking_data
+from tests.mailbox import Mailbox
 
 pytestmark = pytest.mark.both_dbs
 
 DAY = next_weekday(3)
-LINK_RE = re.compile(r"http://localhost(/buchung/b/[\w-]+)")
-
-
-def mails(app) -> list[email.message.EmailMessage]:
-    folder = Path(app.instance_path) / "mail"
-    files = (
-        sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
-    )
-    return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
-
-
-def body(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
 
 
 def calendar_of(message) -> Calendar:
@@ -42,15 +27,20 @@ def calendar_of(message) -> Calendar:
     return Calendar.from_ical(attachment.get_content())
 
 
+def private_link(message) -> str:
+    """The booker's private page, from a mail (path only, for the test client)."""
+    (link,) = {link for link in Mailbox.links(message) if "/buchung/b/" in link}
+    return urlsplit(link).path
+
+
 @pytest.fixture
-def guest_books(form_post, app):
+def guest_books(form_post, mailbox):
     """A guest books through the form; returns the private link from the mail."""
 
     def books(resource_id: int, **overrides) -> str:
         response = form_post(f"/buchung/{resource_id}/buchen", booking_data(DAY, **overrides))
         assert response.status_code == 302, response.get_data(as_text=True)
-        (link,) = set(LINK_RE.findall(body(mails(app)[-1])))
-        return link
+        return private_link(mailbox.latest())
 
     return books
 
@@ -61,11 +51,11 @@ def state(app) -> list[str]:
 
 
 def test_guest_confirms_and_gets_calendar_file(
-    app, client, form_post, make_resource, guest_books, counts
+    app, client, form_post, make_resource, guest_books, counts, mailbox
 ):
     resource_id = make_resource()
     link = guest_books(resource_id)
-    hold_mail = mails(app)[-1]
+    hold_mail = mailbox.latest()
     assert hold_mail["Subject"] == "Bitte bestätigen Sie Ihre Buchung"
     assert not list(hold_mail.iter_attachments())
     assert state(app) == ["held"]
@@ -73,7 +63,7 @@ def test_guest_confirms_and_gets_calendar_file(
     response = form_post(f"{link}/bestaetigen", {}, page=link)
     assert response.status_code == 302
     assert state(app) == ["confirmed"]
-    confirmation = mails(app)[-1]
+    confirmation = mailbox.latest()
     assert confirmation["To"] == "gabi@example.org"
     assert confirmation["Subject"] == "Ihre Buchung ist bestätigt"
     event = calendar_of(confirmation).walk("VEVENT")[0]
@@ -110,14 +100,16 @@ def test_calendar_file_on_dst_nights(app, make_resource, book, month):
     )
 
 
-def test_approval_and_decline(app, form_post, make_resource, guest_books, office, book, counts):
+def test_approval_and_decline(
+    app, form_post, make_resource, guest_books, office, book, counts, mailbox
+):
     resource_id = make_resource(needs_approval=True)
     link = guest_books(resource_id)
     form_post(f"{link}/bestaetigen", {}, page=link)
     assert state(app) == ["requested"]
-    subjects = [m["Subject"] for m in mails(app)]
+    subjects = [m["Subject"] for m in mailbox.messages()]
     assert "Ihre Buchungsanfrage ist eingegangen" in subjects
-    office_mail = next(m for m in mails(app) if m["Subject"] == "Neue Buchungsanfrage")
+    office_mail = next(m for m in mailbox.messages() if m["Subject"] == "Neue Buchungsanfrage")
     assert office_mail["To"] == "sport@town.example"
 
     office()
@@ -129,7 +121,7 @@ def test_approval_and_decline(app, form_post, make_resource, guest_books, office
 
     form_post(f"{detail}/genehmigen", {"approve-submit": "1"}, page=detail)
     assert state(app) == ["confirmed"]
-    approved = mails(app)[-1]
+    approved = mailbox.latest()
     assert approved["Subject"] == "Ihre Buchungsanfrage ist genehmigt"
     assert calendar_of(approved).walk("VEVENT")
 
@@ -138,22 +130,24 @@ def test_approval_and_decline(app, form_post, make_resource, guest_books, office
     detail = "/verwaltung/buchung/buchungen/2"
     form_post(f"{detail}/ablehnen", {"decline-reason": "Halle wird renoviert."}, page=detail)
     assert state(app) == ["confirmed", "declined"]
-    declined = mails(app)[-1]
+    declined = mailbox.latest()
     assert declined["Subject"] == "Ihre Buchungsanfrage ist abgelehnt"
-    assert "Halle wird renoviert." in body(declined)
+    assert "Halle wird renoviert." in Mailbox.text(declined)
     # The declined time is free again.
     book(resource_id, DAY, "12:00", "13:00")
     assert counts() == (3, 8)
 
 
-def test_booker_cancels_and_frees_the_slot(app, form_post, make_resource, guest_books, book):
+def test_booker_cancels_and_frees_the_slot(
+    app, form_post, make_resource, guest_books, book, mailbox
+):
     resource_id = make_resource()
     link = guest_books(resource_id)
     form_post(f"{link}/bestaetigen", {}, page=link)
     response = form_post(f"{link}/stornieren", {}, page=link)
     assert response.status_code == 302
     assert state(app) == ["cancelled"]
-    assert mails(app)[-1]["Subject"] == "Ihre Buchung ist storniert"
+    assert mailbox.latest()["Subject"] == "Ihre Buchung ist storniert"
     book(resource_id, DAY, "10:00", "11:00")
     assert state(app) == ["cancelled", "held"]
 
