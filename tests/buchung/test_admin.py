@@ -236,21 +236,26 @@ def test_photo_upload_is_reencoded(app, client, office, make_resource):
     assert 'alt="Halle von innen"' in client.get(f"/buchung/{resource_id}").get_data(as_text=True)
 
 
+def closure_data(resource_id: int, **overrides) -> dict:
+    data = {
+        "resource_id": str(resource_id),
+        "title": "Schulsport",
+        "start_day": DAY.isoformat(),
+        "end_day": DAY.isoformat(),
+        "start_time": "",
+        "end_time": "",
+    }
+    data.update(overrides)
+    return data
+
+
 def test_closure_lists_the_bookings_it_hits(app, client, form_post, office, make_resource, book):
     resource_id = make_resource()
     book(resource_id, DAY, "10:00", "11:00", purpose="Yoga")
     book(resource_id, DAY + timedelta(days=1), "10:00", "11:00", purpose="Pilates")
     office()
     response = form_post(
-        "/verwaltung/buchung/sperrzeiten/neu",
-        {
-            "resource_id": str(resource_id),
-            "title": "Bodensanierung",
-            "start_day": DAY.isoformat(),
-            "end_day": DAY.isoformat(),
-            "start_time": "",
-            "end_time": "",
-        },
+        "/verwaltung/buchung/sperrzeiten/neu", closure_data(resource_id, title="Bodensanierung")
     )
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -269,16 +274,13 @@ def test_weekly_closure_form(app, form_post, office, make_resource):
     office()
     response = form_post(
         "/verwaltung/buchung/sperrzeiten/neu",
-        {
-            "resource_id": str(resource_id),
-            "title": "Schulsport",
-            "start_day": DAY.isoformat(),
-            "end_day": DAY.isoformat(),
-            "start_time": "08:00",
-            "end_time": "13:00",
-            "weekly": "y",
-            "repeat_until": (DAY + timedelta(days=60)).isoformat(),
-        },
+        closure_data(
+            resource_id,
+            start_time="08:00",
+            end_time="13:00",
+            weekly="y",
+            repeat_until=(DAY + timedelta(days=60)).isoformat(),
+        ),
     )
     assert response.status_code == 302
     with app.app_context():
@@ -291,13 +293,9 @@ def test_closure_form_messages(form_post, office, make_resource):
     office()
     html = form_post(
         "/verwaltung/buchung/sperrzeiten/neu",
-        {
-            "resource_id": str(resource_id),
-            "title": "",
-            "start_day": DAY.isoformat(),
-            "end_day": (DAY - timedelta(days=1)).isoformat(),
-            "start_time": "10:00",
-        },
+        closure_data(
+            resource_id, title="", end_day=(DAY - timedelta(days=1)).isoformat(), start_time="10:00"
+        ),
     ).get_data(as_text=True)
     assert "Bitte geben Sie eine Bezeichnung an." in html
     assert "Der letzte Tag darf nicht vor dem ersten liegen." in html
