@@ -47,7 +47,8 @@ JPEG_QUALITY = 85
 THUMB_QUALITY = 80
 # A JPEG is decoded at 1/2, 1/4 or 1/8 of its size by libjpeg's DCT scaling as long as that
 # keeps at least this share of MAX_SIDE: a 4000 × 3000 photo then decodes straight to
-# 2000 × 1500, several times faster than decoding it whole and resampling.
+# 2000 × 1500, about three times faster than decoding it whole and resampling to 2048 px
+# (bench/bench_photos.py). At 1.0 a photo is never decoded smaller than MAX_SIDE.
 DRAFT_MIN_SHARE = 0.9
 
 # Pillow's names; a camera JPEG with extra frames (many phones write them) opens as MPO.
@@ -102,7 +103,8 @@ def process_photo(stream: BinaryIO, *, max_bytes: int, max_pixels: int) -> Proce
 def save_photo(processed: ProcessedPhoto, upload_dir: Path) -> tuple[str, str]:
     """Store a processed photo and its thumbnail under new random names.
 
-    Creates ``upload_dir`` if needed and returns ``(name, thumb_name)``.
+    Creates ``upload_dir`` if needed and returns ``(name, thumb_name)``. Both names carry the
+    same 128 random bits (``<hex>.jpg``, ``<hex>_t.jpg``), so ``redact`` finds the thumbnail.
     """
     upload_dir.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(16)
