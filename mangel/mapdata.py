@@ -22,7 +22,6 @@ from mangel.models import Report
 BASE_CELL_DEG = 0.0005  # about 55 m: the finest grid
 CELLS_ACROSS = 12  # aim for about this many cells across the visible box
 
-_cache: dict[tuple, tuple[float, list]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -60,8 +59,9 @@ def _grid(cell: float, category_id: int | None, status: str | None) -> list:
     key = (cell, category_id, status)
     ttl = current_app.config["MANGEL_CLUSTER_CACHE_SECONDS"]
     now = time.monotonic()
+    cache = current_app.extensions.setdefault("mangel_grid_cache", {})
     with _cache_lock:
-        hit = _cache.get(key)
+        hit = cache.get(key)
         if ttl and hit and now - hit[0] < ttl:
             return hit[1]
     lat_cell = cast(Report.lat / cell, Integer)
@@ -74,7 +74,7 @@ def _grid(cell: float, category_id: int | None, status: str | None) -> list:
     cells = [tuple(row) for row in db.session.execute(stmt)]
     if ttl:
         with _cache_lock:
-            _cache[key] = (now, cells)
+            cache[key] = (now, cells)
     return cells
 
 
