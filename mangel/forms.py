@@ -39,6 +39,13 @@ from mangel.models import QUESTION_TYPE_LABELS, Category, CategoryQuestion, Ques
 EMAIL_MESSAGE = _l(
     "Bitte geben Sie eine gültige E-Mail-Adresse ein, zum Beispiel name@beispiel.de."
 )
+
+
+def strip(value):
+    """Browsers and phones add stray spaces to typed addresses; they are no mistake."""
+    return value.strip() if isinstance(value, str) else value
+
+
 DATE_RE = re.compile(r"^(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})\.(\d{1,2})\.(\d{4}))$")
 
 
@@ -104,6 +111,7 @@ class ReportForm(FlaskForm):
     )
     email = EmailField(
         _l("Ihre E-Mail-Adresse"),
+        filters=[strip],
         description=_l(
             "Wir schicken Ihnen einen Link zum Bestätigen. Ihre Adresse wird nie veröffentlicht."
         ),
@@ -226,6 +234,7 @@ class SupportForm(FlaskForm):
 
     email = EmailField(
         _l("Ihre E-Mail-Adresse"),
+        filters=[strip],
         validators=[
             DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
             Email(EMAIL_MESSAGE),
