@@ -2,7 +2,7 @@
 
 Revision ID: 0002_mangel
 Revises: 0001_core
-Create Date: 2026-11-23 09:40:45.326665
+Create Date: 2026-11-23 09:47:51.767212
 
 """
 from alembic import op
@@ -103,7 +103,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_report_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_confirmed_at'), ['confirmed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_department_id'), ['department_id'], unique=False)
-        batch_op.create_index('ix_report_lat_lon', ['lat', 'lon'], unique=False)
+        batch_op.create_index('ix_report_map', ['lat', 'lon', 'confirmed_at', 'status', 'category_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_status'), ['status'], unique=False)
 
     op.create_table('report_photo',
@@ -168,7 +168,7 @@ def downgrade():
     op.drop_table('report_photo')
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_status'))
-        batch_op.drop_index('ix_report_lat_lon')
+        batch_op.drop_index('ix_report_map')
         batch_op.drop_index(batch_op.f('ix_report_department_id'))
         batch_op.drop_index(batch_op.f('ix_report_confirmed_at'))
         batch_op.drop_index(batch_op.f('ix_report_category_id'))
