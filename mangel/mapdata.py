@@ -1,9 +1,9 @@
 """Pins for the public map: released reports inside the visible box, clustered when many.
 
-Built for speed: plain column queries on the indexed ``lat``/``lon`` columns, no ORM
-objects, a hard cap on points.  When a box holds more reports than the cap, they are
-counted per cell of a grid aligned to fixed cell sizes, so the same few grids serve
-every box; a grid of the whole town is kept for a few seconds per worker.
+Built for speed: plain column queries on a covering index, no ORM objects, a hard cap on
+points.  When a box holds more reports than the cap, they are counted per cell of a grid
+aligned to fixed cell sizes (about 12 cells across the box): small boxes count their own
+rows, large ones read a grid of the whole town kept for a few seconds per worker.
 """
 
 from __future__ import annotations
@@ -17,10 +17,14 @@ from flask import current_app
 from sqlalchemy import Integer, bindparam, cast, func, select
 
 from lotse.extensions import db
+from lotse.geo import town_boundary
 from mangel.models import Report
 
 BASE_CELL_DEG = 0.0005  # about 55 m: the finest grid
 CELLS_ACROSS = 12  # aim for about this many cells across the visible box
+# Boxes smaller than this share of the town are clustered from their own rows; larger ones
+# from the cached grid of the whole town.
+TOWN_SHARE_COUNTED_PER_BOX = 0.1
 
 _cache_lock = threading.Lock()
 
@@ -68,31 +72,37 @@ def _cell_size(bbox: tuple[float, float, float, float]) -> float:
     return BASE_CELL_DEG * 2**level
 
 
-def _grid(cell: float, category_id: int | None, status: str | None) -> dict:
-    """The town's reports counted per grid cell: ``{(row, col): (lat, lon, count)}``.
+def _grid(cell: float, category_id: int | None, status: str | None, box=None) -> dict:
+    """Reports counted per grid cell: ``{(row, col): (lat, lon, count)}``.
 
-    Kept for a few seconds per worker, so zoomed-out maps cost a lookup, not a scan.
+    Without ``box`` the whole town is counted and kept for a few seconds per worker, so a
+    zoomed-out map costs a lookup; a smaller box is counted on its own rows only.
     """
     key = (cell, category_id, status)
     ttl = current_app.config["MANGEL_CLUSTER_CACHE_SECONDS"]
     now = time.monotonic()
     cache = current_app.extensions.setdefault("mangel_grid_cache", {})
-    with _cache_lock:
-        hit = cache.get(key)
-        if ttl and hit and now - hit[0] < ttl:
-            return hit[1]
+    if box is None:
+        with _cache_lock:
+            hit = cache.get(key)
+            if ttl and hit and now - hit[0] < ttl:
+                return hit[1]
     row, col = cast(Report.lat / cell, Integer), cast(Report.lon / cell, Integer)
+    where = _filters(bool(category_id), bool(status))
+    params = {"category_id": category_id, "status": status}
+    if box is not None:
+        west, south, east, north = box
+        where += [Report.lat.between(south, north), Report.lon.between(west, east)]
     stmt = (
         select(row, col, func.avg(Report.lat), func.avg(Report.lon), func.count())
-        .where(*_filters(bool(category_id), bool(status)))
+        .where(*where)
         .group_by(row, col)
     )
-    params = {"category_id": category_id, "status": status}
     cells = {
         (r, c): (lat, lon, count)
         for r, c, lat, lon, count in db.session.connection().execute(stmt, params)
     }
-    if ttl:
+    if ttl and box is None:
         with _cache_lock:
             cache[key] = (now, cells)
     return cells
@@ -101,7 +111,17 @@ def _grid(cell: float, category_id: int | None, status: str | None) -> dict:
 def _clusters(bbox, category_id: int | None, status: str | None) -> list[str]:
     west, south, east, north = bbox
     cell = _cell_size(bbox)
-    grid = _grid(cell, category_id, status)
+    town_west, town_south, town_east, town_north = town_boundary().bounds
+    town_area = (town_east - town_west) * (town_north - town_south)
+    # Count whole cells, so a cluster at the edge has the same count as in the town grid.
+    box = (
+        math.floor(west / cell) * cell,
+        math.floor(south / cell) * cell,
+        math.ceil(east / cell) * cell,
+        math.ceil(north / cell) * cell,
+    )
+    small = (box[2] - box[0]) * (box[3] - box[1]) < TOWN_SHARE_COUNTED_PER_BOX * town_area
+    grid = _grid(cell, category_id, status, box if small else None)
     # The database rounds or truncates to a cell number: look one cell further either way.
     rows = range(math.floor(south / cell) - 1, math.floor(north / cell) + 2)
     cols = range(math.floor(west / cell) - 1, math.floor(east / cell) + 2)
