@@ -106,7 +106,7 @@ def populate(database_url: str, instance: Path, reports: int) -> tuple[float, fl
     from lotse.geo import town_boundary
     from lotse.models import utcnow
     from mangel.demo import seed_categories
-    from mangel.models import Report, ReportStatus
+    from mangel.models import Report, ReportStatus, map_cell
 
     app = create_app(config(database_url), instance_path=str(instance))
     rnd = random.Random(42)
@@ -125,6 +125,7 @@ def populate(database_url: str, instance: Path, reports: int) -> tuple[float, fl
                     "status": rnd.choice(statuses),
                     "lat": lat,
                     "lon": lon,
+                    "map_cell": map_cell(lat, lon),
                     "description": "Benchmark",
                     "created_at": created,
                     "updated_at": created,

@@ -1,9 +1,10 @@
 """Pins for the public map: released reports inside the visible box, clustered when many.
 
-Built for speed: plain column queries on a covering index, no ORM objects, a hard cap on
-points.  When a box holds more reports than the cap, they are counted per cell of a grid
-aligned to fixed cell sizes (about 12 cells across the box): small boxes count their own
-rows, large ones read a grid of the whole town kept for a few seconds per worker.
+Built for speed: a column-only query on a covering index that starts with a coarse grid
+cell (``Report.map_cell``), so a box reads only the reports of the few cells it touches; no
+ORM objects; a hard cap on points.  When a box holds more reports than the cap, they are
+counted per cell of a grid aligned to fixed cell sizes (about 12 cells across the box),
+computed for the whole town and kept for a few seconds per worker.
 """
 
 from __future__ import annotations
@@ -17,14 +18,11 @@ from flask import current_app
 from sqlalchemy import Integer, bindparam, cast, func, select
 
 from lotse.extensions import db
-from lotse.geo import town_boundary
-from mangel.models import Report
+from mangel.models import MAP_CELL_DEG, Report
 
 BASE_CELL_DEG = 0.0005  # about 55 m: the finest grid
 CELLS_ACROSS = 12  # aim for about this many cells across the visible box
-# Boxes smaller than this share of the town are clustered from their own rows; larger ones
-# from the cached grid of the whole town.
-TOWN_SHARE_COUNTED_PER_BOX = 0.1
+MAX_LISTED_CELLS = 64  # a box wider than this many cells reads by latitude alone
 
 _cache_lock = threading.Lock()
 
@@ -52,17 +50,31 @@ def _filters(by_category: bool, by_status: bool) -> list:
 
 
 @cache
-def _points_statement(by_category: bool, by_status: bool):
+def _points_statement(by_category: bool, by_status: bool, by_cells: bool):
     """Built once per filter combination; only the bound values change between requests."""
+    where = [
+        Report.lat.between(bindparam("south"), bindparam("north")),
+        Report.lon.between(bindparam("west"), bindparam("east")),
+        *_filters(by_category, by_status),
+    ]
+    if by_cells:
+        where.insert(0, Report.map_cell.in_(bindparam("cells", expanding=True)))
     return (
         select(Report.id, Report.lat, Report.lon, Report.status, Report.category_id)
-        .where(
-            Report.lat.between(bindparam("south"), bindparam("north")),
-            Report.lon.between(bindparam("west"), bindparam("east")),
-            *_filters(by_category, by_status),
-        )
+        .where(*where)
         .limit(bindparam("limit"))
     )
+
+
+def _map_cells(bbox: tuple[float, float, float, float]) -> list[int] | None:
+    """The grid cells a box touches, or ``None`` when there are too many to list."""
+    west, south, east, north = bbox
+    step = MAP_CELL_DEG
+    rows = range(math.floor((south + 90) / step), math.floor((north + 90) / step) + 1)
+    cols = range(math.floor((west + 180) / step), math.floor((east + 180) / step) + 1)
+    if len(rows) * len(cols) > MAX_LISTED_CELLS:
+        return None
+    return [r * 100_000 + c for r in rows for c in cols]
 
 
 def _cell_size(bbox: tuple[float, float, float, float]) -> float:
@@ -72,37 +84,31 @@ def _cell_size(bbox: tuple[float, float, float, float]) -> float:
     return BASE_CELL_DEG * 2**level
 
 
-def _grid(cell: float, category_id: int | None, status: str | None, box=None) -> dict:
-    """Reports counted per grid cell: ``{(row, col): (lat, lon, count)}``.
+def _grid(cell: float, category_id: int | None, status: str | None) -> dict:
+    """The town's reports counted per grid cell: ``{(row, col): (lat, lon, count)}``.
 
-    Without ``box`` the whole town is counted and kept for a few seconds per worker, so a
-    zoomed-out map costs a lookup; a smaller box is counted on its own rows only.
+    Kept for a few seconds per worker, so a zoomed-out map costs a lookup, not a scan.
     """
     key = (cell, category_id, status)
     ttl = current_app.config["MANGEL_CLUSTER_CACHE_SECONDS"]
     now = time.monotonic()
     cache = current_app.extensions.setdefault("mangel_grid_cache", {})
-    if box is None:
-        with _cache_lock:
-            hit = cache.get(key)
-            if ttl and hit and now - hit[0] < ttl:
-                return hit[1]
+    with _cache_lock:
+        hit = cache.get(key)
+        if ttl and hit and now - hit[0] < ttl:
+            return hit[1]
     row, col = cast(Report.lat / cell, Integer), cast(Report.lon / cell, Integer)
-    where = _filters(bool(category_id), bool(status))
-    params = {"category_id": category_id, "status": status}
-    if box is not None:
-        west, south, east, north = box
-        where += [Report.lat.between(south, north), Report.lon.between(west, east)]
     stmt = (
         select(row, col, func.avg(Report.lat), func.avg(Report.lon), func.count())
-        .where(*where)
+        .where(*_filters(bool(category_id), bool(status)))
         .group_by(row, col)
     )
+    params = {"category_id": category_id, "status": status}
     cells = {
         (r, c): (lat, lon, count)
         for r, c, lat, lon, count in db.session.connection().execute(stmt, params)
     }
-    if ttl and box is None:
+    if ttl:
         with _cache_lock:
             cache[key] = (now, cells)
     return cells
@@ -111,17 +117,7 @@ def _grid(cell: float, category_id: int | None, status: str | None, box=None) ->
 def _clusters(bbox, category_id: int | None, status: str | None) -> list[str]:
     west, south, east, north = bbox
     cell = _cell_size(bbox)
-    town_west, town_south, town_east, town_north = town_boundary().bounds
-    town_area = (town_east - town_west) * (town_north - town_south)
-    # Count whole cells, so a cluster at the edge has the same count as in the town grid.
-    box = (
-        math.floor(west / cell) * cell,
-        math.floor(south / cell) * cell,
-        math.ceil(east / cell) * cell,
-        math.ceil(north / cell) * cell,
-    )
-    small = (box[2] - box[0]) * (box[3] - box[1]) < TOWN_SHARE_COUNTED_PER_BOX * town_area
-    grid = _grid(cell, category_id, status, box if small else None)
+    grid = _grid(cell, category_id, status)
     # The database rounds or truncates to a cell number: look one cell further either way.
     rows = range(math.floor(south / cell) - 1, math.floor(north / cell) + 2)
     cols = range(math.floor(west / cell) - 1, math.floor(east / cell) + 2)
@@ -152,8 +148,10 @@ def map_geojson(
     """A GeoJSON FeatureCollection for the box: single pins, or clusters with a count."""
     west, south, east, north = bbox
     cap = current_app.config["MANGEL_MAP_MAX_POINTS"]
-    stmt = _points_statement(bool(category_id), bool(status))
+    cells = _map_cells(bbox)
+    stmt = _points_statement(bool(category_id), bool(status), cells is not None)
     params = {
+        "cells": cells,
         "south": south,
         "north": north,
         "west": west,

@@ -9,11 +9,13 @@ writes ``StatusChange`` rows; Open311 (issue 6) maps ``Category`` to services,
 from __future__ import annotations
 
 import enum
+import math
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,6 +67,16 @@ STATUS_LABELS = {
     ReportStatus.NOT_RESPONSIBLE: _l("nicht zuständig"),
     ReportStatus.DUPLICATE: _l("Duplikat"),
 }
+MAP_CELL_DEG = 0.005  # about 550 × 350 m around Düren
+
+
+def map_cell(lat: float, lon: float) -> int:
+    """The cell of a coarse grid a point lies in: a map box asks for a handful of cells,
+    so the database reads only the reports near the box, not a whole band of latitude."""
+    row = math.floor((lat + 90) / MAP_CELL_DEG)
+    return row * 100_000 + math.floor((lon + 180) / MAP_CELL_DEG)
+
+
 _STATUS_CHECK = "status IN ({})".format(", ".join(f"'{s.value}'" for s in ReportStatus))
 
 
@@ -189,8 +202,11 @@ class Report(TimestampMixin, db.Model):
 
     __tablename__ = "report"
     __table_args__ = (
-        # Covers the map's bbox query, so it never has to visit the table (bench_geojson).
-        Index("ix_report_map", "lat", "lon", "confirmed_at", "status", "category_id", "id"),
+        Index("ix_report_lat_lon", "lat", "lon"),
+        # Covers the map's bbox query: it reads a few grid cells and never visits the table.
+        Index(
+            "ix_report_map", "map_cell", "lat", "lon", "confirmed_at", "status", "category_id", "id"
+        ),
         CheckConstraint(_STATUS_CHECK, name="known_status"),
         CheckConstraint("lat >= -90 AND lat <= 90 AND lon >= -180 AND lon <= 180", name="coords"),
     )
@@ -206,6 +222,7 @@ class Report(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=ReportStatus.OPEN.value, index=True)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
+    map_cell: Mapped[int] = mapped_column(BigInteger)  # set from lat/lon on every save
     street: Mapped[str] = mapped_column(String(120), default="")
     nearest_address: Mapped[str] = mapped_column(String(200), default="")  # staff only
     description: Mapped[str] = mapped_column(Text, default="")
@@ -243,6 +260,12 @@ class Report(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
+
+
+@event.listens_for(Report, "before_insert")
+@event.listens_for(Report, "before_update")
+def _place_in_grid(_mapper, _connection, report: Report) -> None:
+    report.map_cell = map_cell(report.lat, report.lon)
 
 
 class ReportPhoto(db.Model):

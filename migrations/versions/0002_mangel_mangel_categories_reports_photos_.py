@@ -2,7 +2,7 @@
 
 Revision ID: 0002_mangel
 Revises: 0001_core
-Create Date: 2026-11-23 09:47:51.767212
+Create Date: 2026-11-23 10:46:42.980612
 
 """
 from alembic import op
@@ -75,6 +75,7 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('lat', sa.Float(), nullable=False),
     sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('map_cell', sa.BigInteger(), nullable=False),
     sa.Column('street', sa.String(length=120), nullable=False),
     sa.Column('nearest_address', sa.String(length=200), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
@@ -103,7 +104,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_report_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_confirmed_at'), ['confirmed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_department_id'), ['department_id'], unique=False)
-        batch_op.create_index('ix_report_map', ['lat', 'lon', 'confirmed_at', 'status', 'category_id', 'id'], unique=False)
+        batch_op.create_index('ix_report_lat_lon', ['lat', 'lon'], unique=False)
+        batch_op.create_index('ix_report_map', ['map_cell', 'lat', 'lon', 'confirmed_at', 'status', 'category_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_report_status'), ['status'], unique=False)
 
     op.create_table('report_photo',
@@ -169,6 +171,7 @@ def downgrade():
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_status'))
         batch_op.drop_index('ix_report_map')
+        batch_op.drop_index('ix_report_lat_lon')
         batch_op.drop_index(batch_op.f('ix_report_department_id'))
         batch_op.drop_index(batch_op.f('ix_report_confirmed_at'))
         batch_op.drop_index(batch_op.f('ix_report_category_id'))

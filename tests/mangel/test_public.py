@@ -67,7 +67,7 @@ def test_geojson_clusters_when_many(make_app, categories, make_report):
     assert all(f["properties"]["cluster"] for f in features["features"])
     assert sum(counts) == 13
     assert len(counts) < 13
-    # A small box counts its own rows; every report in it is in exactly one cluster.
+    # Every report in a smaller box is in exactly one of its clusters.
     bbox = f"{INSIDE[1] - 0.004},{INSIDE[0] - 0.002},{INSIDE[1] + 0.004},{INSIDE[0] + 0.003}"
     features = app.test_client().get(f"/maengel/karte.json?bbox={bbox}").get_json()["features"]
     assert all(f["properties"]["cluster"] for f in features)
