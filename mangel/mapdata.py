@@ -49,9 +49,21 @@ def _filters(by_category: bool, by_status: bool) -> list:
     return where
 
 
+# One pin as GeoJSON, written by the database itself (SQLite printf, PostgreSQL format):
+# a box's pins arrive as one string instead of rows to convert one by one in Python.
+# Every value is a number or a status code the database constrains to plain ASCII words.
+POINT_SQL = (
+    '{"type":"Feature","geometry":{"type":"Point","coordinates":[%s,%s]},'
+    '"properties":{"id":%s,"status":"%s","category":%s}}'
+)
+
+
 @cache
-def _points_statement(by_category: bool, by_status: bool, by_cells: bool):
-    """Built once per filter combination; only the bound values change between requests."""
+def _points_statement(dialect: str, by_category: bool, by_status: bool, by_cells: bool):
+    """``(count, pins joined by commas)`` of at most ``limit`` pins in the box.
+
+    Built once per database and filter combination; only bound values change per request.
+    """
     where = [
         Report.lat.between(bindparam("south"), bindparam("north")),
         Report.lon.between(bindparam("west"), bindparam("east")),
@@ -59,11 +71,13 @@ def _points_statement(by_category: bool, by_status: bool, by_cells: bool):
     ]
     if by_cells:
         where.insert(0, Report.map_cell.in_(bindparam("cells", expanding=True)))
-    return (
-        select(Report.id, Report.lat, Report.lon, Report.status, Report.category_id)
-        .where(*where)
-        .limit(bindparam("limit"))
-    )
+    columns = (Report.lon, Report.lat, Report.id, Report.status, Report.category_id)
+    if dialect == "postgresql":
+        feature, joined = func.format(POINT_SQL, *columns), func.string_agg
+    else:
+        feature, joined = func.printf(POINT_SQL, *columns), func.group_concat
+    pins = select(feature.label("pin")).where(*where).limit(bindparam("limit")).subquery()
+    return select(func.count(), joined(pins.c.pin, ","))
 
 
 def _map_cells(bbox: tuple[float, float, float, float]) -> list[int] | None:
@@ -85,7 +99,7 @@ def _cell_size(bbox: tuple[float, float, float, float]) -> float:
 
 
 def _grid(cell: float, category_id: int | None, status: str | None) -> dict:
-    """The town's reports counted per grid cell: ``{(row, col): (lat, lon, count)}``.
+    """The town's reports per grid cell: ``{(row, col): (lat, lon, count, feature)}``.
 
     Kept for a few seconds per worker, so a zoomed-out map costs a lookup, not a scan.
     """
@@ -105,7 +119,7 @@ def _grid(cell: float, category_id: int | None, status: str | None) -> dict:
     )
     params = {"category_id": category_id, "status": status}
     cells = {
-        (r, c): (lat, lon, count)
+        (r, c): (lat, lon, count, CLUSTER % (round(lon, 6), round(lat, 6), count))
         for r, c, lat, lon, count in db.session.connection().execute(stmt, params)
     }
     if ttl:
@@ -114,28 +128,24 @@ def _grid(cell: float, category_id: int | None, status: str | None) -> dict:
     return cells
 
 
-def _clusters(bbox, category_id: int | None, status: str | None) -> list[str]:
+def _clusters(bbox, category_id: int | None, status: str | None) -> tuple[list[str], int]:
+    """Cluster features of the box and the number of reports they hold."""
     west, south, east, north = bbox
     cell = _cell_size(bbox)
     grid = _grid(cell, category_id, status)
     # The database rounds or truncates to a cell number: look one cell further either way.
     rows = range(math.floor(south / cell) - 1, math.floor(north / cell) + 2)
     cols = range(math.floor(west / cell) - 1, math.floor(east / cell) + 2)
-    features = []
+    features, total = [], 0
     for r in rows:
         for c in cols:
             hit = grid.get((r, c))
             if hit and south <= hit[0] <= north and west <= hit[1] <= east:
-                features.append(CLUSTER % (round(hit[1], 6), round(hit[0], 6), hit[2]))
-    return features
+                features.append(hit[3])
+                total += hit[2]
+    return features, total
 
 
-# Written out by hand: several times faster than json.dumps of dicts for a few hundred pins.
-# Every value is a number or a status code the database constrains to plain ASCII words.
-POINT = (
-    '{"type":"Feature","geometry":{"type":"Point","coordinates":[%r,%r]},'
-    '"properties":{"id":%d,"status":"%s","category":%d}}'
-)
 CLUSTER = (
     '{"type":"Feature","geometry":{"type":"Point","coordinates":[%r,%r]},'
     '"properties":{"cluster":true,"count":%d}}'
@@ -149,7 +159,16 @@ def map_geojson(
     west, south, east, north = bbox
     cap = current_app.config["MANGEL_MAP_MAX_POINTS"]
     cells = _map_cells(bbox)
-    stmt = _points_statement(bool(category_id), bool(status), cells is not None)
+    clusters = None
+    if cells is None or _cell_size(bbox) > BASE_CELL_DEG:
+        # Zoomed out: the cached grid tells whether the box holds too many reports for
+        # pins, which spares reading them from the index only to count them.
+        clusters, total = _clusters(bbox, category_id, status)
+        if total > cap:
+            return _collection(clusters)
+    stmt = _points_statement(
+        db.engine.dialect.name, bool(category_id), bool(status), cells is not None
+    )
     params = {
         "cells": cells,
         "south": south,
@@ -160,9 +179,13 @@ def map_geojson(
         "category_id": category_id,
         "status": status,
     }
-    rows = db.session.connection().execute(stmt, params).all()
-    if len(rows) <= cap:
-        features = [POINT % (lon, lat, id_, status_, cat) for id_, lat, lon, status_, cat in rows]
-    else:
-        features = _clusters(bbox, category_id, status)
+    count, pins = db.session.connection().execute(stmt, params).one()
+    if count <= cap:
+        return _collection([pins] if pins else [])
+    return _collection(
+        clusters if clusters is not None else _clusters(bbox, category_id, status)[0]
+    )
+
+
+def _collection(features: list[str]) -> str:
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
