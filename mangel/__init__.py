@@ -1,9 +1,38 @@
 """Mängelmelder: citizens report defects, staff work them."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+DEFAULTS = {
+    "MANGEL_ALLOW_ANONYMOUS": False,  # True: the e-mail address becomes optional
+    "MANGEL_CONFIRM_HOURS": 48,  # confirmation links expire; unconfirmed reports are purged then
+    "MANGEL_DESCRIPTION_MAX": 2000,
+    "MANGEL_MAX_PHOTOS": 3,
+    "MANGEL_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+    "MANGEL_PHOTO_MAX_PIXELS": 40_000_000,
+    # Below the core's MAX_CONTENT_LENGTH, so a too large submission still gets its form back.
+    "MANGEL_MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
+    "MANGEL_REPORT_LIMIT_PER_IP": "20 per hour",
+    "MANGEL_REPORT_LIMIT_PER_EMAIL": "5 per hour",
+    "MANGEL_SUPPORT_LIMIT_PER_IP": "30 per hour",
+    "MANGEL_ADDRESS_LIMIT_PER_IP": "120 per minute",
+    "MANGEL_HASH_KEY": None,  # key of the support e-mail hashes; default: SECRET_KEY
+    "MANGEL_MAP_MAX_POINTS": 300,
+    "MANGEL_CLUSTER_CACHE_SECONDS": 30,
+    "MANGEL_PAGE_SIZE": 20,
+}
 
 
 def init_app(app: Flask) -> None:
-    from mangel.views import bp
+    from lotse.hooks import register_seeder, register_staff_link, register_sweep
+    from mangel import admin, cli, submit, views  # noqa: F401 - routes and commands register
+    from mangel.demo import seed_demo
+    from mangel.jobs import sweep
 
-    app.register_blueprint(bp)
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+    register_seeder(app, seed_demo)
+    register_sweep(app, sweep)
+    register_staff_link(app, _l("Mängelmelder: Kategorien"), "mangel_admin.category_list", "admin")

@@ -1,0 +1,327 @@
+"""Mängelmelder models: categories with their questions, reports, photos, history, support.
+
+The tables are shaped for the later issues too: routing (issue 4) reads
+``Report.department_id`` and adds its own outbox table; the staff workbench (issue 5)
+writes ``StatusChange`` rows; Open311 (issue 6) maps ``Category`` to services,
+``CategoryQuestion`` to service attributes and ``ReportStatus.open311`` to open/closed.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lotse.extensions import db
+from lotse.models import Department, TimestampMixin, User, UTCDateTime, utcnow
+
+
+class ReportStatus(enum.StrEnum):
+    """Where a report stands; the first three are open, the rest closed (Open311)."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    FIXED = "fixed"
+    UNSOLVABLE = "unsolvable"
+    NOT_RESPONSIBLE = "not_responsible"
+    DUPLICATE = "duplicate"
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+    @property
+    def open311(self) -> str:
+        return "open" if self.is_open else "closed"
+
+    @property
+    def label(self):
+        return STATUS_LABELS[self]
+
+
+OPEN_STATUSES = frozenset({ReportStatus.OPEN, ReportStatus.IN_PROGRESS, ReportStatus.WAITING})
+STATUS_LABELS = {
+    ReportStatus.OPEN: _l("offen"),
+    ReportStatus.IN_PROGRESS: _l("in Bearbeitung"),
+    ReportStatus.WAITING: _l("wartet auf Dritte"),
+    ReportStatus.FIXED: _l("erledigt"),
+    ReportStatus.UNSOLVABLE: _l("nicht lösbar"),
+    ReportStatus.NOT_RESPONSIBLE: _l("nicht zuständig"),
+    ReportStatus.DUPLICATE: _l("Duplikat"),
+}
+MAP_CELL_DEG = 0.005  # about 550 × 350 m around Düren
+
+
+def map_cell(lat: float, lon: float) -> int:
+    """The cell of a coarse grid a point lies in: a map box asks for a handful of cells,
+    so the database reads only the reports near the box, not a whole band of latitude."""
+    row = math.floor((lat + 90) / MAP_CELL_DEG)
+    return row * 100_000 + math.floor((lon + 180) / MAP_CELL_DEG)
+
+
+_STATUS_CHECK = "status IN ({})".format(", ".join(f"'{s.value}'" for s in ReportStatus))
+
+
+class QuestionType(enum.StrEnum):
+    """The datatypes of Open311 service attributes, nothing more."""
+
+    STRING = "string"
+    NUMBER = "number"
+    DATETIME = "datetime"
+    TEXT = "text"
+    SINGLEVALUELIST = "singlevaluelist"
+    MULTIVALUELIST = "multivaluelist"
+
+    @property
+    def has_options(self) -> bool:
+        return self in (QuestionType.SINGLEVALUELIST, QuestionType.MULTIVALUELIST)
+
+
+QUESTION_TYPE_LABELS = {
+    QuestionType.STRING: _l("Kurzer Text"),
+    QuestionType.NUMBER: _l("Zahl"),
+    QuestionType.DATETIME: _l("Datum"),
+    QuestionType.TEXT: _l("Längerer Text"),
+    QuestionType.SINGLEVALUELIST: _l("Eine Auswahl"),
+    QuestionType.MULTIVALUELIST: _l("Mehrfachauswahl"),
+}
+
+
+class Category(TimestampMixin, db.Model):
+    """A main category (no parent) or a leaf a citizen reports under (with a parent)."""
+
+    __tablename__ = "category"
+    __table_args__ = (
+        CheckConstraint(
+            "duplicate_radius_m >= 0 AND duplicate_radius_m <= 2000", name="radius_range"
+        ),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL")
+    )
+    photo_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    duplicate_radius_m: Mapped[int] = mapped_column(Integer, default=50)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Category]] = relationship(
+        back_populates="parent", order_by="(Category.position, Category.name)"
+    )
+    department: Mapped[Department | None] = relationship()
+    questions: Mapped[list[CategoryQuestion]] = relationship(
+        back_populates="category",
+        cascade="all, delete-orphan",
+        order_by="(CategoryQuestion.position, CategoryQuestion.id)",
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.parent.name} – {self.name}" if self.parent else self.name
+
+    def __repr__(self) -> str:
+        return f"<Category {self.id} {self.name}>"
+
+
+class CategoryQuestion(db.Model):
+    """An extra question of a category (an Open311 service attribute)."""
+
+    __tablename__ = "category_question"
+    __table_args__ = (
+        UniqueConstraint("category_id", "code"),
+        CheckConstraint(
+            "datatype IN ({})".format(", ".join(f"'{t.value}'" for t in QuestionType)),
+            name="known_datatype",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(50))
+    label: Mapped[str] = mapped_column(String(200))
+    datatype: Mapped[str] = mapped_column(String(20), default=QuestionType.STRING.value)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"key": "a", "name": "Ampel"}, …] for the list types, as Open311 lists them.
+    options: Mapped[list] = mapped_column(JSON, default=list)
+
+    category: Mapped[Category] = relationship(back_populates="questions")
+
+
+class Address(db.Model):
+    """One entry of the town's address list, for the address search and nearest address."""
+
+    __tablename__ = "address"
+    __table_args__ = (Index("ix_address_lat_lon", "lat", "lon"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    street: Mapped[str] = mapped_column(String(120))
+    house_number: Mapped[str] = mapped_column(String(20), default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    # Lower-cased "straße hausnummer" with spellings unified, searched by prefix.
+    search_key: Mapped[str] = mapped_column(String(160), index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+
+    @property
+    def label(self) -> str:
+        place = " ".join(filter(None, [self.postcode, self.city]))
+        line = " ".join(filter(None, [self.street, self.house_number]))
+        return f"{line}, {place}" if place else line
+
+
+class Report(TimestampMixin, db.Model):
+    """A citizen's report.  Public once confirmed; text and photos only once released."""
+
+    __tablename__ = "report"
+    __table_args__ = (
+        Index("ix_report_lat_lon", "lat", "lon"),
+        # Covers the map's bbox query: it reads a few grid cells and never visits the table.
+        Index(
+            "ix_report_map", "map_cell", "lat", "lon", "confirmed_at", "status", "category_id", "id"
+        ),
+        CheckConstraint(_STATUS_CHECK, name="known_status"),
+        CheckConstraint("lat >= -90 AND lat <= 90 AND lon >= -180 AND lon <= 180", name="coords"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("category.id", ondelete="RESTRICT"), index=True
+    )
+    # Responsible department: the category's at submission; routing (issue 4) may change it.
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default=ReportStatus.OPEN.value, index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    map_cell: Mapped[int] = mapped_column(BigInteger)  # set from lat/lon on every save
+    street: Mapped[str] = mapped_column(String(120), default="")
+    nearest_address: Mapped[str] = mapped_column(String(200), default="")  # staff only
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_released: Mapped[bool] = mapped_column(Boolean, default=False)
+    photos_released: Mapped[bool] = mapped_column(Boolean, default=False)
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)  # question code → answer
+    source: Mapped[str] = mapped_column(String(20), default="web")
+
+    # Personal data: shown to staff only, never on a public page, feed or endpoint.
+    reporter_name: Mapped[str] = mapped_column(String(120), default="")
+    reporter_email: Mapped[str] = mapped_column(String(254), default="")
+    reporter_phone: Mapped[str] = mapped_column(String(40), default="")
+
+    confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    confirm_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    tracking_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    category: Mapped[Category] = relationship()
+    department: Mapped[Department | None] = relationship()
+    photos: Mapped[list[ReportPhoto]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ReportPhoto.position"
+    )
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="StatusChange.id"
+    )
+
+    @property
+    def status_enum(self) -> ReportStatus:
+        return ReportStatus(self.status)
+
+    @property
+    def is_public(self) -> bool:
+        return self.confirmed_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Report {self.id} {self.status}>"
+
+
+@event.listens_for(Report, "before_insert")
+@event.listens_for(Report, "before_update")
+def _place_in_grid(_mapper, _connection, report: Report) -> None:
+    report.map_cell = map_cell(report.lat, report.lon)
+
+
+class ReportPhoto(db.Model):
+    """A processed photo of a report: metadata-free JPEG and thumbnail under instance/uploads."""
+
+    __tablename__ = "report_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    file_name: Mapped[str] = mapped_column(String(80), unique=True)
+    thumb_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40), default="image/jpeg")
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="photos")
+
+
+class StatusChange(db.Model):
+    """One entry of a report's history: the status set then, and an optional public note."""
+
+    __tablename__ = "report_status_change"
+    __table_args__ = (CheckConstraint(_STATUS_CHECK, name="known_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    public_note: Mapped[str] = mapped_column(Text, default="")
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="history")
+    staff_user: Mapped[User | None] = relationship()
+
+    @property
+    def status_enum(self) -> ReportStatus:
+        return ReportStatus(self.status)
+
+
+class Support(db.Model):
+    """ "Ich bin auch betroffen": one per e-mail and report, counted once confirmed.
+
+    The e-mail is kept only as a keyed hash, enough to recognise a second attempt.
+    """
+
+    __tablename__ = "report_support"
+    __table_args__ = (UniqueConstraint("report_id", "email_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    email_hash: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

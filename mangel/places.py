@@ -1,0 +1,224 @@
+"""Where a report is: the town's address list, address search, nearest address, location checks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+
+from lotse.extensions import db
+from lotse.geo import distance_m, in_town
+from mangel.models import Address
+
+SEARCH_LIMIT = 8
+NEAREST_WINDOW_DEG = 0.003  # about 330 m north–south: an address nearer than that is useful
+
+COLUMN_ALIASES = {
+    "street": ("street", "strasse", "straße", "str"),
+    "house_number": ("house_number", "housenumber", "hausnummer", "hnr", "nr"),
+    "postcode": ("postcode", "plz", "postleitzahl"),
+    "city": ("city", "ort", "gemeinde"),
+    "lat": ("latitude", "lat", "breite", "breitengrad"),
+    "lon": ("longitude", "lon", "lng", "laenge", "länge", "laengengrad"),
+}
+
+
+def search_key(text: str) -> str:
+    """Lower-case an address with the usual spellings of "Straße" unified, for prefix search."""
+    key = text.lower().replace("ß", "ss")
+    key = re.sub(r"str\.(?=\s|$)", "strasse", key)
+    key = re.sub(r"[,;]", " ", key)
+    return " ".join(key.split())
+
+
+def search_addresses(query: str, limit: int = SEARCH_LIMIT) -> list[Address]:
+    """Addresses whose street and number start like the citizen's typing."""
+    key = search_key(query)
+    if len(key) < 2:
+        return []
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = (
+        select(Address)
+        .where(Address.search_key.like(escaped + "%", escape="\\"))
+        .order_by(Address.street, func.length(Address.house_number), Address.house_number)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def nearest_address(lat: float, lon: float) -> Address | None:
+    """The address closest to a point, looked up in a small window around it."""
+    window_lon = NEAREST_WINDOW_DEG / max(math.cos(math.radians(lat)), 0.1)
+    stmt = select(Address).where(
+        Address.lat.between(lat - NEAREST_WINDOW_DEG, lat + NEAREST_WINDOW_DEG),
+        Address.lon.between(lon - window_lon, lon + window_lon),
+    )
+    candidates = list(db.session.scalars(stmt))
+    return min(candidates, key=lambda a: distance_m(lat, lon, a.lat, a.lon), default=None)
+
+
+@dataclass
+class Location:
+    """The outcome of reading a location from a form: a point, or messages per field."""
+
+    lat: float | None = None
+    lon: float | None = None
+    errors: dict[str, str] | None = None
+    candidates: list[Address] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.lat is not None
+
+
+def _parse_coordinate(text: str) -> float | None:
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def resolve_location(address: str, lat_text: str, lon_text: str) -> Location:
+    """Turn typed coordinates or an address into a checked point inside the town.
+
+    Coordinates (from the map pin or typed) win over the address field; the untouched
+    default pin and points outside the boundary are refused with a message naming the town.
+    """
+    town = current_app.config["TOWN_NAME"]
+    lat_text, lon_text, address = lat_text.strip(), lon_text.strip(), address.strip()
+    if lat_text or lon_text:
+        lat, lon = _parse_coordinate(lat_text), _parse_coordinate(lon_text)
+        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return Location(
+                errors={
+                    "lat": _(
+                        "Bitte geben Sie Breite und Länge als Dezimalzahlen ein, "
+                        "zum Beispiel 50,7470 und 6,4910."
+                    )
+                }
+            )
+        return check_point(round(lat, 6), round(lon, 6))
+    if address:
+        matches = search_addresses(address)
+        exact = [a for a in matches if a.search_key == search_key(address)]
+        if len(exact) == 1 or len(matches) == 1:
+            found = (exact or matches)[0]
+            return check_point(found.lat, found.lon)
+        if not matches:
+            message = _(
+                "Diese Adresse kennen wir in %(town)s nicht. Bitte prüfen Sie die Schreibweise "
+                "oder geben Sie die Hausnummer an.",
+                town=town,
+            )
+            return Location(errors={"address": message})
+        return Location(
+            errors={"address": _("Mehrere Adressen passen. Bitte wählen Sie eine aus der Liste.")},
+            candidates=matches,
+        )
+    return Location(
+        errors={
+            "address": _(
+                "Bitte geben Sie den Ort an: Markierung auf der Karte, Adresse oder Koordinaten."
+            )
+        }
+    )
+
+
+def check_point(lat: float, lon: float) -> Location:
+    """Refuse the untouched default pin and points outside the town's boundary."""
+    center = current_app.config["MAP_CENTER"]
+    if math.isclose(lat, center[0], abs_tol=1e-6) and math.isclose(lon, center[1], abs_tol=1e-6):
+        return Location(
+            errors={
+                "lat": _(
+                    "Bitte setzen Sie die Markierung genau an den Ort des Mangels – "
+                    "die Markierung steht noch am Startpunkt der Karte."
+                )
+            }
+        )
+    if not in_town(lat, lon):
+        return Location(
+            errors={
+                "lat": _(
+                    "Dieser Ort liegt außerhalb von %(town)s. Wir können nur Mängel in "
+                    "%(town)s bearbeiten.",
+                    town=current_app.config["TOWN_NAME"],
+                )
+            }
+        )
+    return Location(lat=lat, lon=lon)
+
+
+class AddressFileError(ValueError):
+    """An address file we cannot read; the message names the problem."""
+
+
+def _column_map(header: list[str]) -> dict[str, int]:
+    normalised = [h.strip().lower() for h in header]
+    found = {}
+    for column, aliases in COLUMN_ALIASES.items():
+        for alias in aliases:
+            if alias in normalised:
+                found[column] = normalised.index(alias)
+                break
+    missing = {"street", "lat", "lon"} - found.keys()
+    if missing:
+        raise AddressFileError(f"Spalten fehlen: {', '.join(sorted(missing))}")
+    return found
+
+
+def import_addresses(text: str) -> tuple[int, int]:
+    """Replace the town's address list with a CSV export; returns (imported, skipped).
+
+    Rows outside the town's boundary or without usable coordinates are skipped.
+    """
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error as exc:
+        raise AddressFileError(
+            "Trennzeichen nicht erkannt (erwartet: Komma oder Semikolon)"
+        ) from exc
+    rows = csv.reader(io.StringIO(text), dialect)
+    columns = _column_map(next(rows, []))
+    db.session.execute(delete(Address))
+    imported = skipped = 0
+    batch = []
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            values = {name: row[index].strip() for name, index in columns.items()}
+        except IndexError:
+            skipped += 1
+            continue
+        lat, lon = _parse_coordinate(values["lat"]), _parse_coordinate(values["lon"])
+        if lat is None or lon is None or not values["street"] or not in_town(lat, lon):
+            skipped += 1
+            continue
+        number = values.get("house_number", "")
+        batch.append(
+            {
+                "street": values["street"],
+                "house_number": number,
+                "postcode": values.get("postcode", ""),
+                "city": values.get("city", ""),
+                "search_key": search_key(f"{values['street']} {number}"),
+                "lat": lat,
+                "lon": lon,
+            }
+        )
+        if len(batch) >= 1000:
+            db.session.execute(Address.__table__.insert(), batch)
+            imported += len(batch)
+            batch = []
+    if batch:
+        db.session.execute(Address.__table__.insert(), batch)
+        imported += len(batch)
+    return imported, skipped

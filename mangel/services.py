@@ -1,0 +1,296 @@
+"""The rules of the Mängelmelder.  Functions add and flush; the view commits once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from lotse.extensions import db
+from lotse.geo import distance_m
+from lotse.models import normalise_email, utcnow
+from mangel.models import (
+    OPEN_STATUSES,
+    Category,
+    Report,
+    ReportPhoto,
+    ReportStatus,
+    StatusChange,
+    Support,
+)
+from mangel.photos import ProcessedPhoto, photo_path, save_photo
+from mangel.places import nearest_address
+
+METRES_PER_DEGREE = 111_320
+
+
+def upload_dir() -> Path:
+    return Path(current_app.instance_path) / "uploads"
+
+
+def hash_token(token: str) -> str:
+    """Tokens are kept only as SHA-256: a leaked database confirms nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def _expiry() -> datetime:
+    return utcnow() + timedelta(hours=current_app.config["MANGEL_CONFIRM_HOURS"])
+
+
+def support_email_hash(report_id: int, email: str) -> str:
+    """A keyed hash of an e-mail, salted per report so hashes cannot be linked across reports."""
+    key = (current_app.config["MANGEL_HASH_KEY"] or current_app.config["SECRET_KEY"]).encode()
+    message = f"{report_id}:{normalise_email(email)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+# --- categories ----------------------------------------------------------------------
+
+
+def category_tree() -> list[tuple[Category, list[Category]]]:
+    """Active main categories with their active leaves, in the admins' order."""
+    mains = db.session.scalars(
+        select(Category)
+        .where(Category.parent_id.is_(None), Category.active.is_(True))
+        .order_by(Category.position, Category.name)
+    )
+    tree = []
+    for main in mains:
+        leaves = [c for c in main.children if c.active]
+        if leaves:
+            tree.append((main, leaves))
+    return tree
+
+
+def reportable_category(category_id: int | None) -> Category | None:
+    """The leaf a citizen may report under, or ``None`` when it is unknown or inactive."""
+    if not category_id:
+        return None
+    category = db.session.get(Category, category_id)
+    if category is None or category.parent is None:
+        return None
+    if not (category.active and category.parent.active):
+        return None
+    return category
+
+
+# --- reports -------------------------------------------------------------------------
+
+
+def find_duplicates(category: Category, lat: float, lon: float, limit: int = 5) -> list[Report]:
+    """Open, public reports of the same category within the category's radius, nearest first."""
+    radius = category.duplicate_radius_m
+    if radius <= 0:
+        return []
+    dlat = radius / METRES_PER_DEGREE
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.1)
+    candidates = db.session.scalars(
+        select(Report).where(
+            Report.category_id == category.id,
+            Report.confirmed_at.is_not(None),
+            Report.status.in_([s.value for s in OPEN_STATUSES]),
+            Report.lat.between(lat - dlat, lat + dlat),
+            Report.lon.between(lon - dlon, lon + dlon),
+        )
+    )
+    near = [
+        (distance_m(lat, lon, r.lat, r.lon), r)
+        for r in candidates
+        if distance_m(lat, lon, r.lat, r.lon) <= radius
+    ]
+    return [r for _, r in sorted(near, key=lambda pair: pair[0])][:limit]
+
+
+def create_report(
+    *,
+    category: Category,
+    lat: float,
+    lon: float,
+    description: str,
+    answers: dict,
+    name: str,
+    email: str,
+    phone: str,
+    photos: list[ProcessedPhoto],
+) -> tuple[Report, str | None, list[str]]:
+    """Record a citizen's report, unconfirmed until they click the link in our e-mail.
+
+    Returns the report, the raw confirmation token (``None`` for an anonymous report,
+    which is public at once) and the photo files written, so that the caller can delete
+    them again should the commit fail.
+    """
+    place = nearest_address(lat, lon)
+    report = Report(
+        category=category,
+        department_id=category.department_id,
+        status=ReportStatus.OPEN.value,
+        lat=lat,
+        lon=lon,
+        street=place.street if place else "",
+        nearest_address=place.label if place else "",
+        description=description.strip(),
+        answers=answers,
+        reporter_name=name.strip(),
+        reporter_email=normalise_email(email) if email else "",
+        reporter_phone=phone.strip(),
+    )
+    token = None
+    if report.reporter_email:
+        token, report.confirm_token_hash = _new_token()
+        report.confirm_expires_at = _expiry()
+    else:
+        report.confirmed_at = utcnow()
+    report.history.append(StatusChange(status=ReportStatus.OPEN.value))
+    db.session.add(report)
+    written: list[str] = []
+    try:
+        for position, processed in enumerate(photos):
+            file_name, thumb = save_photo(processed, upload_dir())
+            written += [file_name, thumb]
+            report.photos.append(
+                ReportPhoto(
+                    file_name=file_name,
+                    thumb_name=thumb,
+                    content_type=processed.content_type,
+                    width=processed.width,
+                    height=processed.height,
+                    position=position,
+                )
+            )
+        db.session.flush()
+    except Exception:
+        delete_photo_files(written)
+        raise
+    return report, token, written
+
+
+def delete_photo_files(names: Iterable[str]) -> None:
+    """Remove stored photo files; missing files are fine (a second purge, a failed write)."""
+    for name in names:
+        photo_path(upload_dir(), name).unlink(missing_ok=True)
+
+
+def check_confirmation(kind: str, token: str) -> tuple[str, Report | Support | None]:
+    """Look up the report (``meldung``) or support behind an e-mail link without using it.
+
+    The outcome is ``valid``, ``expired`` or ``unknown`` (never issued, or used already:
+    a link works once).
+    """
+    model, hash_column, expiry_column = {
+        "meldung": (Report, Report.confirm_token_hash, "confirm_expires_at"),
+        "unterstuetzung": (Support, Support.token_hash, "token_expires_at"),
+    }[kind]
+    item = db.session.scalar(select(model).where(hash_column == hash_token(token)))
+    if item is None:
+        return "unknown", None
+    expires = getattr(item, expiry_column)
+    if expires is None or expires < utcnow():
+        return "expired", item
+    return "valid", item
+
+
+def confirm_report(report: Report) -> str:
+    """Make a report public and return the raw token of its private tracking link."""
+    report.confirmed_at = utcnow()
+    report.confirm_token_hash = None
+    report.confirm_expires_at = None
+    return issue_tracking_token(report)
+
+
+def issue_tracking_token(report: Report) -> str:
+    """A fresh private tracking link for a report (replacing any earlier one)."""
+    tracking, report.tracking_token_hash = _new_token()
+    db.session.flush()
+    return tracking
+
+
+def report_by_tracking_token(token: str) -> Report | None:
+    return db.session.scalar(
+        select(Report).where(
+            Report.tracking_token_hash == hash_token(token), Report.confirmed_at.is_not(None)
+        )
+    )
+
+
+def public_report(report_id: int) -> Report | None:
+    """A report the public may see: confirmed ones only."""
+    report = db.session.get(Report, report_id)
+    return report if report is not None and report.is_public else None
+
+
+# --- support ("Ich bin auch betroffen") ---------------------------------------------
+
+
+def request_support(report: Report, email: str) -> tuple[Support, str] | None:
+    """Start a support: a new or renewed confirmation token, or ``None`` if already counted."""
+    email_hash = support_email_hash(report.id, email)
+    support = db.session.scalar(
+        select(Support).where(Support.report_id == report.id, Support.email_hash == email_hash)
+    )
+    if support is not None and support.confirmed_at is not None:
+        return None
+    if support is None:
+        support = Support(report_id=report.id, email_hash=email_hash)
+        db.session.add(support)
+    token, support.token_hash = _new_token()
+    support.token_expires_at = _expiry()
+    db.session.flush()
+    return support, token
+
+
+def confirm_support(support: Support) -> None:
+    """Count a support; its link is used up."""
+    support.confirmed_at = utcnow()
+    support.token_hash = None
+    support.token_expires_at = None
+    db.session.flush()
+
+
+def support_counts(report_ids: Iterable[int]) -> dict[int, int]:
+    """Confirmed supports per report."""
+    ids = list(report_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Support.report_id, func.count())
+        .where(Support.report_id.in_(ids), Support.confirmed_at.is_not(None))
+        .group_by(Support.report_id)
+    )
+    return dict(rows.all())
+
+
+# --- housekeeping --------------------------------------------------------------------
+
+
+def purge_unconfirmed(now: datetime | None = None) -> tuple[int, int, list[str]]:
+    """Delete reports and supports whose confirmation link expired unused.
+
+    Returns the numbers of reports and supports deleted and the photo files to remove
+    once the deletion is committed.  Runs from ``flask lotse sweep``.
+    """
+    now = now or utcnow()
+    reports = list(
+        db.session.scalars(
+            select(Report).where(Report.confirmed_at.is_(None), Report.confirm_expires_at < now)
+        )
+    )
+    files = [n for r in reports for p in r.photos for n in (p.file_name, p.thumb_name)]
+    for report in reports:
+        db.session.delete(report)
+    supports = db.session.execute(
+        delete(Support).where(Support.confirmed_at.is_(None), Support.token_expires_at < now)
+    ).rowcount
+    db.session.flush()
+    return len(reports), supports, files
