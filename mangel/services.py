@@ -27,6 +27,7 @@ from mangel.models import (
 )
 from mangel.photos import ProcessedPhoto, photo_path, save_photo
 from mangel.places import nearest_address
+from mangel.signals import report_confirmed
 
 METRES_PER_DEGREE = 111_320
 
@@ -206,7 +207,9 @@ def confirm_report(report: Report) -> str:
     report.confirmed_at = utcnow()
     report.confirm_token_hash = None
     report.confirm_expires_at = None
-    return issue_tracking_token(report)
+    tracking = issue_tracking_token(report)
+    report_confirmed.send(report)
+    return tracking
 
 
 def issue_tracking_token(report: Report) -> str:
