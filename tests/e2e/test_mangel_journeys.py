@@ -120,7 +120,6 @@ def test_citizen_reports_by_keyboard_with_the_address_search(
     keyboard_tab_to(page, page.get_by_role("button", name="Weiter", exact=True))
     keys.press("Enter")
 
-
     expect(page.get_by_role("heading", level=1)).to_have_text("Beschreiben Sie den Mangel")
     keyboard_tab_to(page, page.get_by_label("Beschreibung"))
     keys.type("Schlagloch am Straßenrand, mit dem Rad kaum zu umfahren.")
@@ -146,7 +145,9 @@ def test_citizen_reports_by_keyboard_with_the_address_search(
     assert_focus_visible(page)
     keys.press("Space")
     expect(consent).to_be_checked()
-    expect(page.get_by_label("Beschreibung")).to_have_value(re.compile("^Schlagloch am Straßenrand"))
+    expect(page.get_by_label("Beschreibung")).to_have_value(
+        re.compile("^Schlagloch am Straßenrand")
+    )
     keyboard_tab_to(page, page.get_by_role("button", name="Meldung absenden"))
     keys.press("Enter")
 
