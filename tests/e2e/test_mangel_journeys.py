@@ -137,6 +137,7 @@ def test_citizen_reports_by_keyboard_with_the_address_search(
     expect(consent).to_have_accessible_description(
         re.compile("Bitte stimmen Sie der Datenschutzerklärung zu.")
     )
+    expect(page.get_by_text("Aus Sicherheitsgründen behält der Browser")).to_have_count(0)
     assert_accessible(page)
     shoot("errors")
     keyboard_tab_to(page, summary.get_by_role("link"))
