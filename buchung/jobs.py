@@ -8,9 +8,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from buchung.club_models import ClubMember
 from buchung.ics import booking_calendar
 from buchung.models import BookingNotice
 from buchung.services.booking import expire_holds, mark_notice, pending_notice_ids
+from buchung.services.clubs import confirmation_token
 from lotse.extensions import db
 from lotse.mail import Attachment, send_template
 from lotse.models import utcnow
@@ -68,6 +70,21 @@ def send_notice(notice_id: int) -> None:
                 raise
     mark_notice(notice_id)
     db.session.commit()
+
+
+def send_club_confirmation(member_id: int) -> None:
+    """Mail a new club login the link that confirms its e-mail address (once)."""
+    member = db.session.get(ClubMember, member_id)
+    if member is None or member.confirmed_at is not None:
+        return
+    with current_app.test_request_context("/", base_url=current_app.config["PUBLIC_BASE_URL"]):
+        send_template(
+            member.email,
+            str(_l("Bitte bestätigen Sie Ihre E-Mail-Adresse")),
+            "buchung/emails/club_confirm",
+            member=member,
+            token=confirmation_token(member),
+        )
 
 
 def sweep() -> None:

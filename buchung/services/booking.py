@@ -20,8 +20,10 @@ from buchung.models import (
     Booking,
     BookingKind,
     BookingNotice,
+    BookingSeries,
     BookingSlot,
     BookingStatus,
+    Club,
     Resource,
 )
 from buchung.services.rules import RuleViolation, check_booking
@@ -116,14 +118,23 @@ def create_booking(
     customer_group: str | None = None,
     staff: User | None = None,
     kind: str = BookingKind.BOOKING,
+    club: Club | None = None,
+    series: BookingSeries | None = None,
 ) -> Booking:
     """Book ``resource``: a guest's booking is held until the e-mail link is confirmed.
 
-    Staff bookings (on behalf of a caller) and blockings are confirmed at once.  Raises
-    ``BookingRefused`` for broken rules and ``SlotTaken`` when the time is held already.
+    Staff bookings (on behalf of a caller) and blockings are confirmed at once; a logged-in
+    club's booking skips the hold (confirmed, or requested where the office approves).
+    Occurrences of a ``series`` send no mail each.  Raises ``BookingRefused`` for broken
+    rules and ``SlotTaken`` when the time is held already.
     """
     violations = check_booking(
-        resource, starts_at, ends_at, attendees=attendees, staff=staff is not None
+        resource,
+        starts_at,
+        ends_at,
+        attendees=attendees,
+        staff=staff is not None,
+        club=club is not None and club.approved,
     )
     if violations:
         raise BookingRefused(violations)
@@ -143,9 +154,14 @@ def create_booking(
         contact_phone=contact.phone,
         token=secrets.token_urlsafe(32),
         created_by=staff,
+        club=club,
+        series=series,
     )
     if staff is not None:
         booking.status = BookingStatus.CONFIRMED
+    elif club is not None:
+        needs_approval = resource.root.needs_approval
+        booking.status = BookingStatus.REQUESTED if needs_approval else BookingStatus.CONFIRMED
     else:
         booking.status = BookingStatus.HELD
         booking.hold_expires_at = utcnow() + timedelta(
@@ -154,9 +170,15 @@ def create_booking(
     db.session.add(booking)
     db.session.flush()
     claim_slots(booking)
-    if kind == BookingKind.BOOKING:
-        notify(booking, "hold" if staff is None else "confirmed")
+    if kind == BookingKind.BOOKING and series is None:
+        notify(booking, _first_notice(booking))
     return booking
+
+
+def _first_notice(booking: Booking) -> str:
+    if booking.status == BookingStatus.HELD:
+        return "hold"
+    return "requested" if booking.status == BookingStatus.REQUESTED else "confirmed"
 
 
 def confirm_hold(booking: Booking) -> bool:

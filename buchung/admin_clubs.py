@@ -1,0 +1,35 @@
+"""Booking office pages for clubs: the list of clubs and their approval."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from buchung.admin import bp, office_required
+from buchung.club_models import Club
+from buchung.forms import ConfirmForm
+from lotse.extensions import db
+
+
+@bp.route("/vereine")
+@office_required
+def club_list():
+    """Every registered club, those awaiting approval first."""
+    clubs = db.session.scalars(
+        select(Club).order_by(Club.approved_at.is_not(None), Club.name)
+    ).all()
+    return render_template("buchung/admin/clubs.html", clubs=clubs, form=ConfirmForm())
+
+
+@bp.route("/vereine/<int:club_id>/freigeben", methods=["POST"])
+@office_required
+def approve_club(club_id: int):
+    """Approve a club: from now on it may book club-only halls and hold season series."""
+    club = db.get_or_404(Club, club_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    club.approve()
+    db.session.commit()
+    flash(_("Der Verein „%(name)s“ ist freigegeben.", name=club.name), "success")
+    return redirect(url_for("buchung_admin.club_list"))

@@ -1,0 +1,248 @@
+"""Club accounts, season series, releasing trainings and calendar feeds."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import recurring_ical_events
+from icalendar import Calendar
+from sqlalchemy import select
+
+from buchung.club_models import BookingSeries, Club, ClubMember
+from buchung.models import Booking, BookingStatus, Closure
+from lotse.extensions import db
+from lotse.models import utcnow
+from tests.buchung.conftest import local, next_weekday, series_data
+
+pytestmark = pytest.mark.both_dbs
+
+
+def test_registration_confirmation_and_approval(app, client, form_post, mailbox, office):
+    response = form_post(
+        "/buchung/verein/registrieren",
+        {
+            "club_name": "SV Blau-Weiß",
+            "register_number": "VR 42",
+            "contact_persons": "Olaf Obmann, 0123 456",
+            "name": "Olaf Obmann",
+            "email": "Olaf@SV.example",
+            "password": "sehr-geheim-123",
+        },
+    )
+    assert response.status_code == 200
+    assert "Bitte E-Mail-Adresse bestätigen" in response.get_data(as_text=True)
+    link = next(
+        u for u in mailbox.links(mailbox.latest(to="olaf@sv.example")) if "bestaetigen" in u
+    )
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    login = {"email": "olaf@sv.example", "password": "sehr-geheim-123"}
+    assert form_post("/buchung/verein/anmelden", login).status_code == 401
+    assert form_post("/" + path).status_code == 302
+    assert form_post("/buchung/verein/anmelden", login).status_code == 302
+    page = client.get("/buchung/verein/").get_data(as_text=True)
+    assert "noch nicht freigegeben" in page
+    assert "Verwaltung" not in page  # a club login is no staff member
+    assert client.get("/verwaltung/buchung/vereine").status_code in (302, 403)
+
+    form_post("/abmelden", page="/buchung/verein/")
+    office()
+    with app.app_context():
+        club_id = db.session.scalar(select(Club.id))
+    assert "SV Blau-Weiß" in client.get("/verwaltung/buchung/vereine").get_data(as_text=True)
+    form_post(
+        f"/verwaltung/buchung/vereine/{club_id}/freigeben", page="/verwaltung/buchung/vereine"
+    )
+    with app.app_context():
+        assert db.session.get(Club, club_id).approved
+
+
+def test_registration_form_keeps_input_and_says_what_is_wrong(form_post):
+    response = form_post(
+        "/buchung/verein/registrieren",
+        {"club_name": "SV Blau-Weiß", "email": "kaputt", "password": "kurz"},
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="SV Blau-Weiß"' in text
+    assert "Bitte geben Sie eine gültige E-Mail-Adresse an." in text
+    assert "mindestens 10 Zeichen" in text
+
+
+def test_club_only_hall_needs_approved_club(app, make_resource, make_club, book):
+    from buchung.services.booking import BookingRefused, create_booking
+
+    hall = make_resource(access="clubs")
+    ids = make_club(approved=False)
+    day = next_weekday(0)
+    with app.app_context():
+        club = db.session.get(Club, ids["club"])
+        resource = db.session.get(Booking.resource.property.mapper.class_, hall)
+        with pytest.raises(BookingRefused):
+            create_booking(
+                resource, local(day, "18:00"), local(day, "20:00"), purpose="T", club=club
+            )
+        db.session.rollback()
+        club = db.session.get(Club, ids["club"])
+        club.approve()
+        booking = create_booking(
+            resource, local(day, "18:00"), local(day, "20:00"), purpose="T", club=club
+        )
+        assert booking.status == BookingStatus.CONFIRMED  # no guest hold for clubs
+
+
+def _season(app, resource_id):
+    """A ten-week Monday series with an autumn-holiday closure in week 3."""
+    first = next_weekday(0)
+    last = first + timedelta(weeks=9)
+    with app.app_context():
+        db.session.add(
+            Closure(
+                title="Herbstferien",
+                starts_at=local(first + timedelta(weeks=2), "00:00"),
+                ends_at=local(first + timedelta(weeks=2, days=5), "00:00"),
+            )
+        )
+        db.session.commit()
+    return first, last
+
+
+def test_series_preview_skips_holidays_and_shows_conflict_then_books_the_free_ones(
+    app, client, form_post, make_resource, make_club, club_login, book
+):
+    hall = make_resource()
+    make_club()
+    first, last = _season(app, hall)
+    book(hall, first + timedelta(weeks=4), "19:00", "21:00", staff_id=None)
+    club_login()
+    data = series_data(hall, first, last, preview="1")
+    page = form_post("/buchung/verein/serie/neu", data).get_data(as_text=True)
+    assert "8 von 10 frei" in page
+    assert "Herbstferien" in page
+    assert page.count("planned--conflict") == 1
+
+    data = series_data(hall, first, last, book_free="1")
+    response = form_post("/buchung/verein/serie/neu", data)
+    assert response.status_code == 302
+    with app.app_context():
+        series = db.session.scalar(select(BookingSeries))
+        days = [
+            b.starts_at.date()
+            for b in db.session.scalars(select(Booking).where(Booking.series_id == series.id))
+        ]
+        assert len(days) == 8
+        assert all(b.status == BookingStatus.CONFIRMED for b in series_bookings(series.id))
+
+
+def series_bookings(series_id):
+    return db.session.scalars(select(Booking).where(Booking.series_id == series_id)).all()
+
+
+def test_series_skips_a_feiertag(app, make_resource, make_club):
+    from buchung.services.series import preview
+
+    hall = make_resource()
+    ids = make_club()
+    year = date.today().year + 1
+    with app.app_context():
+        series = BookingSeries(
+            club=db.session.get(Club, ids["club"]),
+            resource=db.session.get(Booking.resource.property.mapper.class_, hall),
+            weekdays="4",  # Fridays around German Unity Day
+            start_minute=18 * 60,
+            end_minute=20 * 60,
+            every_weeks=1,
+            first_day=date(year, 9, 25),
+            last_day=date(year, 10, 16),
+            purpose="Training",
+        )
+        states = {p.day: (p.state, p.note) for p in preview(series) if p.day.weekday() == 4}
+        db.session.rollback()
+    unity = date(year, 10, 3)
+    if unity.weekday() == 4:
+        assert states[unity] == ("closed", "Tag der Deutschen Einheit")
+    assert sum(1 for state, _n in states.values() if state == "closed") == (unity.weekday() == 4)
+
+
+def test_released_training_is_free_for_others_and_rest_of_series(
+    app, client, form_post, make_resource, make_club, club_login, book
+):
+    hall = make_resource()
+    make_club()
+    first = next_weekday(0)
+    club_login()
+    form_post(
+        "/buchung/verein/serie/neu",
+        series_data(hall, first, first + timedelta(weeks=3), book_free="1"),
+    )
+    with app.app_context():
+        series = db.session.scalar(select(BookingSeries))
+        occurrences = sorted(series_bookings(series.id), key=lambda b: b.starts_at)
+        ids = [b.id for b in occurrences]
+        series_id = series.id
+    page = f"/buchung/verein/serie/{series_id}"
+    assert form_post(f"/buchung/verein/termin/{ids[0]}/faellt-aus", page=page).status_code == 302
+    assert book(hall, first, "18:00", "20:00")  # someone else takes the freed hall
+    form_post(f"/buchung/verein/serie/{series_id}/absagen", page=page)
+    with app.app_context():
+        states = [db.session.get(Booking, i).status for i in ids]
+    assert states == [BookingStatus.CANCELLED] * 4
+
+
+def test_feeds_parse_and_public_feed_has_no_personal_data(
+    app, client, form_post, make_resource, make_club, club_login, book
+):
+    hall = make_resource()
+    make_club()
+    first = next_weekday(0)
+    book(hall, first, "10:00", "11:00", email="privat@example.org")
+    club_login()
+    form_post(
+        "/buchung/verein/serie/neu",
+        series_data(
+            hall, first, first + timedelta(weeks=3), book_free="1", purpose="Jugendtraining"
+        ),
+    )
+    public = client.get(f"/buchung/kalender/raum/{hall}.ics")
+    assert public.status_code == 200
+    text = public.get_data(as_text=True)
+    for secret in ("Gabi", "privat@example.org", "Tina", "TV Musterstadt", "Jugendtraining"):
+        assert secret not in text
+    events = recurring_ical_events.of(Calendar.from_ical(public.data)).between(
+        first, first + timedelta(weeks=5)
+    )
+    assert len(events) == 5
+    assert all("belegt" in str(e["summary"]) for e in events)
+
+    response = form_post("/buchung/verein/kalender-link", page="/buchung/verein/")
+    url = client.get(response.location).get_data(as_text=True)
+    token_url = url.split("/buchung/kalender/verein/", 1)[1].split(".ics", 1)[0]
+    feed = client.get(f"/buchung/kalender/verein/{token_url}.ics")
+    assert feed.status_code == 200
+    events = recurring_ical_events.of(Calendar.from_ical(feed.data)).between(
+        first, first + timedelta(weeks=5)
+    )
+    assert len(events) == 4 and "Jugendtraining" in str(events[0]["summary"])
+    form_post("/buchung/verein/kalender-link", page="/buchung/verein/")
+    assert client.get(f"/buchung/kalender/verein/{token_url}.ics").status_code == 404
+
+
+def test_public_feed_names_clubs_only_when_the_town_allows(make_app, make_resource):
+    app = make_app(BUCHUNG_PUBLIC_CLUB_NAMES=True)
+    with app.app_context():
+        from buchung.ics import public_label
+
+        booking = Booking(club=Club(name="TV Musterstadt"))
+        assert public_label(booking) == "TV Musterstadt"
+        db.session.rollback()
+
+
+def test_member_and_staff_ids_do_not_mix(app, make_club):
+    from lotse.auth import load_user
+
+    ids = make_club()
+    with app.app_context():
+        assert isinstance(load_user(f"club:{ids['member']}"), ClubMember)
+        assert load_user("club:x") is None
+        assert load_user("other:1") is None
+        assert utcnow()
