@@ -22,14 +22,14 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from buchung.clock import local_moment, local_today
+from buchung.clock import local_moment, local_today, to_local
 from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, SeriesForm
 from buchung.club_models import BookingSeries, Club
-from buchung.forms import ConfirmForm
+from buchung.forms import ConfirmForm, TimeRangeForm, attach_violations
 from buchung.jobs import enqueue_notices
 from buchung.models import Booking, Resource
 from buchung.services import series as series_service
-from buchung.services.booking import cancel
+from buchung.services.booking import BookingRefused, cancel
 from buchung.services.clubs import member_by_email, member_from_token, register_club
 from lotse.extensions import db, limiter
 from lotse.models import normalise_email, utcnow
@@ -213,9 +213,9 @@ def series_page(series_id: int):
 @club_required
 def release(booking_id: int):
     """ "Fällt aus — Halle frei": the club releases one training; others may book the time."""
-    booking = db.get_or_404(Booking, booking_id)
-    if booking.club_id != current_club().id or not ConfirmForm().validate_on_submit():
-        abort(404)
+    booking = own_occurrence(booking_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
     if booking.is_active and booking.starts_at > utcnow():
         cancel(booking, RELEASED)
         db.session.commit()
@@ -224,6 +224,45 @@ def release(booking_id: int):
     if booking.series_id:
         return redirect(url_for("buchung_club.series_page", series_id=booking.series_id))
     return redirect(url_for("buchung_club.home"))
+
+
+def own_occurrence(booking_id: int) -> Booking:
+    booking = db.get_or_404(Booking, booking_id)
+    if booking.club_id != current_club().id:
+        abort(404)
+    return booking
+
+
+@bp.route("/termin/<int:booking_id>/verschieben", methods=["GET", "POST"])
+@club_required
+def move(booking_id: int):
+    """Move a single coming occurrence to another day or time, if that is free."""
+    booking = own_occurrence(booking_id)
+    if not booking.is_active or booking.starts_at <= utcnow():
+        abort(404)
+    form = TimeRangeForm(
+        data={
+            "day": to_local(booking.starts_at).date(),
+            "start": to_local(booking.starts_at).time(),
+            "end": to_local(booking.ends_at).time(),
+        }
+        if request.method == "GET"
+        else None
+    )
+    extra_errors: list[str] = []
+    if form.validate_on_submit() and (moments := form.moments()):
+        try:
+            series_service.move(booking, *moments)
+            db.session.commit()
+        except BookingRefused as refused:
+            db.session.rollback()
+            extra_errors = attach_violations(form, refused.violations)
+        else:
+            flash(_("Der Termin ist verschoben."), "success")
+            return redirect(url_for("buchung_club.home"))
+    return render_template(
+        "buchung/club/move.html", form=form, booking=booking, extra_errors=extra_errors
+    )
 
 
 @bp.route("/serie/<int:series_id>/absagen", methods=["POST"])

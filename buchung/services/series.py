@@ -16,7 +16,14 @@ from buchung.clock import local_moment, local_today
 from buchung.club_models import BookingSeries, Club
 from buchung.models import ACTIVE_STATUSES, Booking, Resource
 from buchung.services.availability import taken_units
-from buchung.services.booking import BookingRefused, cancel, create_booking, slot_starts
+from buchung.services.booking import (
+    BookingRefused,
+    cancel,
+    claim_slots,
+    create_booking,
+    release_slots,
+    slot_starts,
+)
 from buchung.services.rules import check_booking, closed_intervals, overlaps
 from lotse.extensions import db
 
@@ -112,6 +119,20 @@ def occurrences(series: BookingSeries) -> list[Booking]:
             select(Booking).where(Booking.series_id == series.id).order_by(Booking.starts_at)
         )
     )
+
+
+def move(booking: Booking, starts_at: datetime, ends_at: datetime) -> None:
+    """Move one occurrence to another time under the same rules; ``SlotTaken`` if held.
+
+    Its old time is released first, so a move by half an hour may overlap itself.
+    """
+    violations = check_booking(booking.resource, starts_at, ends_at, club=booking.club.approved)
+    if violations:
+        raise BookingRefused(violations)
+    release_slots(booking)
+    booking.starts_at, booking.ends_at = starts_at, ends_at
+    db.session.flush()
+    claim_slots(booking)
 
 
 def cancel_rest(series: BookingSeries, reason: str) -> int:

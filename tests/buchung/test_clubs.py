@@ -246,3 +246,31 @@ def test_member_and_staff_ids_do_not_mix(app, make_club):
         assert load_user("club:x") is None
         assert load_user("other:1") is None
         assert utcnow()
+
+
+def test_move_one_occurrence_only_to_a_free_time(
+    app, client, form_post, make_resource, make_club, club_login, book
+):
+    hall = make_resource()
+    make_club()
+    first = next_weekday(0)
+    club_login()
+    form_post(
+        "/buchung/verein/serie/neu",
+        series_data(hall, first, first + timedelta(weeks=1), book_free="1"),
+    )
+    book(hall, first, "20:00", "21:00")
+    with app.app_context():
+        booking_id = min(
+            b.id for b in db.session.scalars(select(Booking).where(Booking.club_id.is_not(None)))
+        )
+    url = f"/buchung/verein/termin/{booking_id}/verschieben"
+    taken = form_post(url, {"day": first.isoformat(), "start": "19:00", "end": "21:00"})
+    assert taken.status_code == 200
+    assert "gerade vergeben" in taken.get_data(as_text=True)
+    assert (
+        form_post(url, {"day": first.isoformat(), "start": "17:00", "end": "19:00"}).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).starts_at == local(first, "17:00")
