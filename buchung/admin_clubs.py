@@ -1,14 +1,16 @@
-"""Booking office pages for clubs: the list of clubs and their approval."""
+"""Booking office pages for clubs: approval, and the Belegungsplan as CSV."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from buchung.admin import bp, office_required
+from buchung.admin import bp, managed_resource_or_404, office_required
 from buchung.club_models import Club
 from buchung.forms import ConfirmForm
+from buchung.services.plan import plan_csv, week_plan
+from buchung.views import week_arg
 from lotse.extensions import db
 
 
@@ -33,3 +35,19 @@ def approve_club(club_id: int):
     db.session.commit()
     flash(_("Der Verein „%(name)s“ ist freigegeben.", name=club.name), "success")
     return redirect(url_for("buchung_admin.club_list"))
+
+
+@bp.route("/raeume/<int:resource_id>/belegungsplan.csv")
+@office_required
+def plan_export(resource_id: int):
+    """The week's Belegungsplan with clubs, purposes and contacts, as CSV for the office."""
+    resource = managed_resource_or_404(resource_id)
+    monday = week_arg()
+    return Response(
+        plan_csv(week_plan(resource, monday)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="belegung-{resource_id}-{monday}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -46,6 +46,7 @@ from buchung.services.booking import (
     confirm_hold,
     create_booking,
 )
+from buchung.services.plan import week_plan
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 
@@ -113,6 +114,19 @@ def resource_page(resource_id: int):
         prev_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
         this_week=monday_of(local_today()),
+    )
+
+
+@bp.route("/<int:resource_id>/belegungsplan")
+def plan(resource_id: int):
+    """The public weekly Belegungsplan of a hall, printable; "belegt" unless clubs are public."""
+    resource = get_resource_or_404(resource_id)
+    monday = week_arg()
+    return render_template(
+        "buchung/plan.html",
+        plan=week_plan(resource, monday),
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
     )
 
 

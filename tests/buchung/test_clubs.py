@@ -274,3 +274,31 @@ def test_move_one_occurrence_only_to_a_free_time(
     )
     with app.app_context():
         assert db.session.get(Booking, booking_id).starts_at == local(first, "17:00")
+
+
+def test_belegungsplan_public_without_names_and_csv_for_the_office(
+    app, client, form_post, make_hall, make_club, club_login, book, office
+):
+    hall = make_hall()
+    make_club()
+    first = next_weekday(0)
+    book(hall["A"], first, "10:00", "11:00", email="privat@example.org")
+    club_login()
+    form_post(
+        "/buchung/verein/serie/neu",
+        series_data(hall["hall"], first, first, book_free="1", purpose="Jugendtraining"),
+    )
+    form_post("/abmelden", page="/buchung/verein/")
+    page = client.get(f"/buchung/{hall['hall']}/belegungsplan?woche={first}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "10:00–11:00 Drittel A: belegt" in text
+    assert "18:00–20:00 Dreifachhalle: belegt" in text
+    for secret in ("Gabi", "TV Musterstadt", "Jugendtraining", "CSV"):
+        assert secret not in text
+    office()
+    csv_text = client.get(
+        f"/verwaltung/buchung/raeume/{hall['hall']}/belegungsplan.csv?woche={first}"
+    ).get_data(as_text=True)
+    assert "TV Musterstadt;Jugendtraining" in csv_text
+    assert "Gabi Gast" in csv_text
