@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    DecimalField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -21,6 +22,7 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
+    Optional,
     ValidationError,
 )
 
@@ -128,3 +130,19 @@ class SeriesForm(FlaskForm):
                 raise ValidationError(_l("Der letzte Tag darf nicht vor dem ersten liegen."))
             if (field.data - self.first_day.data).days > 400:
                 raise ValidationError(_l("Eine Serie umfasst höchstens 400 Tage."))
+
+
+class QuotaForm(FlaskForm):
+    """The office sets a club's weekly hours in a hall; empty removes the limit."""
+
+    resource_id = SelectField(_l("Halle"), coerce=int)
+    hours = DecimalField(
+        _l("Stunden pro Woche"),
+        places=1,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=168, message=_l("Bitte eine Zahl von 0 bis 168.")),
+        ],
+        description=_l("Leer lassen, um die Begrenzung aufzuheben."),
+    )
+    submit = SubmitField(_l("Kontingent speichern"))

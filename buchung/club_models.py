@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -128,3 +128,20 @@ class BookingSeries(TimestampMixin, db.Model):
     @property
     def weekday_list(self) -> list[int]:
         return [int(d) for d in self.weekdays.split(",") if d]
+
+
+class ClubQuota(db.Model):
+    """At most ``max_minutes`` a week for a club in a hall (with its parts)."""
+
+    __tablename__ = "club_quota"
+    __table_args__ = (
+        UniqueConstraint("club_id", "resource_id"),
+        CheckConstraint("max_minutes >= 0", name="max_minutes_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int] = mapped_column(ForeignKey("club.id", ondelete="CASCADE"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"))
+    max_minutes: Mapped[int] = mapped_column(Integer)
+
+    resource: Mapped[Resource] = relationship("Resource", lazy="joined")

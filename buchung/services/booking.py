@@ -26,6 +26,7 @@ from buchung.models import (
     Club,
     Resource,
 )
+from buchung.services.quotas import quota_violation
 from buchung.services.rules import RuleViolation, check_booking
 from lotse.extensions import db
 from lotse.models import User, utcnow
@@ -136,6 +137,8 @@ def create_booking(
         staff=staff is not None,
         club=club is not None and club.approved,
     )
+    if club is not None and (over := quota_violation(club, resource, starts_at, ends_at)):
+        violations.append(over)
     if violations:
         raise BookingRefused(violations)
     if not _free_expired_holds(resource, starts_at, ends_at):

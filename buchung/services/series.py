@@ -18,12 +18,14 @@ from buchung.models import ACTIVE_STATUSES, Booking, Resource
 from buchung.services.availability import taken_units
 from buchung.services.booking import (
     BookingRefused,
+    SlotTaken,
     cancel,
     claim_slots,
     create_booking,
     release_slots,
     slot_starts,
 )
+from buchung.services.quotas import quota_violation
 from buchung.services.rules import check_booking, closed_intervals, overlaps
 from lotse.extensions import db
 
@@ -68,7 +70,7 @@ def preview(series: BookingSeries) -> list[Planned]:
     end = local_moment(days[-1], series.end_minute)
     closed = closed_intervals(resource, start, end)
     taken = taken_units(resource, start, end)
-    planned = []
+    planned: list[Planned] = []
     for day in days:
         s, e = local_moment(day, series.start_minute), local_moment(day, series.end_minute)
         hit = next((c for c in closed if overlaps(s, e, c.starts_at, c.ends_at)), None)
@@ -76,6 +78,7 @@ def preview(series: BookingSeries) -> list[Planned]:
             planned.append(Planned(day, s, e, "closed", hit.title))
             continue
         violations = check_booking(resource, s, e, club=series.club.approved)
+        violations += filter(None, [quota_violation(series.club, resource, s, e)])
         if violations:
             planned.append(Planned(day, s, e, "refused", str(violations[0].message)))
         elif any(taken.get(slot) for slot in slot_starts(s, e)):
@@ -108,7 +111,8 @@ def book_free(series: BookingSeries) -> list[Planned]:
                     series=series,
                 )
         except BookingRefused as refused:
-            item.state, item.note = "conflict", str(refused.violations[0].message)
+            item.state = "conflict" if isinstance(refused, SlotTaken) else "refused"
+            item.note = str(refused.violations[0].message)
     return planned
 
 

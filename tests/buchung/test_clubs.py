@@ -302,3 +302,35 @@ def test_belegungsplan_public_without_names_and_csv_for_the_office(
     ).get_data(as_text=True)
     assert "TV Musterstadt;Jugendtraining" in csv_text
     assert "Gabi Gast" in csv_text
+
+
+def test_quota_refuses_more_hours_a_week_with_a_clear_message(
+    app, client, form_post, make_resource, make_club, club_login, office
+):
+    hall = make_resource()
+    ids = make_club()
+    office()
+    form_post(
+        f"/verwaltung/buchung/vereine/{ids['club']}/kontingent",
+        {"resource_id": hall, "hours": "3"},
+        page="/verwaltung/buchung/vereine",
+    )
+    form_post("/abmelden", page="/verwaltung/")
+    first = next_weekday(0)
+    club_login()
+    form_post(
+        "/buchung/verein/serie/neu",
+        series_data(hall, first, first + timedelta(weeks=1), book_free="1"),
+    )
+    wednesday = first + timedelta(days=2)
+    data = series_data(hall, wednesday, wednesday + timedelta(weeks=1), preview="1")
+    page = form_post("/buchung/verein/serie/neu", data).get_data(as_text=True)
+    message = (
+        "Ihr Verein darf Gymnastikhalle höchstens 3 Stunden pro Woche belegen; "
+        f"in der Woche ab {first:%d.%m.%Y} sind schon 2 Stunden gebucht."
+    )
+    assert message in page
+    assert "0 von 2 frei" in page
+    data["end"] = "19:00"
+    page = form_post("/buchung/verein/serie/neu", data).get_data(as_text=True)
+    assert "2 von 2 frei" in page
