@@ -46,3 +46,6 @@ def init_app(app: Flask) -> None:
     register_staff_link(
         app, _l("Hallen- und Raumbuchung"), "buchung_admin.dashboard", "booking_office"
     )
+    register_staff_link(
+        app, _l("Hausmeisterei: Vereinstermine"), "buchung_admin.caretaker_day", "caretaker"
+    )

@@ -297,6 +297,8 @@ class Booking(TimestampMixin, db.Model):
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("booking_series.id", ondelete="SET NULL"), index=True
     )
+    # A caretaker found the hall empty: "nicht genutzt" counts against the usage rate.
+    unused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     resource: Mapped[Resource] = relationship(lazy="joined")
     club: Mapped[Club | None] = relationship("Club", lazy="joined")

@@ -334,3 +334,31 @@ def test_quota_refuses_more_hours_a_week_with_a_clear_message(
     data["end"] = "19:00"
     page = form_post("/buchung/verein/serie/neu", data).get_data(as_text=True)
     assert "2 von 2 frei" in page
+
+
+def test_caretaker_marks_not_used_and_the_usage_rate_shows_it(
+    app, client, form_post, make_resource, make_club, make_user, auth, sport_id, book, office
+):
+    hall = make_resource()
+    ids = make_club()
+    staff = make_user(email="amt@town.example", roles=("booking_office",), departments=(sport_id,))
+    yesterday = date.today() - timedelta(days=1)
+    booking_ids = [
+        book(hall, yesterday - timedelta(weeks=n), "18:00", "20:00", staff_id=staff)
+        for n in range(4)
+    ]
+    with app.app_context():
+        for booking_id in booking_ids:
+            db.session.get(Booking, booking_id).club_id = ids["club"]
+        db.session.commit()
+    make_user(email="hm@town.example", roles=("caretaker",), departments=(sport_id,))
+    auth.login(email="hm@town.example")
+    page = f"/verwaltung/buchung/hausmeisterei?tag={yesterday}"
+    assert "TV Musterstadt" in client.get(page).get_data(as_text=True)
+    response = form_post(f"/verwaltung/buchung/termin/{booking_ids[0]}/nicht-genutzt", page=page)
+    assert response.status_code == 302
+    assert client.get("/verwaltung/buchung/nutzung").status_code == 403
+    form_post("/abmelden", page="/verwaltung/")
+    office()
+    text = client.get("/verwaltung/buchung/nutzung").get_data(as_text=True)
+    assert '<td>TV Musterstadt</td><td>4</td><td>1</td><td class="usage-rate">75 %</td>' in text
