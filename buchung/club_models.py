@@ -14,7 +14,16 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,7 +31,7 @@ from lotse.extensions import db
 from lotse.models import TimestampMixin, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from buchung.models import Resource
+    from buchung.models import Booking, Resource
 
 
 def token_hash(token: str) -> str:
@@ -145,3 +154,30 @@ class ClubQuota(db.Model):
     max_minutes: Mapped[int] = mapped_column(Integer)
 
     resource: Mapped[Resource] = relationship("Resource", lazy="joined")
+
+
+class WaitlistEntry(db.Model):
+    """Someone queues for a taken time; when it frees up, the first in line gets a hold.
+
+    ``state``: ``waiting``, ``offered`` (``booking`` is the offered hold), ``lapsed`` (the
+    offer was not confirmed in time) or ``booked``.
+    """
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_waitlist_entry_state_start", "state", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(10), default="waiting")
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id", ondelete="SET NULL"))
+
+    resource: Mapped[Resource] = relationship("Resource", lazy="joined")
+    booking: Mapped[Booking | None] = relationship("Booking")

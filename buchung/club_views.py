@@ -31,6 +31,7 @@ from buchung.models import Booking, Resource
 from buchung.services import series as series_service
 from buchung.services.booking import BookingRefused, cancel
 from buchung.services.clubs import member_by_email, member_from_token, register_club
+from buchung.services.waitlist import offer_freed
 from lotse.extensions import db, limiter
 from lotse.models import normalise_email, utcnow
 from lotse.queue import enqueue
@@ -218,8 +219,9 @@ def release(booking_id: int):
         abort(400)
     if booking.is_active and booking.starts_at > utcnow():
         cancel(booking, RELEASED)
+        offer_freed()
         db.session.commit()
-        enqueue_notices(booking)
+        enqueue_notices()
         flash(_("Der Termin fällt aus; die Halle ist für andere frei."), "success")
     if booking.series_id:
         return redirect(url_for("buchung_club.series_page", series_id=booking.series_id))
@@ -273,6 +275,7 @@ def cancel_rest(series_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     count = series_service.cancel_rest(series, RELEASED)
+    offer_freed()
     db.session.commit()
     enqueue_notices()
     flash(_("%(count)s kommende Termine sind abgesagt.", count=count), "success")

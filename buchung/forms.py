@@ -202,6 +202,26 @@ class BookingForm(TimeRangeForm):
     submit = SubmitField(_l("Verbindlich buchen"))
 
 
+class WaitlistForm(TimeRangeForm):
+    """Queue for a taken time: we write when it frees up."""
+
+    name = StringField(
+        _l("Ihr Name"),
+        validators=[DataRequired(_l("Bitte geben Sie Ihren Namen an.")), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
+            Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an.")),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    submit = SubmitField(_l("Auf die Warteliste"))
+
+
 class StaffBookingForm(TimeRangeForm):
     """A booking on behalf of a caller, or a blocking, entered by the booking office."""
 

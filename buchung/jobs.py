@@ -13,6 +13,7 @@ from buchung.ics import booking_calendar
 from buchung.models import BookingNotice
 from buchung.services.booking import expire_holds, mark_notice, pending_notice_ids
 from buchung.services.clubs import confirmation_token
+from buchung.services.waitlist import offer_freed
 from lotse.extensions import db
 from lotse.mail import Attachment, send_template
 from lotse.models import utcnow
@@ -26,6 +27,7 @@ SUBJECTS = {
     "approved": _l("Ihre Buchungsanfrage ist genehmigt"),
     "declined": _l("Ihre Buchungsanfrage ist abgelehnt"),
     "cancelled": _l("Ihre Buchung ist storniert"),
+    "offer": _l("Ein Termin von der Warteliste ist frei geworden"),
 }
 WITH_CALENDAR = {"confirmed", "approved"}
 MAX_ATTEMPTS = 10
@@ -88,9 +90,12 @@ def send_club_confirmation(member_id: int) -> None:
 
 
 def sweep() -> None:
-    """Expire lapsed guest holds and hand unsent mails to the queue again."""
+    """Expire lapsed holds, offer freed times to the waiting list, send unsent mails again."""
     expire_holds()
+    offers = offer_freed()
     db.session.commit()
+    for booking in offers:
+        enqueue_notices(booking)
     stale = utcnow() - timedelta(minutes=2)
     for notice_id in db.session.scalars(
         select(BookingNotice.id).where(

@@ -387,4 +387,4 @@ event.listen(
     DDL(BOOKING_OWNS_SLOTS.replace("%", "%%")).execute_if(dialect="postgresql"),
 )
 
-from buchung.club_models import BookingSeries, Club  # noqa: E402, F401 - mapped beside Booking
+from buchung.club_models import BookingSeries, Club, WaitlistEntry  # noqa: E402, F401 - mapped beside Booking

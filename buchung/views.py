@@ -28,6 +28,7 @@ from buchung.forms import (
     BookingForm,
     ConfirmForm,
     FilterForm,
+    WaitlistForm,
     attach_violations,
     prefill_times,
 )
@@ -47,6 +48,7 @@ from buchung.services.booking import (
     create_booking,
 )
 from buchung.services.plan import week_plan
+from buchung.services.waitlist import join
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 
@@ -173,6 +175,28 @@ def book(resource_id: int):
         ),
         status,
     )
+
+
+@bp.route("/<int:resource_id>/warteliste", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BUCHUNG_LIMIT_PER_IP"], methods=["POST"])
+def waitlist(resource_id: int):
+    """Queue for a taken time; the first in line is offered it by e-mail when it frees up."""
+    resource = get_resource_or_404(resource_id)
+    form = WaitlistForm()
+    if request.method == "GET":
+        prefill_times(form, resource)
+    if form.validate_on_submit() and (moments := form.moments()):
+        entry = join(resource, *moments, form.name.data.strip(), form.email.data.strip().lower())
+        if entry is None:
+            form.day.errors.append(_("Diese Zeit ist frei – Sie können sie gleich buchen."))
+        else:
+            db.session.commit()
+            flash(
+                _("Sie stehen auf der Warteliste. Wird die Zeit frei, schreiben wir Ihnen."),
+                "success",
+            )
+            return redirect(url_for("buchung.resource_page", resource_id=resource.id))
+    return render_template("buchung/waitlist.html", form=form, resource=resource)
 
 
 @bp.route("/gesendet")

@@ -121,12 +121,15 @@ def create_booking(
     kind: str = BookingKind.BOOKING,
     club: Club | None = None,
     series: BookingSeries | None = None,
+    hold_minutes: int | None = None,
+    notice: str | None = None,
 ) -> Booking:
     """Book ``resource``: a guest's booking is held until the e-mail link is confirmed.
 
     Staff bookings (on behalf of a caller) and blockings are confirmed at once; a logged-in
     club's booking skips the hold (confirmed, or requested where the office approves).
-    Occurrences of a ``series`` send no mail each.  Raises ``BookingRefused`` for broken
+    Occurrences of a ``series`` send no mail each.  A waiting-list offer holds for
+    ``hold_minutes`` and sends its own ``notice``.  Raises ``BookingRefused`` for broken
     rules and ``SlotTaken`` when the time is held already.
     """
     violations = check_booking(
@@ -168,13 +171,13 @@ def create_booking(
     else:
         booking.status = BookingStatus.HELD
         booking.hold_expires_at = utcnow() + timedelta(
-            minutes=current_app.config["BUCHUNG_HOLD_MINUTES"]
+            minutes=hold_minutes or current_app.config["BUCHUNG_HOLD_MINUTES"]
         )
     db.session.add(booking)
     db.session.flush()
     claim_slots(booking)
     if kind == BookingKind.BOOKING and series is None:
-        notify(booking, _first_notice(booking))
+        notify(booking, notice or _first_notice(booking))
     return booking
 
 

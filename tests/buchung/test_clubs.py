@@ -362,3 +362,45 @@ def test_caretaker_marks_not_used_and_the_usage_rate_shows_it(
     office()
     text = client.get("/verwaltung/buchung/nutzung").get_data(as_text=True)
     assert '<td>TV Musterstadt</td><td>4</td><td>1</td><td class="usage-rate">75 %</td>' in text
+
+
+def test_released_training_offered_to_first_in_line_then_the_next(
+    app, client, form_post, make_resource, make_club, club_login, mailbox
+):
+    from buchung.club_models import WaitlistEntry
+    from buchung.jobs import sweep
+
+    hall = make_resource()
+    make_club()
+    first = next_weekday(0)
+    club_login()
+    form_post("/buchung/verein/serie/neu", series_data(hall, first, first, book_free="1"))
+    form_post("/abmelden", page="/buchung/verein/")
+    wait = {"day": first.isoformat(), "start": "18:00", "end": "20:00"}
+    for name in ("anna", "bert"):
+        response = form_post(
+            f"/buchung/{hall}/warteliste", {**wait, "name": name, "email": f"{name}@example.org"}
+        )
+        assert response.status_code == 302
+    free = form_post(
+        f"/buchung/{hall}/warteliste",
+        {**wait, "start": "10:00", "end": "11:00", "name": "c", "email": "c@example.org"},
+    )
+    assert "Diese Zeit ist frei" in free.get_data(as_text=True)
+
+    club_login()
+    with app.app_context():
+        occurrence = db.session.scalar(select(Booking.id).where(Booking.club_id.is_not(None)))
+    form_post(f"/buchung/verein/termin/{occurrence}/faellt-aus", page="/buchung/verein/")
+    offer = mailbox.latest(to="anna@example.org")
+    assert "Warteliste" in offer["Subject"]
+    assert not mailbox.messages(to="bert@example.org")
+
+    with app.app_context():  # Anna does not answer in time
+        entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.name == "anna"))
+        entry.booking.hold_expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+        sweep()
+        states = dict(db.session.execute(select(WaitlistEntry.name, WaitlistEntry.state)).all())
+    assert states == {"anna": "lapsed", "bert": "offered"}
+    assert "Warteliste" in mailbox.latest(to="bert@example.org")["Subject"]
