@@ -18,17 +18,15 @@ import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
-from bench.bench_booking import PG_URL, percentile  # noqa: E402
+from bench.bench_booking import on_both_databases, percentile  # noqa: E402
 from buchung.clock import local_moment, local_today, monday_of  # noqa: E402
 from buchung.club_models import BookingSeries, Club  # noqa: E402
 from buchung.models import SLOT, Booking, BookingSlot, OpeningHours, Resource  # noqa: E402
@@ -161,28 +159,5 @@ def bench(label: str, url: str, instance: str) -> None:
         db.engine.dispose()
 
 
-def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        bench("SQLite (file)", f"sqlite:///{folder}/bench.sqlite3", folder)
-    name = f"lotse_bench_{secrets.token_hex(4)}"
-    try:
-        admin = create_engine(
-            PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-        )
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - no server: say so and stop
-        print(f"PostgreSQL: skipped ({type(exc).__name__})")
-        return
-    try:
-        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        with tempfile.TemporaryDirectory() as folder:
-            bench("PostgreSQL", url, folder)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 if __name__ == "__main__":
-    main()
+    on_both_databases(bench)

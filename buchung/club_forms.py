@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
-    EmailField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -18,7 +17,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -27,13 +25,8 @@ from wtforms.validators import (
 )
 
 from buchung.admin_forms import WEEKDAYS
+from buchung.forms import email_field, name_field
 from lotse.admin import CheckboxList
-
-EMAIL_VALIDATORS = [
-    DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
-    Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an.")),
-    Length(max=254),
-]
 
 
 class ClubRegistrationForm(FlaskForm):
@@ -53,14 +46,8 @@ class ClubRegistrationForm(FlaskForm):
         validators=[DataRequired(_l("Bitte nennen Sie mindestens eine Person.")), Length(max=400)],
         description=_l("Wen das Buchungsbüro anrufen kann, mit Telefonnummer."),
     )
-    name = StringField(
-        _l("Ihr Name"),
-        validators=[DataRequired(_l("Bitte geben Sie Ihren Namen an.")), Length(max=120)],
-        render_kw={"autocomplete": "name"},
-    )
-    email = EmailField(
-        _l("E-Mail-Adresse"), validators=EMAIL_VALIDATORS, render_kw={"autocomplete": "email"}
-    )
+    name = name_field()
+    email = email_field()
     password = PasswordField(
         _l("Passwort"),
         validators=[
@@ -73,9 +60,7 @@ class ClubRegistrationForm(FlaskForm):
 
 
 class ClubLoginForm(FlaskForm):
-    email = EmailField(
-        _l("E-Mail-Adresse"), validators=EMAIL_VALIDATORS, render_kw={"autocomplete": "username"}
-    )
+    email = email_field(autocomplete="username")
     password = PasswordField(
         _l("Passwort"),
         validators=[DataRequired(_l("Bitte geben Sie Ihr Passwort ein.")), Length(max=200)],

@@ -207,3 +207,15 @@ def series_data(resource_id: int, first: date, last: date, **kw: Any) -> dict[st
     }
     data.update(kw)
     return data
+
+
+@pytest.fixture
+def book_series(form_post, club_login) -> Callable[..., Any]:
+    """Log the club in and book the free dates of a series through the series form."""
+
+    def book(resource_id: int, first: date, last: date, **kw: Any):
+        club_login()
+        data = series_data(resource_id, first, last, book_free="1", **kw)
+        return form_post("/buchung/verein/serie/neu", data)
+
+    return book

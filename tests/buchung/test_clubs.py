@@ -165,16 +165,12 @@ def test_series_skips_a_feiertag(app, make_resource, make_club):
 
 
 def test_released_training_is_free_for_others_and_rest_of_series(
-    app, client, form_post, make_resource, make_club, club_login, book
+    app, client, form_post, make_resource, make_club, book_series, book
 ):
     hall = make_resource()
     make_club()
     first = next_weekday(0)
-    club_login()
-    form_post(
-        "/buchung/verein/serie/neu",
-        series_data(hall, first, first + timedelta(weeks=3), book_free="1"),
-    )
+    book_series(hall, first, first + timedelta(weeks=3))
     with app.app_context():
         series = db.session.scalar(select(BookingSeries))
         occurrences = sorted(series_bookings(series.id), key=lambda b: b.starts_at)
@@ -190,19 +186,13 @@ def test_released_training_is_free_for_others_and_rest_of_series(
 
 
 def test_feeds_parse_and_public_feed_has_no_personal_data(
-    app, client, form_post, make_resource, make_club, club_login, book
+    app, client, form_post, make_resource, make_club, book_series, book
 ):
     hall = make_resource()
     make_club()
     first = next_weekday(0)
     book(hall, first, "10:00", "11:00", email="privat@example.org")
-    club_login()
-    form_post(
-        "/buchung/verein/serie/neu",
-        series_data(
-            hall, first, first + timedelta(weeks=3), book_free="1", purpose="Jugendtraining"
-        ),
-    )
+    book_series(hall, first, first + timedelta(weeks=3), purpose="Jugendtraining")
     public = client.get(f"/buchung/kalender/raum/{hall}.ics")
     assert public.status_code == 200
     text = public.get_data(as_text=True)
@@ -249,16 +239,12 @@ def test_member_and_staff_ids_do_not_mix(app, make_club):
 
 
 def test_move_one_occurrence_only_to_a_free_time(
-    app, client, form_post, make_resource, make_club, club_login, book
+    app, client, form_post, make_resource, make_club, book_series, book
 ):
     hall = make_resource()
     make_club()
     first = next_weekday(0)
-    club_login()
-    form_post(
-        "/buchung/verein/serie/neu",
-        series_data(hall, first, first + timedelta(weeks=1), book_free="1"),
-    )
+    book_series(hall, first, first + timedelta(weeks=1))
     book(hall, first, "20:00", "21:00")
     with app.app_context():
         booking_id = min(
@@ -277,17 +263,13 @@ def test_move_one_occurrence_only_to_a_free_time(
 
 
 def test_belegungsplan_public_without_names_and_csv_for_the_office(
-    app, client, form_post, make_hall, make_club, club_login, book, office
+    app, client, form_post, make_hall, make_club, book_series, book, office
 ):
     hall = make_hall()
     make_club()
     first = next_weekday(0)
     book(hall["A"], first, "10:00", "11:00", email="privat@example.org")
-    club_login()
-    form_post(
-        "/buchung/verein/serie/neu",
-        series_data(hall["hall"], first, first, book_free="1", purpose="Jugendtraining"),
-    )
+    book_series(hall["hall"], first, first, purpose="Jugendtraining")
     form_post("/abmelden", page="/buchung/verein/")
     page = client.get(f"/buchung/{hall['hall']}/belegungsplan?woche={first}")
     text = page.get_data(as_text=True)
@@ -305,7 +287,7 @@ def test_belegungsplan_public_without_names_and_csv_for_the_office(
 
 
 def test_quota_refuses_more_hours_a_week_with_a_clear_message(
-    app, client, form_post, make_resource, make_club, club_login, office
+    app, client, form_post, make_resource, make_club, book_series, office
 ):
     hall = make_resource()
     ids = make_club()
@@ -317,11 +299,7 @@ def test_quota_refuses_more_hours_a_week_with_a_clear_message(
     )
     form_post("/abmelden", page="/verwaltung/")
     first = next_weekday(0)
-    club_login()
-    form_post(
-        "/buchung/verein/serie/neu",
-        series_data(hall, first, first + timedelta(weeks=1), book_free="1"),
-    )
+    book_series(hall, first, first + timedelta(weeks=1))
     wednesday = first + timedelta(days=2)
     data = series_data(hall, wednesday, wednesday + timedelta(weeks=1), preview="1")
     page = form_post("/buchung/verein/serie/neu", data).get_data(as_text=True)
@@ -365,7 +343,7 @@ def test_caretaker_marks_not_used_and_the_usage_rate_shows_it(
 
 
 def test_released_training_offered_to_first_in_line_then_the_next(
-    app, client, form_post, make_resource, make_club, club_login, mailbox
+    app, client, form_post, make_resource, make_club, club_login, mailbox, book_series
 ):
     from buchung.club_models import WaitlistEntry
     from buchung.jobs import sweep
@@ -373,8 +351,7 @@ def test_released_training_offered_to_first_in_line_then_the_next(
     hall = make_resource()
     make_club()
     first = next_weekday(0)
-    club_login()
-    form_post("/buchung/verein/serie/neu", series_data(hall, first, first, book_free="1"))
+    book_series(hall, first, first)
     form_post("/abmelden", page="/buchung/verein/")
     wait = {"day": first.isoformat(), "start": "18:00", "end": "20:00"}
     for name in ("anna", "bert"):
