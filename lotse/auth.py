@@ -139,3 +139,16 @@ def roles_required(*roles: str):
 
 
 admin_required = roles_required("admin")
+
+
+def staff_required(view):
+    """Allow any logged-in staff member; other accounts (a feature's club logins) get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not isinstance(current_user._get_current_object(), User):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
