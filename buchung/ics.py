@@ -13,6 +13,7 @@ from icalendar import Calendar, Event
 
 from buchung.clock import to_local
 from buchung.models import Booking, BookingStatus
+from buchung.services.plan import public_label
 
 ICS_STATUS = {
     BookingStatus.CONFIRMED: "CONFIRMED",
@@ -60,13 +61,6 @@ def booking_calendar(booking: Booking) -> bytes:
         + url_for("buchung.booking_page", token=booking.token),
     )
     return _calendar([event])
-
-
-def public_label(booking: Booking) -> str:
-    """What the public may read about a booking: the club's name if allowed, else "belegt"."""
-    if booking.club is not None and current_app.config["BUCHUNG_PUBLIC_CLUB_NAMES"]:
-        return booking.club.name
-    return _("belegt")
 
 
 def resource_feed(name: str, bookings: list[Booking]) -> bytes:

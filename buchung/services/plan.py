@@ -7,10 +7,20 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
+from flask_babel import gettext as _
+
 from buchung.clock import local_moment, to_local
 from buchung.models import Booking, Resource
 from buchung.services.availability import bookings_between
 from buchung.services.rules import closed_intervals
+
+
+def public_label(booking: Booking) -> str:
+    """What the public may read about a booking: the club's name if allowed, else "belegt"."""
+    if booking.club is not None and current_app.config["BUCHUNG_PUBLIC_CLUB_NAMES"]:
+        return booking.club.name
+    return _("belegt")
 
 
 @dataclass(frozen=True)
@@ -20,6 +30,13 @@ class Entry:
     where: str  # the hall or the part that is taken
     booking: Booking | None = None  # None: a closure, ``title`` says which
     title: str = ""
+
+    @property
+    def public(self) -> str:
+        """The entry as the public plan shows it, without personal data."""
+        if self.booking is None:
+            return _("geschlossen (%(title)s)", title=self.title)
+        return public_label(self.booking)
 
 
 @dataclass

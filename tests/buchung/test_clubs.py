@@ -221,7 +221,7 @@ def test_feeds_parse_and_public_feed_has_no_personal_data(
 def test_public_feed_names_clubs_only_when_the_town_allows(make_app, make_resource):
     app = make_app(BUCHUNG_PUBLIC_CLUB_NAMES=True)
     with app.app_context():
-        from buchung.ics import public_label
+        from buchung.services.plan import public_label
 
         booking = Booking(club=Club(name="TV Musterstadt"))
         assert public_label(booking) == "TV Musterstadt"
