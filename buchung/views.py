@@ -48,7 +48,7 @@ from buchung.services.booking import (
     create_booking,
 )
 from buchung.services.plan import week_plan
-from buchung.services.waitlist import join
+from buchung.services.waitlist import join, offer_freed
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 
@@ -263,8 +263,9 @@ def cancel_by_booker(token: str):
         )
     else:
         cancel(booking)
+        offer_freed()
         db.session.commit()
-        enqueue_notices(booking)
+        enqueue_notices()
         flash(_("Die Buchung ist storniert."), "success")
     return redirect(url_for("buchung.booking_page", token=token))
 

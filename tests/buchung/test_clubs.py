@@ -382,3 +382,25 @@ def test_released_training_offered_to_first_in_line_then_the_next(
         states = dict(db.session.execute(select(WaitlistEntry.name, WaitlistEntry.state)).all())
     assert states == {"anna": "lapsed", "bert": "offered"}
     assert "Warteliste" in mailbox.latest(to="bert@example.org")["Subject"]
+
+
+def test_a_booker_cancelling_offers_the_time_to_the_waiting_list_at_once(
+    app, client, form_post, make_resource, book, mailbox
+):
+    hall = make_resource()
+    day = next_weekday(2)
+    booking_id = book(hall, day, "10:00", "12:00")
+    form_post(
+        f"/buchung/{hall}/warteliste",
+        {
+            "day": day.isoformat(),
+            "start": "10:00",
+            "end": "11:00",
+            "name": "Wanda Wartet",
+            "email": "wanda@example.org",
+        },
+    )
+    with app.app_context():
+        token = db.session.get(Booking, booking_id).token
+    form_post(f"/buchung/b/{token}/stornieren", page=f"/buchung/b/{token}")
+    assert "Warteliste" in mailbox.latest(to="wanda@example.org")["Subject"]
