@@ -59,7 +59,7 @@ def club_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not getattr(current_user, "is_club", False):
-            return redirect(url_for("buchung_club.login", next=request.path))
+            return redirect(url_for("buchung_club.login"))
         return view(*args, **kwargs)
 
     return wrapped
