@@ -197,7 +197,8 @@ def bench(label: str, url: str, instance: str) -> None:
         db.engine.dispose()
 
 
-def main() -> None:
+def on_both_databases(bench) -> None:
+    """Run ``bench(label, url, instance)`` on a SQLite file and a throw-away PostgreSQL database."""
     with tempfile.TemporaryDirectory() as folder:
         bench("SQLite (file, WAL)", f"sqlite:///{folder}/bench.sqlite3", folder)
     name = f"lotse_bench_{secrets.token_hex(4)}"
@@ -221,4 +222,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    on_both_databases(bench)

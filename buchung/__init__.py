@@ -12,6 +12,9 @@ DEFAULTS = {
     "BUCHUNG_LIMIT_PER_IP": "30 per 10 minutes",  # booking attempts per visitor
     "BUCHUNG_PHOTO_DIR": None,  # default: instance/buchung-fotos
     "BUCHUNG_PHOTO_MAX_PX": 1600,
+    "BUCHUNG_CLUB_HORIZON_DAYS": 400,  # approved clubs plan a whole season ahead
+    "BUCHUNG_PUBLIC_CLUB_NAMES": False,
+    "BUCHUNG_OFFER_MINUTES": 720,  # a freed time is held this long for the first in line  # public plan and feed name the club, not just "belegt"
 }
 
 
@@ -20,12 +23,30 @@ def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
 
-    from buchung import admin, admin_resources, cli, demo, jobs, views  # noqa: F401 - routes, commands
+    from buchung import (  # noqa: F401 - routes, commands
+        admin,
+        admin_clubs,
+        admin_resources,
+        cli,
+        club_views,
+        demo,
+        feeds,
+        jobs,
+        views,
+    )
+    from buchung.services.clubs import load_member
+    from lotse.auth import ACCOUNT_LOADERS
 
+    ACCOUNT_LOADERS["club"] = load_member
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(club_views.bp)
+    app.register_blueprint(feeds.bp)
     register_seeder(app, demo.seed)
     register_sweep(app, jobs.sweep)
     register_staff_link(
         app, _l("Hallen- und Raumbuchung"), "buchung_admin.dashboard", "booking_office"
+    )
+    register_staff_link(
+        app, _l("Hausmeisterei: Vereinstermine"), "buchung_admin.caretaker_day", "caretaker"
     )

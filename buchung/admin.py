@@ -33,6 +33,7 @@ from buchung.services.booking import (
     create_booking,
     decline,
 )
+from buchung.services.waitlist import offer_freed
 from lotse.auth import roles_required
 from lotse.extensions import db
 from lotse.models import utcnow
@@ -191,8 +192,9 @@ def end_booking(booking_id: int, action: str):
             decline(booking, current_user, form.reason.data.strip())
         else:
             cancel(booking, form.reason.data.strip(), current_user)
+        offer_freed()
         db.session.commit()
-        enqueue_notices(booking)
+        enqueue_notices()
         flash(_("Erledigt; die Zeit ist wieder frei."), "success")
     else:
         return _detail_page(booking, **{f"{name}_form": form}), 400

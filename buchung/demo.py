@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from buchung.clock import local_moment, local_today
+from buchung.club_models import BookingSeries, Club
 from buchung.models import Access, Closure, OpeningHours, Resource, ResourceKind
 from buchung.services.booking import (
     BookingRefused,
@@ -14,8 +15,9 @@ from buchung.services.booking import (
     confirm_hold,
     create_booking,
 )
+from buchung.services.series import book_free
 from lotse.extensions import db
-from lotse.models import Department, User
+from lotse.models import Department, User, utcnow
 
 
 def _hours(weekdays: range, opens: str, closes: str) -> list[OpeningHours]:
@@ -170,3 +172,30 @@ def seed() -> None:
         confirm_hold(guest_request)
         break
     db.session.flush()
+    _seed_clubs(thirds[0], next_monday + timedelta(weeks=1))
+
+
+def _seed_clubs(third: Resource, first_monday) -> None:
+    """An approved club with a twelve-week training series, and a club awaiting approval."""
+    club = Club(
+        name="TV Musterstadt 1890",
+        register_number="VR 1890",
+        contact_persons="Tina Trainer, 02422 1890",
+        approved_at=utcnow(),
+    )
+    db.session.add_all(
+        [club, Club(name="SV Kreuzau", register_number="VR 77", contact_persons="Olaf Obmann")]
+    )
+    book_free(
+        BookingSeries(
+            club=club,
+            resource=third,
+            weekdays="0,3",
+            start_minute=17 * 60,
+            end_minute=18 * 60,
+            every_weeks=1,
+            first_day=first_monday,
+            last_day=first_monday + timedelta(weeks=12),
+            purpose="Kinderturnen",
+        )
+    )

@@ -66,6 +66,29 @@ def choices(labels: dict, *, blank=None) -> list[SelectChoice]:
     return found + [SelectChoice(value.value, label) for value, label in labels.items()]
 
 
+def name_field() -> StringField:
+    """A person's name, required (booking, waiting list, club login)."""
+    return StringField(
+        _l("Ihr Name"),
+        validators=[DataRequired(_l("Bitte geben Sie Ihren Namen an.")), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+
+
+def email_field(description=None, autocomplete: str = "email") -> EmailField:
+    """A required, checked e-mail address."""
+    return EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
+            Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an.")),
+            Length(max=254),
+        ],
+        description=description,
+        render_kw={"autocomplete": autocomplete},
+    )
+
+
 def attach_violations(form: FlaskForm, violations) -> list[str]:
     """Put each broken rule under its form field; returns those that belong to no field."""
     fields = {"date": "day", "start": "start", "end": "end", "attendees": "attendees"}
@@ -179,27 +202,22 @@ class BookingForm(TimeRangeForm):
         choices=choices(GROUP_LABELS),
         validators=[InputRequired(_l("Bitte wählen Sie aus, als wer Sie buchen."))],
     )
-    contact_name = StringField(
-        _l("Ihr Name"),
-        validators=[DataRequired(_l("Bitte geben Sie Ihren Namen an.")), Length(max=120)],
-        render_kw={"autocomplete": "name"},
-    )
-    contact_email = EmailField(
-        _l("E-Mail-Adresse"),
-        validators=[
-            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
-            Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an.")),
-            Length(max=254),
-        ],
-        description=_l("Sie erhalten einen Link, mit dem Sie die Buchung bestätigen."),
-        render_kw={"autocomplete": "email"},
-    )
+    contact_name = name_field()
+    contact_email = email_field(_l("Sie erhalten einen Link, mit dem Sie die Buchung bestätigen."))
     contact_phone = TelField(
         _l("Telefon"),
         validators=[DataRequired(_l("Bitte geben Sie eine Telefonnummer an.")), Length(max=40)],
         render_kw={"autocomplete": "tel"},
     )
     submit = SubmitField(_l("Verbindlich buchen"))
+
+
+class WaitlistForm(TimeRangeForm):
+    """Queue for a taken time: we write when it frees up."""
+
+    name = name_field()
+    email = email_field()
+    submit = SubmitField(_l("Auf die Warteliste"))
 
 
 class StaffBookingForm(TimeRangeForm):

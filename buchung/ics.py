@@ -1,12 +1,19 @@
-"""iCalendar (.ics) files for a booking, with Europe/Berlin local times and VTIMEZONE."""
+"""iCalendar (.ics): one booking's file, and the subscription feeds of a resource or a club.
+
+Times are Europe/Berlin local times with VTIMEZONE.  The public resource feed carries no
+personal data: "belegt", or the club's name where the town allows it
+(``BUCHUNG_PUBLIC_CLUB_NAMES``), never a person's name or contact.
+"""
 
 from __future__ import annotations
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from icalendar import Calendar, Event
 
 from buchung.clock import to_local
 from buchung.models import Booking, BookingStatus
+from buchung.services.plan import public_label
 
 ICS_STATUS = {
     BookingStatus.CONFIRMED: "CONFIRMED",
@@ -15,27 +22,55 @@ ICS_STATUS = {
 }
 
 
-def booking_calendar(booking: Booking) -> bytes:
-    """The booking as a calendar file the booker can import into any calendar app."""
-    resource = booking.resource
-    calendar = Calendar()
-    calendar.add("prodid", "-//Lotse//Buchung//DE")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+def _host() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].split("//", 1)[-1].split("/", 1)[0]
+
+
+def _event(booking: Booking, summary: str) -> Event:
     event = Event()
-    host = current_app.config["PUBLIC_BASE_URL"].split("//", 1)[-1].split("/", 1)[0]
-    event.add("uid", f"buchung-{booking.id}@{host}")
+    event.add("uid", f"buchung-{booking.id}@{_host()}")
     event.add("dtstamp", booking.updated_at or booking.created_at)
     event.add("dtstart", to_local(booking.starts_at))
     event.add("dtend", to_local(booking.ends_at))
-    event.add("summary", f"{resource.name}: {booking.purpose}")
-    event.add("location", resource.root.address or resource.root.name)
+    event.add("summary", summary)
+    event.add("location", booking.resource.root.address or booking.resource.root.name)
     event.add("status", ICS_STATUS.get(booking.status, "CANCELLED"))
+    return event
+
+
+def _calendar(events: list[Event], name: str | None = None) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Lotse//Buchung//DE")
+    calendar.add("version", "2.0")
+    if name:
+        calendar.add("x-wr-calname", name)
+    else:
+        calendar.add("method", "PUBLISH")
+    for event in events:
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def booking_calendar(booking: Booking) -> bytes:
+    """The booking as a calendar file the booker can import into any calendar app."""
+    event = _event(booking, f"{booking.resource.name}: {booking.purpose}")
     event.add(
         "url",
         current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         + url_for("buchung.booking_page", token=booking.token),
     )
-    calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+    return _calendar([event])
+
+
+def resource_feed(name: str, bookings: list[Booking]) -> bytes:
+    """The public occupancy feed of a hall: when it is taken, without personal data."""
+    return _calendar(
+        [_event(b, f"{b.resource.name}: {public_label(b)}") for b in bookings],
+        _("Belegung %(name)s", name=name),
+    )
+
+
+def club_feed(name: str, bookings: list[Booking]) -> bytes:
+    """The club's own feed (behind its secret link): its bookings with their purpose."""
+    return _calendar([_event(b, f"{b.resource.name}: {b.purpose}") for b in bookings], name)

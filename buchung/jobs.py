@@ -8,9 +8,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from buchung.club_models import ClubMember
 from buchung.ics import booking_calendar
 from buchung.models import BookingNotice
 from buchung.services.booking import expire_holds, mark_notice, pending_notice_ids
+from buchung.services.clubs import confirmation_token
+from buchung.services.waitlist import offer_freed
 from lotse.extensions import db
 from lotse.mail import Attachment, send_template
 from lotse.models import utcnow
@@ -24,6 +27,7 @@ SUBJECTS = {
     "approved": _l("Ihre Buchungsanfrage ist genehmigt"),
     "declined": _l("Ihre Buchungsanfrage ist abgelehnt"),
     "cancelled": _l("Ihre Buchung ist storniert"),
+    "offer": _l("Ein Termin von der Warteliste ist frei geworden"),
 }
 WITH_CALENDAR = {"confirmed", "approved"}
 MAX_ATTEMPTS = 10
@@ -70,10 +74,28 @@ def send_notice(notice_id: int) -> None:
     db.session.commit()
 
 
+def send_club_confirmation(member_id: int) -> None:
+    """Mail a new club login the link that confirms its e-mail address (once)."""
+    member = db.session.get(ClubMember, member_id)
+    if member is None or member.confirmed_at is not None:
+        return
+    with current_app.test_request_context("/", base_url=current_app.config["PUBLIC_BASE_URL"]):
+        send_template(
+            member.email,
+            str(_l("Bitte bestätigen Sie Ihre E-Mail-Adresse")),
+            "buchung/emails/club_confirm",
+            member=member,
+            token=confirmation_token(member),
+        )
+
+
 def sweep() -> None:
-    """Expire lapsed guest holds and hand unsent mails to the queue again."""
+    """Expire lapsed holds, offer freed times to the waiting list, send unsent mails again."""
     expire_holds()
+    offers = offer_freed()
     db.session.commit()
+    for booking in offers:
+        enqueue_notices(booking)
     stale = utcnow() - timedelta(minutes=2)
     for notice_id in db.session.scalars(
         select(BookingNotice.id).where(

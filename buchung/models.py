@@ -267,6 +267,7 @@ class Booking(TimestampMixin, db.Model):
         CheckConstraint("attendees IS NULL OR attendees > 0", name="attendees_positive"),
         Index("ix_booking_resource_range", "resource_id", "starts_at"),
         Index("ix_booking_status_hold", "status", "hold_expires_at"),
+        Index("ix_booking_club_range", "club_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -292,8 +293,16 @@ class Booking(TimestampMixin, db.Model):
     )
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")  # why declined or cancelled
+    club_id: Mapped[int | None] = mapped_column(ForeignKey("club.id", ondelete="SET NULL"))
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_series.id", ondelete="SET NULL"), index=True
+    )
+    # A caretaker found the hall empty: "nicht genutzt" counts against the usage rate.
+    unused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     resource: Mapped[Resource] = relationship(lazy="joined")
+    club: Mapped[Club | None] = relationship("Club", lazy="joined")
+    series: Mapped[BookingSeries | None] = relationship("BookingSeries")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
@@ -377,3 +386,5 @@ event.listen(
     "after_create",
     DDL(BOOKING_OWNS_SLOTS.replace("%", "%%")).execute_if(dialect="postgresql"),
 )
+
+from buchung.club_models import BookingSeries, Club, WaitlistEntry  # noqa: E402, F401 - mapped beside Booking

@@ -28,6 +28,7 @@ from buchung.forms import (
     BookingForm,
     ConfirmForm,
     FilterForm,
+    WaitlistForm,
     attach_violations,
     prefill_times,
 )
@@ -46,6 +47,8 @@ from buchung.services.booking import (
     confirm_hold,
     create_booking,
 )
+from buchung.services.plan import week_plan
+from buchung.services.waitlist import join, offer_freed
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 
@@ -116,6 +119,19 @@ def resource_page(resource_id: int):
     )
 
 
+@bp.route("/<int:resource_id>/belegungsplan")
+def plan(resource_id: int):
+    """The public weekly Belegungsplan of a hall, printable; "belegt" unless clubs are public."""
+    resource = get_resource_or_404(resource_id)
+    monday = week_arg()
+    return render_template(
+        "buchung/plan.html",
+        plan=week_plan(resource, monday),
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+    )
+
+
 @bp.route("/<int:resource_id>/buchen", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["BUCHUNG_LIMIT_PER_IP"], methods=["POST"])
 def book(resource_id: int):
@@ -159,6 +175,28 @@ def book(resource_id: int):
         ),
         status,
     )
+
+
+@bp.route("/<int:resource_id>/warteliste", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BUCHUNG_LIMIT_PER_IP"], methods=["POST"])
+def waitlist(resource_id: int):
+    """Queue for a taken time; the first in line is offered it by e-mail when it frees up."""
+    resource = get_resource_or_404(resource_id)
+    form = WaitlistForm()
+    if request.method == "GET":
+        prefill_times(form, resource)
+    if form.validate_on_submit() and (moments := form.moments()):
+        entry = join(resource, *moments, form.name.data.strip(), form.email.data.strip().lower())
+        if entry is None:
+            form.day.errors.append(_("Diese Zeit ist frei – Sie können sie gleich buchen."))
+        else:
+            db.session.commit()
+            flash(
+                _("Sie stehen auf der Warteliste. Wird die Zeit frei, schreiben wir Ihnen."),
+                "success",
+            )
+            return redirect(url_for("buchung.resource_page", resource_id=resource.id))
+    return render_template("buchung/waitlist.html", form=form, resource=resource)
 
 
 @bp.route("/gesendet")
@@ -225,8 +263,9 @@ def cancel_by_booker(token: str):
         )
     else:
         cancel(booking)
+        offer_freed()
         db.session.commit()
-        enqueue_notices(booking)
+        enqueue_notices()
         flash(_("Die Buchung ist storniert."), "success")
     return redirect(url_for("buchung.booking_page", token=token))
 

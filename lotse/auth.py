@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -44,8 +45,16 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Anmelden"))
 
 
+# Other account kinds (a feature's club logins) keep ids like "club:12" in the session.
+ACCOUNT_LOADERS: dict[str, Callable[[int], object]] = {}
+
+
 @login.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str):
+    kind, sep, rest = user_id.partition(":")
+    if sep:
+        loader = ACCOUNT_LOADERS.get(kind)
+        return loader(int(rest)) if loader and rest.isdigit() else None
     try:
         return db.session.get(User, int(user_id))
     except ValueError:
@@ -130,3 +139,16 @@ def roles_required(*roles: str):
 
 
 admin_required = roles_required("admin")
+
+
+def staff_required(view):
+    """Allow any logged-in staff member; other accounts (a feature's club logins) get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not isinstance(current_user._get_current_object(), User):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

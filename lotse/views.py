@@ -18,10 +18,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import text
 
+from lotse.auth import staff_required
 from lotse.extensions import db, limiter
 from lotse.feedback import FeedbackForm
 from lotse.hooks import staff_links
@@ -127,7 +128,7 @@ def healthz():
 
 
 @bp.route("/verwaltung/")
-@login_required
+@staff_required
 def staff_home():
     """The staff start page: the tools this person's roles open."""
     return render_template("staff_home.html", user=current_user)

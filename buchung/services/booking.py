@@ -20,10 +20,13 @@ from buchung.models import (
     Booking,
     BookingKind,
     BookingNotice,
+    BookingSeries,
     BookingSlot,
     BookingStatus,
+    Club,
     Resource,
 )
+from buchung.services.quotas import quota_violation
 from buchung.services.rules import RuleViolation, check_booking
 from lotse.extensions import db
 from lotse.models import User, utcnow
@@ -116,15 +119,29 @@ def create_booking(
     customer_group: str | None = None,
     staff: User | None = None,
     kind: str = BookingKind.BOOKING,
+    club: Club | None = None,
+    series: BookingSeries | None = None,
+    hold_minutes: int | None = None,
+    notice: str | None = None,
 ) -> Booking:
     """Book ``resource``: a guest's booking is held until the e-mail link is confirmed.
 
-    Staff bookings (on behalf of a caller) and blockings are confirmed at once.  Raises
-    ``BookingRefused`` for broken rules and ``SlotTaken`` when the time is held already.
+    Staff bookings (on behalf of a caller) and blockings are confirmed at once; a logged-in
+    club's booking skips the hold (confirmed, or requested where the office approves).
+    Occurrences of a ``series`` send no mail each.  A waiting-list offer holds for
+    ``hold_minutes`` and sends its own ``notice``.  Raises ``BookingRefused`` for broken
+    rules and ``SlotTaken`` when the time is held already.
     """
     violations = check_booking(
-        resource, starts_at, ends_at, attendees=attendees, staff=staff is not None
+        resource,
+        starts_at,
+        ends_at,
+        attendees=attendees,
+        staff=staff is not None,
+        club=club is not None and club.approved,
     )
+    if club is not None and (over := quota_violation(club, resource, starts_at, ends_at)):
+        violations.append(over)
     if violations:
         raise BookingRefused(violations)
     if not _free_expired_holds(resource, starts_at, ends_at):
@@ -143,20 +160,31 @@ def create_booking(
         contact_phone=contact.phone,
         token=secrets.token_urlsafe(32),
         created_by=staff,
+        club=club,
+        series=series,
     )
     if staff is not None:
         booking.status = BookingStatus.CONFIRMED
+    elif club is not None:
+        needs_approval = resource.root.needs_approval
+        booking.status = BookingStatus.REQUESTED if needs_approval else BookingStatus.CONFIRMED
     else:
         booking.status = BookingStatus.HELD
         booking.hold_expires_at = utcnow() + timedelta(
-            minutes=current_app.config["BUCHUNG_HOLD_MINUTES"]
+            minutes=hold_minutes or current_app.config["BUCHUNG_HOLD_MINUTES"]
         )
     db.session.add(booking)
     db.session.flush()
     claim_slots(booking)
-    if kind == BookingKind.BOOKING:
-        notify(booking, "hold" if staff is None else "confirmed")
+    if kind == BookingKind.BOOKING and series is None:
+        notify(booking, notice or _first_notice(booking))
     return booking
+
+
+def _first_notice(booking: Booking) -> str:
+    if booking.status == BookingStatus.HELD:
+        return "hold"
+    return "requested" if booking.status == BookingStatus.REQUESTED else "confirmed"
 
 
 def confirm_hold(booking: Booking) -> bool:

@@ -167,12 +167,14 @@ def check_booking(
     *,
     attendees: int | None = None,
     staff: bool = False,
+    club: bool = False,
     now: datetime | None = None,
 ) -> list[RuleViolation]:
     """Everything wrong with booking ``resource`` for ``[starts_at, ends_at)``, in German.
 
     Staff (booking on behalf of a caller, or blocking) may book outside the public rules;
-    only the time grid and a sensible order of start and end still apply to them.
+    only the time grid and a sensible order of start and end still apply to them.  An
+    approved ``club`` may book club-only resources and plan a season ahead.
     """
     rules = resource.root
     problems: list[RuleViolation] = []
@@ -193,16 +195,19 @@ def check_booking(
         return problems
 
     now = now or utcnow()
+    horizon = rules.horizon_days
+    if club:
+        horizon = max(horizon, current_app.config["BUCHUNG_CLUB_HORIZON_DAYS"])
     minutes = (ends_at - starts_at) // timedelta(minutes=1)
     if starts_at < now:
         problems.append(RuleViolation("date", _l("Dieser Termin liegt in der Vergangenheit.")))
-    elif starts_at > now + timedelta(days=rules.horizon_days):
+    elif starts_at > now + timedelta(days=horizon):
         problems.append(
             RuleViolation(
                 "date",
                 _l(
                     "Buchungen sind höchstens %(days)s Tage im Voraus möglich.",
-                    days=rules.horizon_days,
+                    days=horizon,
                 ),
             )
         )
@@ -243,6 +248,6 @@ def check_booking(
         problems.append(
             RuleViolation(None, _l("Diesen Raum vergibt nur das Buchungsbüro. Bitte rufen Sie an."))
         )
-    elif rules.access == Access.CLUBS:
+    elif rules.access == Access.CLUBS and not club:
         problems.append(RuleViolation(None, _l("Diesen Raum können nur Vereine buchen.")))
     return problems

@@ -156,3 +156,66 @@ def office(make_user, auth, sport_id: int) -> Callable[..., int]:
 
 def local(day: date, text: str) -> datetime:
     return local_moment(day, hhmm(text))
+
+
+CLUB_PASSWORD = "vereinspasswort"
+
+
+@pytest.fixture
+def make_club(app: Flask) -> Callable[..., dict[str, int]]:
+    """A club with one confirmed login; returns ``{"club": id, "member": id}``."""
+    from buchung.services.clubs import register_club
+    from lotse.models import utcnow
+
+    def make(
+        name: str = "TV Musterstadt", email: str = "trainer@tv.example", approved: bool = True
+    ) -> dict[str, int]:
+        with app.app_context():
+            member = register_club(
+                name, "VR 1", "Tina Trainer", "Tina Trainer", email, CLUB_PASSWORD
+            )
+            member.confirmed_at = utcnow()
+            if approved:
+                member.club.approve()
+            db.session.commit()
+            return {"club": member.club_id, "member": member.id}
+
+    return make
+
+
+@pytest.fixture
+def club_login(form_post) -> Callable[..., Any]:
+    """Log a club login in through the club login form."""
+
+    def login(email: str = "trainer@tv.example", password: str = CLUB_PASSWORD):
+        return form_post("/buchung/verein/anmelden", {"email": email, "password": password})
+
+    return login
+
+
+def series_data(resource_id: int, first: date, last: date, **kw: Any) -> dict[str, Any]:
+    """The series form's fields: Mondays 18:00–20:00 weekly by default."""
+    data = {
+        "resource_id": resource_id,
+        "weekdays": [first.weekday()],
+        "start": "18:00",
+        "end": "20:00",
+        "every_weeks": 1,
+        "first_day": first.isoformat(),
+        "last_day": last.isoformat(),
+        "purpose": "Training",
+    }
+    data.update(kw)
+    return data
+
+
+@pytest.fixture
+def book_series(form_post, club_login) -> Callable[..., Any]:
+    """Log the club in and book the free dates of a series through the series form."""
+
+    def book(resource_id: int, first: date, last: date, **kw: Any):
+        club_login()
+        data = series_data(resource_id, first, last, book_free="1", **kw)
+        return form_post("/buchung/verein/serie/neu", data)
+
+    return book

@@ -1,0 +1,155 @@
+"""Staff pages for clubs: approval, quotas, Belegungsplan CSV, "nicht genutzt", usage rate."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from buchung.admin import (
+    bp,
+    managed_booking_or_404,
+    managed_resource_or_404,
+    managed_resources,
+    office_required,
+)
+from buchung.clock import local_moment, local_today, to_local
+from buchung.club_forms import QuotaForm
+from buchung.club_models import Club, ClubQuota
+from buchung.forms import ConfirmForm
+from buchung.services.availability import bookings_between
+from buchung.services.plan import plan_csv, week_plan
+from buchung.services.quotas import set_quota
+from buchung.services.usage import mark_unused, usage_rates
+from buchung.views import week_arg
+from lotse.auth import roles_required
+from lotse.extensions import db
+from lotse.models import utcnow
+
+
+def _quota_form() -> QuotaForm:
+    form = QuotaForm()
+    form.resource_id.choices = [
+        SelectChoice(r.id, r.name) for r in managed_resources() if r.parent_id is None
+    ]
+    return form
+
+
+@bp.route("/vereine")
+@office_required
+def club_list():
+    """Every registered club, those awaiting approval first, with their quotas."""
+    clubs = db.session.scalars(
+        select(Club).order_by(Club.approved_at.is_not(None), Club.name)
+    ).all()
+    quotas = db.session.scalars(select(ClubQuota)).all()
+    return render_template(
+        "buchung/admin/clubs.html",
+        clubs=clubs,
+        quotas=quotas,
+        form=ConfirmForm(),
+        quota_form=_quota_form(),
+    )
+
+
+@bp.route("/vereine/<int:club_id>/kontingent", methods=["POST"])
+@office_required
+def club_quota(club_id: int):
+    """Set or remove a club's weekly hours in one of the office's halls."""
+    club = db.get_or_404(Club, club_id)
+    form = _quota_form()
+    if not form.validate_on_submit():
+        flash(_("Bitte geben Sie eine Stundenzahl von 0 bis 168 an."), "error")
+    else:
+        hall = managed_resource_or_404(form.resource_id.data)
+        set_quota(club, hall, None if form.hours.data is None else float(form.hours.data))
+        db.session.commit()
+        flash(_("Das Kontingent ist gespeichert."), "success")
+    return redirect(url_for("buchung_admin.club_list"))
+
+
+@bp.route("/vereine/<int:club_id>/freigeben", methods=["POST"])
+@office_required
+def approve_club(club_id: int):
+    """Approve a club: from now on it may book club-only halls and hold season series."""
+    club = db.get_or_404(Club, club_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    club.approve()
+    db.session.commit()
+    flash(_("Der Verein „%(name)s“ ist freigegeben.", name=club.name), "success")
+    return redirect(url_for("buchung_admin.club_list"))
+
+
+@bp.route("/raeume/<int:resource_id>/belegungsplan.csv")
+@office_required
+def plan_export(resource_id: int):
+    """The week's Belegungsplan with clubs, purposes and contacts, as CSV for the office."""
+    resource = managed_resource_or_404(resource_id)
+    monday = week_arg()
+    return Response(
+        plan_csv(week_plan(resource, monday)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="belegung-{resource_id}-{monday}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/hausmeisterei")
+@roles_required("caretaker", "booking_office")
+def caretaker_day():
+    """The caretaker's day: club bookings of the managed halls, to mark "nicht genutzt"."""
+    day = day_arg()
+    start = local_moment(day, 0)
+    bookings = [
+        b
+        for b in bookings_between(
+            [r for r in managed_resources() if r.parent_id is None],
+            start,
+            start + timedelta(days=1),
+        )
+        if b.club_id is not None
+    ]
+    return render_template(
+        "buchung/admin/caretaker.html", day=day, bookings=bookings, form=ConfirmForm(), now=utcnow()
+    )
+
+
+@bp.route("/termin/<int:booking_id>/nicht-genutzt", methods=["POST"])
+@roles_required("caretaker", "booking_office")
+def mark_unused_view(booking_id: int):
+    """Record that a club did not use its hall time."""
+    booking = managed_booking_or_404(booking_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if mark_unused(booking):
+        db.session.commit()
+        flash(_("Als „nicht genutzt“ vermerkt."), "success")
+    else:
+        flash(_("Nur begonnene, bestätigte Vereinstermine können so vermerkt werden."), "error")
+    day = to_local(booking.starts_at).date().isoformat()
+    return redirect(url_for("buchung_admin.caretaker_day", tag=day))
+
+
+@bp.route("/nutzung")
+@office_required
+def usage():
+    """Usage rate per club over a season (default: the last twelve months)."""
+    today = local_today()
+    first = day_arg("von", today - timedelta(days=365))
+    last = day_arg("bis", today)
+    rates = usage_rates(local_moment(first, 0), local_moment(last, 1440))
+    return render_template("buchung/admin/usage.html", rates=rates, first=first, last=last)
+
+
+def day_arg(name: str = "tag", default: date | None = None) -> date:
+    """A date from the query string, else ``default`` (today)."""
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return default or local_today()

@@ -1,0 +1,300 @@
+"""Club pages: registration with e-mail confirmation, login, season series, cancelling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from buchung.clock import local_moment, local_today, to_local
+from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, SeriesForm
+from buchung.club_models import BookingSeries, Club
+from buchung.forms import ConfirmForm, TimeRangeForm, attach_violations
+from buchung.jobs import enqueue_notices
+from buchung.models import Booking, Resource
+from buchung.services import series as series_service
+from buchung.services.booking import BookingRefused, cancel
+from buchung.services.clubs import member_by_email, member_from_token, register_club
+from buchung.services.waitlist import offer_freed
+from lotse.extensions import db, limiter
+from lotse.models import normalise_email, utcnow
+from lotse.queue import enqueue
+
+bp = Blueprint("buchung_club", __name__, url_prefix="/buchung/verein")
+
+RELEASED = "fällt aus"
+PLANNED_LABELS = {
+    "free": _l("frei"),
+    "conflict": _l("belegt"),
+    "closed": _l("geschlossen"),
+    "refused": _l("nicht möglich"),
+}
+
+
+@bp.context_processor
+def club_context() -> dict:
+    """Labels of planned dates, and the moment that decides what may still be released."""
+    return {"planned_labels": PLANNED_LABELS, "now": utcnow()}
+
+
+def club_required(view):
+    """Only a logged-in club login; others are sent to the club login page."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not getattr(current_user, "is_club", False):
+            return redirect(url_for("buchung_club.login"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def current_club() -> Club:
+    return current_user.club
+
+
+@bp.route("/registrieren", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["BUCHUNG_LIMIT_PER_IP"], methods=["POST"])
+def register():
+    """Register a club and its first login; the e-mail address is confirmed by link."""
+    form = ClubRegistrationForm()
+    if form.validate_on_submit():
+        email = normalise_email(form.email.data)
+        if member_by_email(email):
+            form.email.errors.append(
+                _("Mit dieser E-Mail-Adresse ist schon ein Verein angemeldet.")
+            )
+        else:
+            member = register_club(
+                form.club_name.data.strip(),
+                form.register_number.data.strip(),
+                form.contact_persons.data.strip(),
+                form.name.data.strip(),
+                email,
+                form.password.data,
+            )
+            db.session.commit()
+            enqueue("buchung.jobs.send_club_confirmation", member.id)
+            return render_template("buchung/club/registered.html", email=email)
+    return render_template("buchung/club/register.html", form=form)
+
+
+@bp.route("/bestaetigen/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """Confirm a club login's e-mail address from the mailed link (a button, then POST)."""
+    member = member_from_token(token)
+    if member is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        member.confirmed_at = member.confirmed_at or utcnow()
+        db.session.commit()
+        flash(
+            _("Danke, Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."),
+            "success",
+        )
+        return redirect(url_for("buchung_club.login"))
+    return render_template("buchung/club/confirm.html", form=form, member=member)
+
+
+@bp.route("/anmelden", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+def login():
+    """Club login with e-mail and password (unconfirmed addresses cannot log in)."""
+    form = ClubLoginForm()
+    status = 200
+    if form.validate_on_submit():
+        member = member_by_email(form.email.data)
+        if member is not None and member.check_password(form.password.data) and member.is_active:
+            session.clear()
+            login_user(member)
+            return redirect(url_for("buchung_club.home"))
+        form.password.errors.append(
+            _(
+                "E-Mail-Adresse oder Passwort ist falsch, oder die E-Mail-Adresse ist nicht bestätigt."
+            )
+        )
+        status = 401
+    return render_template("buchung/club/login.html", form=form), status
+
+
+@bp.route("/")
+@club_required
+def home():
+    """The club's page: approval state, series, the coming eight weeks, calendar link."""
+    club = current_club()
+    start = local_moment(local_today(), 0)
+    return render_template(
+        "buchung/club/home.html",
+        club=club,
+        series_list=db.session.scalars(
+            select(BookingSeries)
+            .where(BookingSeries.club_id == club.id)
+            .order_by(BookingSeries.first_day)
+        ).all(),
+        bookings=series_service.club_bookings(club, start, start + timedelta(weeks=8)),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/serie/neu", methods=["GET", "POST"])
+@club_required
+def series_new():
+    """Plan a season series: check every date first, then book the free ones (or none)."""
+    club = current_club()
+    form = SeriesForm()
+    form.resource_id.choices = [
+        SelectChoice(r.id, f"{r.parent.name}: {r.name}" if r.parent else r.name)
+        for r in series_service.bookable_for_clubs()
+    ]
+    planned = None
+    if form.validate_on_submit():
+        series = BookingSeries(
+            club=club,
+            resource=db.session.get(Resource, form.resource_id.data),
+            weekdays=",".join(str(d) for d in sorted(form.weekdays.data)),
+            start_minute=form.start.data.hour * 60 + form.start.data.minute,
+            end_minute=form.end.data.hour * 60 + form.end.data.minute,
+            every_weeks=form.every_weeks.data,
+            first_day=form.first_day.data,
+            last_day=form.last_day.data,
+            purpose=form.purpose.data.strip(),
+        )
+        if form.book_free.data:
+            planned = series_service.book_free(series)
+            booked = sum(1 for item in planned if item.booking is not None)
+            if booked:
+                db.session.commit()
+                flash(_("%(count)s Termine sind gebucht.", count=booked), "success")
+                return redirect(url_for("buchung_club.series_page", series_id=series.id))
+            db.session.rollback()
+            flash(_("Kein Termin war frei; es wurde nichts gebucht."), "error")
+        else:
+            planned = series_service.preview(series)
+    return render_template("buchung/club/series_new.html", form=form, planned=planned)
+
+
+def own_series(series_id: int) -> BookingSeries:
+    series = db.get_or_404(BookingSeries, series_id)
+    if series.club_id != current_club().id:
+        abort(404)
+    return series
+
+
+@bp.route("/serie/<int:series_id>")
+@club_required
+def series_page(series_id: int):
+    """One series with every occurrence and its state."""
+    series = own_series(series_id)
+    return render_template(
+        "buchung/club/series.html",
+        series=series,
+        bookings=series_service.occurrences(series),
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/termin/<int:booking_id>/faellt-aus", methods=["POST"])
+@club_required
+def release(booking_id: int):
+    """ "Fällt aus — Halle frei": the club releases one training; others may book the time."""
+    booking = own_occurrence(booking_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if booking.is_active and booking.starts_at > utcnow():
+        cancel(booking, RELEASED)
+        offer_freed()
+        db.session.commit()
+        enqueue_notices()
+        flash(_("Der Termin fällt aus; die Halle ist für andere frei."), "success")
+    if booking.series_id:
+        return redirect(url_for("buchung_club.series_page", series_id=booking.series_id))
+    return redirect(url_for("buchung_club.home"))
+
+
+def own_occurrence(booking_id: int) -> Booking:
+    booking = db.get_or_404(Booking, booking_id)
+    if booking.club_id != current_club().id:
+        abort(404)
+    return booking
+
+
+@bp.route("/termin/<int:booking_id>/verschieben", methods=["GET", "POST"])
+@club_required
+def move(booking_id: int):
+    """Move a single coming occurrence to another day or time, if that is free."""
+    booking = own_occurrence(booking_id)
+    if not booking.is_active or booking.starts_at <= utcnow():
+        abort(404)
+    form = TimeRangeForm(
+        data={
+            "day": to_local(booking.starts_at).date(),
+            "start": to_local(booking.starts_at).time(),
+            "end": to_local(booking.ends_at).time(),
+        }
+        if request.method == "GET"
+        else None
+    )
+    extra_errors: list[str] = []
+    if form.validate_on_submit() and (moments := form.moments()):
+        try:
+            series_service.move(booking, *moments)
+            db.session.commit()
+        except BookingRefused as refused:
+            db.session.rollback()
+            extra_errors = attach_violations(form, refused.violations)
+        else:
+            flash(_("Der Termin ist verschoben."), "success")
+            return redirect(url_for("buchung_club.home"))
+    return render_template(
+        "buchung/club/move.html", form=form, booking=booking, extra_errors=extra_errors
+    )
+
+
+@bp.route("/serie/<int:series_id>/absagen", methods=["POST"])
+@club_required
+def cancel_rest(series_id: int):
+    """Cancel every coming occurrence of a series."""
+    series = own_series(series_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = series_service.cancel_rest(series, RELEASED)
+    offer_freed()
+    db.session.commit()
+    enqueue_notices()
+    flash(_("%(count)s kommende Termine sind abgesagt.", count=count), "success")
+    return redirect(url_for("buchung_club.series_page", series_id=series.id))
+
+
+@bp.route("/kalender-link", methods=["POST"])
+@club_required
+def new_feed_link():
+    """Make a new secret calendar link for the club; the old one stops working."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = current_club().new_feed_token()
+    db.session.commit()
+    flash(
+        _(
+            "Ihr neuer Kalender-Link (nur jetzt sichtbar): %(url)s",
+            url=url_for("buchung_feeds.club_feed", token=token, _external=True),
+        ),
+        "success",
+    )
+    return redirect(url_for("buchung_club.home"))

@@ -1,0 +1,99 @@
+"""The Belegungsplan: who holds a hall when, one week at a time, for the notice board."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from buchung.clock import local_moment, to_local
+from buchung.models import Booking, Resource
+from buchung.services.availability import bookings_between
+from buchung.services.rules import closed_intervals
+
+
+def public_label(booking: Booking) -> str:
+    """What the public may read about a booking: the club's name if allowed, else "belegt"."""
+    if booking.club is not None and current_app.config["BUCHUNG_PUBLIC_CLUB_NAMES"]:
+        return booking.club.name
+    return _("belegt")
+
+
+@dataclass(frozen=True)
+class Entry:
+    starts_at: datetime
+    ends_at: datetime
+    where: str  # the hall or the part that is taken
+    booking: Booking | None = None  # None: a closure, ``title`` says which
+    title: str = ""
+
+    @property
+    def public(self) -> str:
+        """The entry as the public plan shows it, without personal data."""
+        if self.booking is None:
+            return _("geschlossen (%(title)s)", title=self.title)
+        return public_label(self.booking)
+
+
+@dataclass
+class WeekPlan:
+    resource: Resource
+    days: list[date]
+    entries: dict[date, list[Entry]]
+
+
+def week_plan(resource: Resource, monday: date) -> WeekPlan:
+    """The bookings and closures of ``resource`` (and its parts) in the week from ``monday``.
+
+    Two queries whatever the number of bookings: the active bookings of the week, the
+    closures; holidays come from the ``holidays`` package.
+    """
+    days = [monday + timedelta(days=n) for n in range(7)]
+    start, end = local_moment(days[0], 0), local_moment(days[-1], 1440)
+    entries: dict[date, list[Entry]] = {day: [] for day in days}
+    for booking in bookings_between([resource], start, end):
+        day = to_local(booking.starts_at).date()
+        entries[day].append(
+            Entry(booking.starts_at, booking.ends_at, booking.resource.name, booking)
+        )
+    for closed in closed_intervals(resource, start, end):
+        for day in days:
+            if closed.starts_at < local_moment(day, 1440) and local_moment(day, 0) < closed.ends_at:
+                entries[day].append(
+                    Entry(
+                        max(closed.starts_at, local_moment(day, 0)),
+                        min(closed.ends_at, local_moment(day, 1440)),
+                        resource.name,
+                        title=closed.title,
+                    )
+                )
+    for found in entries.values():
+        found.sort(key=lambda e: (e.starts_at, e.where))
+    return WeekPlan(resource, days, entries)
+
+
+def plan_csv(plan: WeekPlan) -> str:
+    """The week plan for the booking office as CSV (semicolons, as German spreadsheets expect)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["Datum", "Beginn", "Ende", "Raum", "Verein", "Zweck", "Kontakt", "Status"])
+    for day in plan.days:
+        for entry in plan.entries[day]:
+            booking = entry.booking
+            writer.writerow(
+                [
+                    day.isoformat(),
+                    f"{to_local(entry.starts_at):%H:%M}",
+                    f"{to_local(entry.ends_at):%H:%M}",
+                    entry.where,
+                    booking.club.name if booking and booking.club else "",
+                    booking.purpose if booking else entry.title,
+                    booking.contact_name if booking else "",
+                    booking.status if booking else "geschlossen",
+                ]
+            )
+    return out.getvalue()

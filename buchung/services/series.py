@@ -1,0 +1,176 @@
+"""Season series of clubs: which dates a rule yields, their state, booking the free ones.
+
+Every occurrence is a ``Booking`` made by ``create_booking`` (same rules, same slot
+claim).  Booking "the free ones" claims each occurrence in its own SAVEPOINT, so one
+occurrence lost to a faster booker does not undo the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from buchung.clock import local_moment, local_today
+from buchung.club_models import BookingSeries, Club
+from buchung.models import ACTIVE_STATUSES, Booking, Resource
+from buchung.services.availability import taken_units
+from buchung.services.booking import (
+    BookingRefused,
+    SlotTaken,
+    cancel,
+    claim_slots,
+    create_booking,
+    release_slots,
+    slot_starts,
+)
+from buchung.services.quotas import quota_violation
+from buchung.services.rules import check_booking, closed_intervals, overlaps
+from lotse.extensions import db
+
+
+@dataclass
+class Planned:
+    """One date of a series before booking: ``free``, ``conflict``, ``closed`` or ``refused``."""
+
+    day: date
+    starts_at: datetime
+    ends_at: datetime
+    state: str
+    note: str = ""
+    booking: Booking | None = None
+
+
+def series_days(series: BookingSeries) -> list[date]:
+    """The local dates the rule yields: its weekdays, every n weeks, within its range."""
+    monday = series.first_day - timedelta(days=series.first_day.weekday())
+    days = []
+    week = 0
+    while monday + timedelta(weeks=week) <= series.last_day:
+        for weekday in sorted(series.weekday_list):
+            day = monday + timedelta(weeks=week, days=weekday)
+            if series.first_day <= day <= series.last_day:
+                days.append(day)
+        week += series.every_weeks
+    return days
+
+
+def preview(series: BookingSeries) -> list[Planned]:
+    """Every date of the series with its state, before anything is booked.
+
+    Closures and public holidays are read once for the whole range, held slots in one
+    range scan of the slot table; the other rules are checked per date.
+    """
+    resource = series.resource
+    days = series_days(series)
+    if not days:
+        return []
+    start = local_moment(days[0], series.start_minute)
+    end = local_moment(days[-1], series.end_minute)
+    closed = closed_intervals(resource, start, end)
+    taken = taken_units(resource, start, end)
+    planned: list[Planned] = []
+    for day in days:
+        s, e = local_moment(day, series.start_minute), local_moment(day, series.end_minute)
+        hit = next((c for c in closed if overlaps(s, e, c.starts_at, c.ends_at)), None)
+        if hit is not None:
+            planned.append(Planned(day, s, e, "closed", hit.title))
+            continue
+        violations = check_booking(resource, s, e, club=series.club.approved)
+        violations += filter(None, [quota_violation(series.club, resource, s, e)])
+        if violations:
+            planned.append(Planned(day, s, e, "refused", str(violations[0].message)))
+        elif any(taken.get(slot) for slot in slot_starts(s, e)):
+            planned.append(Planned(day, s, e, "conflict"))
+        else:
+            planned.append(Planned(day, s, e, "free"))
+    return planned
+
+
+def book_free(series: BookingSeries) -> list[Planned]:
+    """Store the series and book every free date; a date lost meanwhile becomes a conflict.
+
+    Returns the preview with each booked date's ``booking`` set.
+    """
+    db.session.add(series)
+    db.session.flush()
+    planned = preview(series)
+    for item in planned:
+        if item.state != "free":
+            continue
+        try:
+            with db.session.begin_nested():
+                item.booking = create_booking(
+                    series.resource,
+                    item.starts_at,
+                    item.ends_at,
+                    purpose=series.purpose,
+                    customer_group="club",
+                    club=series.club,
+                    series=series,
+                )
+        except BookingRefused as refused:
+            item.state = "conflict" if isinstance(refused, SlotTaken) else "refused"
+            item.note = str(refused.violations[0].message)
+    return planned
+
+
+def occurrences(series: BookingSeries) -> list[Booking]:
+    """The series' bookings in date order (also cancelled ones)."""
+    return list(
+        db.session.scalars(
+            select(Booking).where(Booking.series_id == series.id).order_by(Booking.starts_at)
+        )
+    )
+
+
+def move(booking: Booking, starts_at: datetime, ends_at: datetime) -> None:
+    """Move one occurrence to another time under the same rules; ``SlotTaken`` if held.
+
+    Its old time is released first, so a move by half an hour may overlap itself.
+    """
+    violations = check_booking(booking.resource, starts_at, ends_at, club=booking.club.approved)
+    if violations:
+        raise BookingRefused(violations)
+    release_slots(booking)
+    booking.starts_at, booking.ends_at = starts_at, ends_at
+    db.session.flush()
+    claim_slots(booking)
+
+
+def cancel_rest(series: BookingSeries, reason: str) -> int:
+    """Cancel every coming occurrence of the series; their times are free again."""
+    today = local_moment(local_today(), 0)
+    count = 0
+    for booking in occurrences(series):
+        if booking.is_active and booking.starts_at >= today:
+            cancel(booking, reason)
+            count += 1
+    series.ended = True
+    return count
+
+
+def club_bookings(club: Club, start: datetime, end: datetime) -> list[Booking]:
+    """The club's active bookings in ``[start, end)``."""
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(
+                Booking.club_id == club.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.starts_at < end,
+                Booking.ends_at > start,
+            )
+            .order_by(Booking.starts_at)
+        )
+    )
+
+
+def bookable_for_clubs() -> list[Resource]:
+    """Resources (halls and their parts) a club may hold a series on."""
+    return list(
+        db.session.scalars(
+            select(Resource).where(Resource.active.is_(True)).order_by(Resource.name)
+        )
+    )
