@@ -1,0 +1,106 @@
+"""Forms of the staff workbench: one small form per action on a report."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, ValidationError, Length, NumberRange, Optional
+
+from lotse.extensions import db
+from lotse.models import Department
+from mangel.models import Category, ReportStatus
+
+NOTE_REQUIRED = frozenset(
+    {ReportStatus.UNSOLVABLE, ReportStatus.NOT_RESPONSIBLE, ReportStatus.DUPLICATE}
+)
+PRIORITY_LABELS = {0: _l("normal"), 1: _l("hoch"), 2: _l("dringend")}
+
+
+class ActionForm(FlaskForm):
+    """A button-only action (accept responsibility); the CSRF token is all it carries."""
+
+
+class StatusForm(FlaskForm):
+    """A public status change; some statuses need a note the public can read."""
+
+    status = SelectField(
+        _l("Neuer Status"), choices=[SelectChoice(s.value, s.label) for s in ReportStatus]
+    )
+    public_note = TextAreaField(
+        _l("Öffentliche Notiz"),
+        validators=[Length(max=2000)],
+        description=_l("Sichtbar auf der öffentlichen Seite der Meldung."),
+    )
+
+    def validate_public_note(self, field) -> None:
+        """Nicht lösbar, nicht zuständig and Duplikat must tell the citizen why."""
+        status = ReportStatus._value2member_map_.get(self.status.data)
+        if status in NOTE_REQUIRED and not (field.data or "").strip():
+            raise ValidationError(
+                _l(
+                    "Bitte begründen Sie den Status „%(status)s“ in einer öffentlichen Notiz.",
+                    status=status.label,
+                )
+            )
+
+
+class NoteForm(FlaskForm):
+    """An internal note for colleagues."""
+
+    text = TextAreaField(_l("Interne Notiz"), validators=[DataRequired(), Length(max=4000)])
+
+
+class ForwardForm(FlaskForm):
+    """Hand the report to another department."""
+
+    department_id = SelectField(_l("Abteilung"), coerce=int)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        departments = db.session.scalars(select(Department).order_by(Department.name))
+        self.department_id.choices = [SelectChoice(d.id, d.name) for d in departments]
+
+
+class CategoryForm(FlaskForm):
+    """Move the report to another category."""
+
+    category_id = SelectField(_l("Kategorie"), coerce=int)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        leaves = db.session.scalars(select(Category).where(Category.parent_id.is_not(None)))
+        self.category_id.choices = [SelectChoice(c.id, c.full_name) for c in leaves]
+
+
+class PlanForm(FlaskForm):
+    """Priority and the expected completion date."""
+
+    priority = SelectField(
+        _l("Priorität"),
+        coerce=int,
+        choices=[SelectChoice(k, v) for k, v in PRIORITY_LABELS.items()],
+    )
+    due_date = DateField(_l("Voraussichtlich erledigt bis"), validators=[Optional()])
+
+
+class ModerationForm(FlaskForm):
+    """What the public sees: description, photos, the whole report, the public text."""
+
+    description = TextAreaField(
+        _l("Öffentliche Beschreibung"), validators=[Optional(), Length(max=4000)]
+    )
+    description_released = BooleanField(_l("Beschreibung freigeben"))
+    photos_released = BooleanField(_l("Fotos freigeben"))
+    hidden = BooleanField(_l("Meldung vollständig verbergen"))
+
+
+class RedactForm(FlaskForm):
+    """One black rectangle on a photo, in pixels of the stored photo."""
+
+    x = IntegerField(_l("Links (x)"), validators=[NumberRange(min=0)])
+    y = IntegerField(_l("Oben (y)"), validators=[NumberRange(min=0)])
+    w = IntegerField(_l("Breite"), validators=[NumberRange(min=1)])
+    h = IntegerField(_l("Höhe"), validators=[NumberRange(min=1)])

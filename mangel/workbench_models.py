@@ -1,0 +1,66 @@
+"""Staff workbench records: the audit log of every staff action and internal notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lotse.extensions import db
+from lotse.models import User, UTCDateTime, utcnow
+from mangel.models import Report
+
+AUDIT_LABELS = {
+    "accept": _l("Verantwortung übernommen"),
+    "status": _l("Status geändert"),
+    "note": _l("Interne Notiz"),
+    "forward": _l("Weitergeleitet"),
+    "recategorise": _l("Kategorie geändert"),
+    "plan": _l("Priorität/Termin"),
+    "edit_text": _l("Text bearbeitet (vorher)"),
+    "description_released": _l("Beschreibung freigegeben"),
+    "photos_released": _l("Fotos freigegeben"),
+    "hidden": _l("Verborgen"),
+    "redact": _l("Foto geschwärzt"),
+}
+
+
+class AuditEntry(db.Model):
+    """Who did what to a report and when; ``detail`` keeps the values before and after."""
+
+    __tablename__ = "report_audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship()
+    staff_user: Mapped[User | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        return AUDIT_LABELS.get(self.action, self.action)
+
+
+class InternalNote(db.Model):
+    """A note among staff; never shown to the public or the reporter."""
+
+    __tablename__ = "report_internal_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    staff_user: Mapped[User | None] = relationship()
