@@ -25,7 +25,8 @@ DEFAULTS = {
 
 def init_app(app: Flask) -> None:
     from lotse.hooks import register_seeder, register_staff_link, register_sweep
-    from mangel import admin, cli, submit, views, workbench, workbench_actions  # noqa: F401
+    from mangel import admin, cli, submit, views, workbench  # noqa: F401
+    from mangel import workbench_actions, workbench_bulk  # noqa: F401 - routes register
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
 

@@ -22,6 +22,7 @@ from mangel.views import map_config
 from mangel.workbench_forms import (
     PRIORITY_LABELS,
     ActionForm,
+    BulkForm,
     CategoryForm,
     ForwardForm,
     ModerationForm,
@@ -168,6 +169,7 @@ def inbox():
         today=date.today(),
         open_values=OPEN_VALUES,
         priorities=PRIORITY_LABELS,
+        bulk_form=BulkForm(),
     )
 
 

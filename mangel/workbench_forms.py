@@ -19,6 +19,12 @@ NOTE_REQUIRED = frozenset(
 PRIORITY_LABELS = {0: _l("normal"), 1: _l("hoch"), 2: _l("dringend")}
 
 
+def department_choices() -> list[SelectChoice]:
+    """Every department, for forwarding and assigning (any department may receive)."""
+    departments = db.session.scalars(select(Department).order_by(Department.name))
+    return [SelectChoice(d.id, d.name) for d in departments]
+
+
 class ActionForm(FlaskForm):
     """A button-only action (accept responsibility); the CSRF token is all it carries."""
 
@@ -60,8 +66,7 @@ class ForwardForm(FlaskForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        departments = db.session.scalars(select(Department).order_by(Department.name))
-        self.department_id.choices = [SelectChoice(d.id, d.name) for d in departments]
+        self.department_id.choices = department_choices()
 
 
 class CategoryForm(FlaskForm):
@@ -104,3 +109,19 @@ class RedactForm(FlaskForm):
     y = IntegerField(_l("Oben (y)"), validators=[NumberRange(min=0)])
     w = IntegerField(_l("Breite"), validators=[NumberRange(min=1)])
     h = IntegerField(_l("Höhe"), validators=[NumberRange(min=1)])
+
+
+class BulkForm(StatusForm):
+    """One change for every selected report: department, status with one note, release."""
+
+    status = SelectField(
+        _l("Neuer Status"),
+        choices=[SelectChoice("", _l("– unverändert –"))]
+        + [SelectChoice(s.value, s.label) for s in ReportStatus],
+    )
+    department_id = SelectField(_l("Zuweisen an Abteilung"), coerce=int)
+    release = BooleanField(_l("Beschreibung und Fotos freigeben"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.department_id.choices = [SelectChoice(0, _l("– unverändert –"))] + department_choices()

@@ -206,3 +206,33 @@ def test_redacted_photo_is_black_and_the_original_gone(app, client, auth, form_p
     assert max(image.getpixel((350, 240))) < 30  # blacked out
     assert image.getpixel((500, 400))[2] > 150  # the rest still blue
     assert audit_actions(app, report_id) == ["redact"]
+
+
+def test_bulk_status_with_one_note_and_release(app, client, auth, form_post, report_id,
+                                                make_report, staff):
+    second = make_report(department_id=staff["tiefbau"])
+    auth.login("a@town.example")
+    data = {"ids": [str(report_id), str(second)], "status": "fixed", "public_note": "Repariert.",
+            "department_id": "0", "release": "y"}
+    form_post(f"{BASE}/sammelaktion", data, page=f"{BASE}/")
+    for rid in (report_id, second):
+        public = client.get(f"/maengel/{rid}").get_data(as_text=True)
+        assert "erledigt" in public and "Repariert." in public and "Tiefes Loch" in public
+        assert audit_actions(app, rid) == ["status", "description_released"]
+
+
+def test_bulk_refuses_a_selection_with_another_departments_report(app, auth, form_post,
+                                                                 report_id, make_report, staff):
+    foreign = make_report(department_id=staff["green"])
+    auth.login("a@town.example")
+    data = {"ids": [str(report_id), str(foreign)], "status": "fixed", "department_id": "0"}
+    assert form_post(f"{BASE}/sammelaktion", data, page=f"{BASE}/").status_code == 404
+    assert audit_actions(app, report_id) == []
+
+
+def test_bulk_status_needs_the_note_too(app, auth, form_post, report_id):
+    auth.login("a@town.example")
+    data = {"ids": [str(report_id)], "status": "duplicate", "department_id": "0"}
+    response = form_post(f"{BASE}/sammelaktion", data, page=f"{BASE}/", follow_redirects=True)
+    assert "Bitte begründen Sie den Status „Duplikat“" in response.get_data(as_text=True)
+    assert audit_actions(app, report_id) == []
