@@ -236,3 +236,29 @@ def test_bulk_status_needs_the_note_too(app, auth, form_post, report_id):
     response = form_post(f"{BASE}/sammelaktion", data, page=f"{BASE}/", follow_redirects=True)
     assert "Bitte begründen Sie den Status „Duplikat“" in response.get_data(as_text=True)
     assert audit_actions(app, report_id) == []
+
+
+def test_csv_export_has_no_contact_data_unless_an_admin_asks(client, auth, report_id,
+                                                            make_report, staff):
+    make_report(department_id=staff["green"], description="Fremde Meldung")
+    auth.login("a@town.example")
+    body = client.get(f"{BASE}/export.csv?status=alle").get_data(as_text=True)
+    assert "Tiefes Loch vor der Schule" in body and "Fremde Meldung" not in body
+    assert "@" not in body
+    assert client.get(f"{BASE}/export.csv?personal=1").status_code == 403
+    auth.logout()
+    auth.login("admin@town.example")
+    assert "@" not in client.get(f"{BASE}/export.csv").get_data(as_text=True)
+    body = client.get(f"{BASE}/export.csv?personal=1").get_data(as_text=True)
+    assert "erika.mustermann@example.org" in body and "Fremde Meldung" in body
+
+
+def test_statistics_per_department(client, auth, form_post, report_id, make_report, staff):
+    make_report(department_id=staff["green"])
+    auth.login("a@town.example")
+    url = f"{BASE}/{report_id}"
+    form_post(f"{url}/status", {"status": "fixed", "public_note": ""}, page=url)
+    html = client.get("/verwaltung/maengel/statistik").get_data(as_text=True)
+    assert "Tiefbau" in html and "Grünflächen" not in html
+    row = html[html.index("<th scope=\"row\">Tiefbau"):].split("</tr>")[0]
+    assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:4]] == ["1", "0", "1"]
