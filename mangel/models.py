@@ -266,6 +266,7 @@ class Report(TimestampMixin, db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("report.id", ondelete="SET NULL")
     )
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last escalation mail
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
 
     @property
