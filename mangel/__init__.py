@@ -31,7 +31,7 @@ DEFAULTS = {
 def init_app(app: Flask) -> None:
     from lotse.hooks import register_seeder, register_staff_link, register_sweep
     from mangel import admin, cli, submit, views, workbench  # noqa: F401
-    from mangel import stats, workbench_actions, workbench_bulk  # noqa: F401 - routes register
+    from mangel import response_templates, stats, workbench_actions, workbench_bulk  # noqa: F401 - routes register
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
     from mangel.retention import remind
@@ -46,4 +46,7 @@ def init_app(app: Flask) -> None:
     register_sweep(app, remind)
     register_staff_link(app, _l("Mängelmelder: Meldungen"), "mangel_workbench.inbox", "clerk")
     register_staff_link(app, _l("Mängelmelder: Statistik"), "mangel_workbench.stats", "clerk")
+    register_staff_link(
+        app, _l("Mängelmelder: Textbausteine"), "mangel_workbench.response_templates", "admin"
+    )
     register_staff_link(app, _l("Mängelmelder: Kategorien"), "mangel_admin.category_list", "admin")

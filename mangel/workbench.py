@@ -31,7 +31,7 @@ from mangel.workbench_forms import (
     RedactForm,
     StatusForm,
 )
-from mangel.workbench_models import AuditEntry, InternalNote
+from mangel.workbench_models import AuditEntry, InternalNote, ResponseTemplate
 
 bp = Blueprint("mangel_workbench", __name__, url_prefix="/verwaltung/maengel")
 
@@ -189,9 +189,34 @@ def next_report(report: Report) -> Report | None:
     )
 
 
+def templates_for(report: Report) -> list[ResponseTemplate]:
+    """The response templates that fit a report's category (or all categories), by title."""
+    return list(
+        db.session.scalars(
+            select(ResponseTemplate)
+            .where(
+                or_(
+                    ResponseTemplate.category_id.is_(None),
+                    ResponseTemplate.category_id == report.category_id,
+                )
+            )
+            .order_by(ResponseTemplate.title)
+        )
+    )
+
+
+def _status_form(report: Report, templates: list[ResponseTemplate]) -> StatusForm:
+    """The status form, filled from a template when one was inserted (the no-script way)."""
+    chosen = next((t for t in templates if str(t.id) == request.args.get("baustein")), None)
+    if chosen is None:
+        return StatusForm(status=report.status)
+    return StatusForm(status=chosen.status or report.status, public_note=chosen.text)
+
+
 def render_report(report: Report, **forms):
     """The report with everything staff need, and a form for each action."""
-    status_form = forms.get("status_form") or StatusForm(status=report.status)
+    templates = templates_for(report)
+    status_form = forms.get("status_form") or _status_form(report, templates)
     return render_template(
         "mangel/workbench/report.html",
         report=report,
@@ -215,6 +240,7 @@ def render_report(report: Report, **forms):
             select(AuditEntry).where(AuditEntry.report_id == report.id).order_by(AuditEntry.id)
         ).all(),
         priorities=PRIORITY_LABELS,
+        response_templates=templates,
         map_config=map_config(),
     )
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError, Length, NumberRange, Optional
 
@@ -23,6 +30,12 @@ def department_choices() -> list[SelectChoice]:
     """Every department, for forwarding and assigning (any department may receive)."""
     departments = db.session.scalars(select(Department).order_by(Department.name))
     return [SelectChoice(d.id, d.name) for d in departments]
+
+
+def category_choices() -> list[SelectChoice]:
+    """Every leaf category, the ones reports are filed under."""
+    leaves = db.session.scalars(select(Category).where(Category.parent_id.is_not(None)))
+    return sorted((SelectChoice(c.id, c.full_name) for c in leaves), key=lambda c: c.label)
 
 
 class ActionForm(FlaskForm):
@@ -76,8 +89,7 @@ class CategoryForm(FlaskForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        leaves = db.session.scalars(select(Category).where(Category.parent_id.is_not(None)))
-        self.category_id.choices = [SelectChoice(c.id, c.full_name) for c in leaves]
+        self.category_id.choices = category_choices()
 
 
 class PlanForm(FlaskForm):
@@ -125,3 +137,20 @@ class BulkForm(StatusForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.department_id.choices = [SelectChoice(0, _l("– unverändert –"))] + department_choices()
+
+
+class ResponseTemplateForm(FlaskForm):
+    """A prepared public note for a category and status (or for all of them)."""
+
+    title = StringField(_l("Titel"), validators=[DataRequired(), Length(max=120)])
+    text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=2000)])
+    category_id = SelectField(_l("Kategorie"), coerce=int)
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice("", _l("alle"))]
+        + [SelectChoice(s.value, s.label) for s in ReportStatus],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.category_id.choices = [SelectChoice(0, _l("alle"))] + category_choices()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotse.extensions import db
 from lotse.models import User, UTCDateTime, utcnow
-from mangel.models import Report
+from mangel.models import Category, Report
 
 AUDIT_LABELS = {
     "accept": _l("Verantwortung übernommen"),
@@ -64,3 +64,19 @@ class InternalNote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff_user: Mapped[User | None] = relationship()
+
+
+class ResponseTemplate(db.Model):
+    """A prepared public note, offered for reports of its category and target status."""
+
+    __tablename__ = "report_response_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id", ondelete="CASCADE"), index=True
+    )  # None: every category
+    status: Mapped[str | None] = mapped_column(String(20))  # None: any status
+
+    category: Mapped[Category | None] = relationship()

@@ -45,6 +45,18 @@ def upgrade():
     with op.batch_alter_table('report_internal_note', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_internal_note_report_id'), ['report_id'], unique=False)
 
+    op.create_table('report_response_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=True),
+    sa.ForeignKeyConstraint(['category_id'], ['category.id'], name=op.f('fk_report_response_template_category_id_category'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_response_template'))
+    )
+    with op.batch_alter_table('report_response_template', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_response_template_category_id'), ['category_id'], unique=False)
+
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.add_column(sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('accepted_by_id', sa.Integer(), nullable=True))
@@ -85,6 +97,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_report_internal_note_report_id'))
 
     op.drop_table('report_internal_note')
+    with op.batch_alter_table('report_response_template', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_response_template_category_id'))
+
+    op.drop_table('report_response_template')
     with op.batch_alter_table('report_audit_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_audit_entry_report_id'))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -262,3 +263,18 @@ def test_statistics_per_department(client, auth, form_post, report_id, make_repo
     assert "Tiefbau" in html and "Grünflächen" not in html
     row = html[html.index("<th scope=\"row\">Tiefbau"):].split("</tr>")[0]
     assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:4]] == ["1", "0", "1"]
+
+
+def test_response_template_is_inserted_into_the_public_note(client, auth, form_post,
+                                                            report_id, categories):
+    auth.login("admin@town.example")
+    form_post("/verwaltung/maengel/textbausteine",
+              {"title": "Privat", "text": "Das Grundstück ist privat.",
+               "category_id": str(categories["pothole"]), "status": "not_responsible"})
+    html = client.get(f"{BASE}/{report_id}").get_data(as_text=True)
+    assert 'data-text="Das Grundstück ist privat."' in html
+    template_id = html.split('data-text="Das Grundstück ist privat."')[0].rsplit('value="', 1)[1]
+    template_id = template_id.split('"')[0]
+    filled = client.get(f"{BASE}/{report_id}?baustein={template_id}").get_data(as_text=True)
+    assert "Das Grundstück ist privat.</textarea>" in filled
+    assert re.search(r'<option (selected )?value="not_responsible"( selected)?>', filled)
