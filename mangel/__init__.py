@@ -30,8 +30,17 @@ DEFAULTS = {
 
 def init_app(app: Flask) -> None:
     from lotse.hooks import register_seeder, register_staff_link, register_sweep
-    from mangel import admin, cli, submit, views, workbench  # noqa: F401
-    from mangel import response_templates, stats, workbench_actions, workbench_bulk  # noqa: F401 - routes register
+    from mangel import (  # noqa: F401  # noqa: F401 - routes register
+        admin,
+        cli,
+        response_templates,
+        stats,
+        submit,
+        views,
+        workbench,
+        workbench_actions,
+        workbench_bulk,
+    )
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
     from mangel.retention import remind

@@ -88,7 +88,9 @@ def purge_contacts(now: datetime | None = None) -> int:
         .join(last_change, last_change.c.report_id == Report.id)
         .where(
             Report.status.not_in(OPEN_VALUES),
-            or_(Report.reporter_name != "", Report.reporter_email != "", Report.reporter_phone != ""),
+            or_(
+                Report.reporter_name != "", Report.reporter_email != "", Report.reporter_phone != ""
+            ),
         )
     ).all()
     due = [
@@ -100,7 +102,9 @@ def purge_contacts(now: datetime | None = None) -> int:
         db.session.execute(
             update(Report)
             .where(Report.id.in_(due))
-            .values(reporter_name="", reporter_email="", reporter_phone="", tracking_token_hash=None)
+            .values(
+                reporter_name="", reporter_email="", reporter_phone="", tracking_token_hash=None
+            )
         )
     return len(due)
 

@@ -86,7 +86,10 @@ def stats():
     group = request.args.get("group") if request.args.get("group") in GROUPS else "abteilung"
     table, months = statistics(selection, group)
     return render_template(
-        "mangel/workbench/stats.html", table=table, months=months, group=group,
+        "mangel/workbench/stats.html",
+        table=table,
+        months=months,
+        group=group,
         selection=selection,
     )
 
@@ -129,9 +132,7 @@ def export_csv():
     writer.writerow([name for name, _value in columns])
     for report in reports:
         writer.writerow([value(report) for _name, value in columns])
-    response = current_app.response_class(
-        buffer.getvalue(), mimetype="text/csv; charset=utf-8"
-    )
+    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="meldungen.csv"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -229,8 +229,11 @@ def render_report(report: Report, **forms):
         plan_form=PlanForm(priority=report.priority, due_date=report.due_date),
         moderation_form=ModerationForm(obj=report),
         redact_form=RedactForm(),
-        nearby=[r for r in services.find_duplicates(report.category, report.lat, report.lon)
-                if r.id != report.id],
+        nearby=[
+            r
+            for r in services.find_duplicates(report.category, report.lat, report.lon)
+            if r.id != report.id
+        ],
         notes=db.session.scalars(
             select(InternalNote)
             .where(InternalNote.report_id == report.id)

@@ -39,7 +39,9 @@ def audit(report: Report, action: str, detail: str = "") -> None:
 def change_status(report: Report, status: ReportStatus, note: str) -> StatusChange:
     """Set a public status with its note, log it and tell the listeners (reporter mail)."""
     old = report.status_enum
-    change = StatusChange(status=status.value, public_note=note.strip(), staff_user_id=current_user.id)
+    change = StatusChange(
+        status=status.value, public_note=note.strip(), staff_user_id=current_user.id
+    )
     report.history.append(change)
     report.status = status.value
     if status is not ReportStatus.OPEN and report.accepted_at is None:
@@ -204,5 +206,9 @@ def redact_photo(report_id: int, photo_id: int):
     except ValueError:
         flash(_("Das Rechteck liegt außerhalb des Fotos."), "error")
         return redirect(url_for(".report_view", report_id=report.id))
-    audit(report, "redact", "{}: {},{} {}×{}".format(photo.position + 1, *box[:2], form.w.data, form.h.data))
+    audit(
+        report,
+        "redact",
+        "{}: {},{} {}×{}".format(photo.position + 1, *box[:2], form.w.data, form.h.data),
+    )
     return _done(report, _("Der Bereich ist geschwärzt."))

@@ -35,8 +35,11 @@ def staff(app, categories, make_user, make_department):
 
 @pytest.fixture
 def report_id(make_report, staff):
-    return make_report(description="Tiefes Loch vor der Schule", street="Schulstraße",
-                       department_id=staff["tiefbau"])
+    return make_report(
+        description="Tiefes Loch vor der Schule",
+        street="Schulstraße",
+        department_id=staff["tiefbau"],
+    )
 
 
 def fetch(client, url):
@@ -49,8 +52,12 @@ def audit_actions(app, rid):
     from mangel.workbench_models import AuditEntry
 
     with app.app_context():
-        return [e.action for e in db.session.scalars(
-            select(AuditEntry).where(AuditEntry.report_id == rid).order_by(AuditEntry.id))]
+        return [
+            e.action
+            for e in db.session.scalars(
+                select(AuditEntry).where(AuditEntry.report_id == rid).order_by(AuditEntry.id)
+            )
+        ]
 
 
 def test_clerk_of_other_department_sees_nothing_of_the_report(client, auth, form_post, report_id):
@@ -86,7 +93,7 @@ def test_filters_photo_overdue_and_age(app, client, auth, report_id, make_report
     late = make_report(due_date=date.today() - timedelta(days=1), department_id=staff["tiefbau"])
     auth.login("a@town.example")
     html = client.get(f"{BASE}/?overdue=1").get_data(as_text=True)
-    assert f"{BASE}/{late}" in html and f"{BASE}/{report_id}\"" not in html
+    assert f"{BASE}/{late}" in html and f'{BASE}/{report_id}"' not in html
     assert "Keine Meldungen" in client.get(f"{BASE}/?photo=1").get_data(as_text=True)
     assert "Keine Meldungen" in client.get(f"{BASE}/?age=3").get_data(as_text=True)
 
@@ -94,14 +101,17 @@ def test_filters_photo_overdue_and_age(app, client, auth, report_id, make_report
 def test_required_public_note_has_a_german_message(client, auth, form_post, report_id):
     auth.login("a@town.example")
     url = f"{BASE}/{report_id}"
-    response = form_post(f"{url}/status", {"status": "not_responsible", "public_note": ""}, page=url)
+    response = form_post(
+        f"{url}/status", {"status": "not_responsible", "public_note": ""}, page=url
+    )
     assert response.status_code == 422
     assert "Bitte begründen Sie den Status „nicht zuständig“" in response.get_data(as_text=True)
     assert "offen" in client.get(f"/maengel/{report_id}").get_data(as_text=True)
 
 
-def test_status_change_reaches_the_public_page_and_the_signal(app, client, auth, form_post,
-                                                             report_id):
+def test_status_change_reaches_the_public_page_and_the_signal(
+    app, client, auth, form_post, report_id
+):
     heard = []
 
     def listener(report, change):
@@ -110,8 +120,9 @@ def test_status_change_reaches_the_public_page_and_the_signal(app, client, auth,
     auth.login("a@town.example")
     url = f"{BASE}/{report_id}"
     with report_status_changed.connected_to(listener):
-        form_post(f"{url}/status", {"status": "unsolvable", "public_note": "Privatgrund."},
-                  page=url)
+        form_post(
+            f"{url}/status", {"status": "unsolvable", "public_note": "Privatgrund."}, page=url
+        )
     assert heard == [(report_id, "unsolvable", "Privatgrund.")]
     public = client.get(f"/maengel/{report_id}").get_data(as_text=True)
     assert "nicht lösbar" in public and "Privatgrund." in public
@@ -150,8 +161,9 @@ def test_accept_plan_and_forward(app, client, auth, form_post, report_id, staff)
     assert "Tiefbau → Grünflächen" in page and "dringend" in page
 
 
-def test_recategorise_and_mark_duplicate(app, client, auth, form_post, report_id, make_report,
-                                         categories, staff):
+def test_recategorise_and_mark_duplicate(
+    app, client, auth, form_post, report_id, make_report, categories, staff
+):
     original = make_report(category_id=categories["light"], department_id=staff["tiefbau"])
     auth.login("a@town.example")
     url = f"{BASE}/{report_id}"
@@ -168,17 +180,24 @@ def test_release_edit_and_hide(app, client, auth, form_post, report_id):
     auth.login("a@town.example")
     url = f"{BASE}/{report_id}"
     assert "Tiefes Loch vor der Schule" not in client.get(f"/maengel/{report_id}").get_data(
-        as_text=True)
-    form_post(f"{url}/freigabe", {"description": "Loch vor der Schule",
-                                  "description_released": "y"}, page=url)
+        as_text=True
+    )
+    form_post(
+        f"{url}/freigabe",
+        {"description": "Loch vor der Schule", "description_released": "y"},
+        page=url,
+    )
     public = client.get(f"/maengel/{report_id}").get_data(as_text=True)
     assert "Loch vor der Schule" in public and "Tiefes Loch" not in public
     staff_page = client.get(url).get_data(as_text=True)
     assert "Tiefes Loch vor der Schule" in staff_page  # original kept in the audit log
-    form_post(f"{url}/freigabe", {"description": "Loch vor der Schule",
-                                  "description_released": "y", "hidden": "y"}, page=url)
+    form_post(
+        f"{url}/freigabe",
+        {"description": "Loch vor der Schule", "description_released": "y", "hidden": "y"},
+        page=url,
+    )
     assert client.get(f"/maengel/{report_id}").status_code == 404
-    assert f"/maengel/{report_id}\"" not in client.get("/maengel/").get_data(as_text=True)
+    assert f'/maengel/{report_id}"' not in client.get("/maengel/").get_data(as_text=True)
     assert audit_actions(app, report_id) == ["edit_text", "description_released", "hidden"]
 
 
@@ -190,16 +209,26 @@ def test_redacted_photo_is_black_and_the_original_gone(app, client, auth, form_p
     with app.test_request_context():
         processed = process_photo(io.BytesIO(photo()), max_bytes=10**7, max_pixels=10**8)
         name, thumb = save_photo(processed, services.upload_dir())
-        db.session.add(ReportPhoto(report_id=report_id, file_name=name, thumb_name=thumb,
-                                   width=processed.width, height=processed.height))
+        db.session.add(
+            ReportPhoto(
+                report_id=report_id,
+                file_name=name,
+                thumb_name=thumb,
+                width=processed.width,
+                height=processed.height,
+            )
+        )
         db.session.commit()
     auth.login("a@town.example")
     url = f"{BASE}/{report_id}"
     assert fetch(client, f"/maengel/fotos/{name}")[0] == 200  # staff see it unreleased
     with app.app_context():
         photo_id = db.session.scalar(select(ReportPhoto.id))
-    form_post(f"{url}/fotos/{photo_id}/schwaerzen",
-              {"x": "300", "y": "200", "w": "100", "h": "80"}, page=url)
+    form_post(
+        f"{url}/fotos/{photo_id}/schwaerzen",
+        {"x": "300", "y": "200", "w": "100", "h": "80"},
+        page=url,
+    )
     assert fetch(client, f"/maengel/fotos/{name}")[0] == 404
     with app.app_context():
         new_name = db.session.scalar(select(ReportPhoto.file_name))
@@ -209,12 +238,18 @@ def test_redacted_photo_is_black_and_the_original_gone(app, client, auth, form_p
     assert audit_actions(app, report_id) == ["redact"]
 
 
-def test_bulk_status_with_one_note_and_release(app, client, auth, form_post, report_id,
-                                                make_report, staff):
+def test_bulk_status_with_one_note_and_release(
+    app, client, auth, form_post, report_id, make_report, staff
+):
     second = make_report(department_id=staff["tiefbau"])
     auth.login("a@town.example")
-    data = {"ids": [str(report_id), str(second)], "status": "fixed", "public_note": "Repariert.",
-            "department_id": "0", "release": "y"}
+    data = {
+        "ids": [str(report_id), str(second)],
+        "status": "fixed",
+        "public_note": "Repariert.",
+        "department_id": "0",
+        "release": "y",
+    }
     form_post(f"{BASE}/sammelaktion", data, page=f"{BASE}/")
     for rid in (report_id, second):
         public = client.get(f"/maengel/{rid}").get_data(as_text=True)
@@ -222,8 +257,9 @@ def test_bulk_status_with_one_note_and_release(app, client, auth, form_post, rep
         assert audit_actions(app, rid) == ["status", "description_released"]
 
 
-def test_bulk_refuses_a_selection_with_another_departments_report(app, auth, form_post,
-                                                                 report_id, make_report, staff):
+def test_bulk_refuses_a_selection_with_another_departments_report(
+    app, auth, form_post, report_id, make_report, staff
+):
     foreign = make_report(department_id=staff["green"])
     auth.login("a@town.example")
     data = {"ids": [str(report_id), str(foreign)], "status": "fixed", "department_id": "0"}
@@ -239,8 +275,9 @@ def test_bulk_status_needs_the_note_too(app, auth, form_post, report_id):
     assert audit_actions(app, report_id) == []
 
 
-def test_csv_export_has_no_contact_data_unless_an_admin_asks(client, auth, report_id,
-                                                            make_report, staff):
+def test_csv_export_has_no_contact_data_unless_an_admin_asks(
+    client, auth, report_id, make_report, staff
+):
     make_report(department_id=staff["green"], description="Fremde Meldung")
     auth.login("a@town.example")
     body = client.get(f"{BASE}/export.csv?status=alle").get_data(as_text=True)
@@ -261,16 +298,23 @@ def test_statistics_per_department(client, auth, form_post, report_id, make_repo
     form_post(f"{url}/status", {"status": "fixed", "public_note": ""}, page=url)
     html = client.get("/verwaltung/maengel/statistik").get_data(as_text=True)
     assert "Tiefbau" in html and "Grünflächen" not in html
-    row = html[html.index("<th scope=\"row\">Tiefbau"):].split("</tr>")[0]
+    row = html[html.index('<th scope="row">Tiefbau') :].split("</tr>")[0]
     assert [cell.split("</td>")[0] for cell in row.split("<td>")[1:4]] == ["1", "0", "1"]
 
 
-def test_response_template_is_inserted_into_the_public_note(client, auth, form_post,
-                                                            report_id, categories):
+def test_response_template_is_inserted_into_the_public_note(
+    client, auth, form_post, report_id, categories
+):
     auth.login("admin@town.example")
-    form_post("/verwaltung/maengel/textbausteine",
-              {"title": "Privat", "text": "Das Grundstück ist privat.",
-               "category_id": str(categories["pothole"]), "status": "not_responsible"})
+    form_post(
+        "/verwaltung/maengel/textbausteine",
+        {
+            "title": "Privat",
+            "text": "Das Grundstück ist privat.",
+            "category_id": str(categories["pothole"]),
+            "status": "not_responsible",
+        },
+    )
     html = client.get(f"{BASE}/{report_id}").get_data(as_text=True)
     assert 'data-text="Das Grundstück ist privat."' in html
     template_id = html.split('data-text="Das Grundstück ist privat."')[0].rsplit('value="', 1)[1]
