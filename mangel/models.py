@@ -210,6 +210,7 @@ class Report(TimestampMixin, db.Model):
         ),
         # The staff inbox: one department's reports by status, newest first.
         Index("ix_report_inbox", "department_id", "status", "created_at"),
+        Index("ix_report_created_at", "created_at"),  # the admins' inbox, newest first
         CheckConstraint(_STATUS_CHECK, name="known_status"),
         CheckConstraint("priority >= 0 AND priority <= 2", name="priority_range"),
         CheckConstraint("lat >= -90 AND lat <= 90 AND lon >= -180 AND lon <= 180", name="coords"),

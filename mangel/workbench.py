@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, String, cast, exists, false, or_, select
+from sqlalchemy import Select, exists, false, or_, select
 
 from lotse.auth import roles_required
 from lotse.extensions import db
@@ -138,14 +138,20 @@ class InboxFilter:
 
 
 def search_clause(q: str):
-    """Full-text search: a report number, or words in description or street (ILIKE)."""
+    """Full-text search: a report number, or words in description or street.
+
+    ILIKE on PostgreSQL; on SQLite plain LIKE, which ignores ASCII case already and,
+    unlike the ``lower()`` SQLAlchemy writes for ILIKE there, needs no function per row.
+    """
     if q.lstrip("#").isdigit():
         return Report.id == int(q.lstrip("#"))
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sqlite = db.engine.dialect.name == "sqlite"
     return or_(
-        Report.description.ilike(pattern, escape="\\"),
-        Report.street.ilike(pattern, escape="\\"),
-        cast(Report.id, String).like(pattern, escape="\\"),
+        *(
+            column.like(pattern, escape="\\") if sqlite else column.ilike(pattern, escape="\\")
+            for column in (Report.description, Report.street)
+        )
     )
 
 
@@ -170,6 +176,32 @@ def inbox():
         open_values=OPEN_VALUES,
         priorities=PRIORITY_LABELS,
         bulk_form=BulkForm(),
+    )
+
+
+@bp.route("/meldungen/karte")
+@roles_required("clerk")
+def inbox_map():
+    """The inbox selection on a map (the first reports of it), with a list beside it."""
+    selection = InboxFilter.from_args(request.args)
+    limit = current_app.config["MANGEL_MAP_MAX_POINTS"]
+    reports = db.session.scalars(selection.statement().limit(limit)).all()
+    points = [
+        {
+            "lat": r.lat,
+            "lon": r.lon,
+            "label": f"{r.id}: {r.category.name}",
+            "url": url_for(".report_view", report_id=r.id),
+        }
+        for r in reports
+    ]
+    return render_template(
+        "mangel/workbench/inbox_map.html",
+        reports=reports,
+        points=points,
+        limit=limit,
+        selection=selection,
+        map_config=map_config(),
     )
 
 

@@ -322,3 +322,11 @@ def test_response_template_is_inserted_into_the_public_note(
     filled = client.get(f"{BASE}/{report_id}?baustein={template_id}").get_data(as_text=True)
     assert "Das Grundstück ist privat.</textarea>" in filled
     assert re.search(r'<option (selected )?value="not_responsible"( selected)?>', filled)
+
+
+def test_inbox_map_shows_the_same_selection(client, auth, report_id, make_report, staff):
+    foreign = make_report(department_id=staff["green"])
+    auth.login("a@town.example")
+    html = client.get(f"{BASE}/karte?q=schule").get_data(as_text=True)
+    assert f"{BASE}/{report_id}" in html and f"{BASE}/{foreign}" not in html
+    assert "data-map-points" in html
