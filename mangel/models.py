@@ -278,6 +278,11 @@ class Report(TimestampMixin, db.Model):
     def is_public(self) -> bool:
         return self.confirmed_at is not None and not self.hidden
 
+    @property
+    def public_photos(self) -> list[ReportPhoto]:
+        """The photos the public may see: all released ones that staff do not hold back."""
+        return [p for p in self.photos if not p.held] if self.photos_released else []
+
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
 
@@ -302,6 +307,7 @@ class ReportPhoto(db.Model):
     height: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    held: Mapped[bool] = mapped_column(Boolean, default=False)  # staff keep this one back
 
     report: Mapped[Report] = relationship(back_populates="photos")
 

@@ -151,7 +151,7 @@ def photo(name: str):
     if row is None:
         abort(404)
     photo_row, report = row
-    released = report.is_public and report.photos_released
+    released = report.is_public and photo_row in report.public_photos
     staff = current_user.is_authenticated and current_user.has_role("clerk")
     if not (released or staff):
         abort(404)

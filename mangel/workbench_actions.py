@@ -3,7 +3,7 @@ emits the signals other parts listen to (re-routing, status mail) before the com
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -187,17 +187,35 @@ def moderate(report_id: int):
     return _done(report, _("Die Freigabe ist gespeichert."))
 
 
+def _photo_or_404(report: Report, photo_id: int) -> ReportPhoto:
+    photo = db.session.scalar(
+        select(ReportPhoto).where(ReportPhoto.id == photo_id, ReportPhoto.report_id == report.id)
+    )
+    if photo is None:
+        abort(404)
+    return photo
+
+
+@bp.route("/meldungen/<int:report_id>/fotos/<int:photo_id>/zurueckhalten", methods=["POST"])
+@roles_required("clerk")
+def hold_photo(report_id: int, photo_id: int):
+    """Hold one photo back from the public, or release it again."""
+    report = report_or_404(report_id)
+    photo = _photo_or_404(report, photo_id)
+    if ActionForm().validate_on_submit():
+        photo.held = not photo.held
+        audit(report, "photo_held", f"{photo.position + 1}: {'ja' if photo.held else 'nein'}")
+        return _done(report, _("Die Freigabe des Fotos ist gespeichert."))
+    return redirect(url_for(".report_view", report_id=report.id))
+
+
 @bp.route("/meldungen/<int:report_id>/fotos/<int:photo_id>/schwaerzen", methods=["POST"])
 @roles_required("clerk")
 def redact_photo(report_id: int, photo_id: int):
     """Black out a rectangle on a photo; the unredacted file is deleted."""
     report = report_or_404(report_id)
-    photo = db.session.scalar(
-        select(ReportPhoto).where(ReportPhoto.id == photo_id, ReportPhoto.report_id == report.id)
-    )
+    photo = _photo_or_404(report, photo_id)
     form = RedactForm()
-    if photo is None:
-        return redirect(url_for(".report_view", report_id=report.id))
     if not form.validate_on_submit():
         return render_report(report), 422
     box = (form.x.data, form.y.data, form.x.data + form.w.data, form.y.data + form.h.data)

@@ -24,6 +24,7 @@ AUDIT_LABELS = {
     "photos_released": _l("Fotos freigegeben"),
     "hidden": _l("Verborgen"),
     "redact": _l("Foto geschwärzt"),
+    "photo_held": _l("Foto zurückgehalten"),
 }
 
 

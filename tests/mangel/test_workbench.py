@@ -11,6 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from lotse.extensions import db
+from mangel.photos import photo_path
 from mangel.signals import report_rerouted, report_status_changed
 from tests.mangel.conftest import photo
 
@@ -201,7 +202,8 @@ def test_release_edit_and_hide(app, client, auth, form_post, report_id):
     assert audit_actions(app, report_id) == ["edit_text", "description_released", "hidden"]
 
 
-def test_redacted_photo_is_black_and_the_original_gone(app, client, auth, form_post, report_id):
+def add_photo(app, report_id) -> tuple[int, str]:
+    """Store a test photo for a report; returns its id and file name."""
     from mangel import services
     from mangel.models import ReportPhoto
     from mangel.photos import process_photo, save_photo
@@ -209,21 +211,42 @@ def test_redacted_photo_is_black_and_the_original_gone(app, client, auth, form_p
     with app.test_request_context():
         processed = process_photo(io.BytesIO(photo()), max_bytes=10**7, max_pixels=10**8)
         name, thumb = save_photo(processed, services.upload_dir())
-        db.session.add(
-            ReportPhoto(
-                report_id=report_id,
-                file_name=name,
-                thumb_name=thumb,
-                width=processed.width,
-                height=processed.height,
-            )
+        row = ReportPhoto(
+            report_id=report_id,
+            file_name=name,
+            thumb_name=thumb,
+            width=processed.width,
+            height=processed.height,
         )
+        db.session.add(row)
         db.session.commit()
+        return row.id, name
+
+
+def test_each_photo_can_be_held_back(app, client, auth, form_post, report_id):
+    kept_id, kept = add_photo(app, report_id)
+    _shown_id, shown = add_photo(app, report_id)
+    auth.login("a@town.example")
+    url = f"{BASE}/{report_id}"
+    data = {"description": "Tiefes Loch vor der Schule", "photos_released": "y"}
+    form_post(f"{url}/freigabe", data, page=url)
+    form_post(f"{url}/fotos/{kept_id}/zurueckhalten", page=url)
+    auth.logout()
+    public = client.get(f"/maengel/{report_id}").get_data(as_text=True)
+    assert shown in public and kept not in public
+    assert fetch(client, f"/maengel/fotos/{kept}")[0] == 404
+    assert fetch(client, f"/maengel/fotos/{shown}")[0] == 200
+    assert audit_actions(app, report_id) == ["photos_released", "photo_held"]
+
+
+def test_redacted_photo_is_black_and_the_original_gone(app, client, auth, form_post, report_id):
+    from mangel import services
+    from mangel.models import ReportPhoto
+
+    photo_id, name = add_photo(app, report_id)
     auth.login("a@town.example")
     url = f"{BASE}/{report_id}"
     assert fetch(client, f"/maengel/fotos/{name}")[0] == 200  # staff see it unreleased
-    with app.app_context():
-        photo_id = db.session.scalar(select(ReportPhoto.id))
     form_post(
         f"{url}/fotos/{photo_id}/schwaerzen",
         {"x": "300", "y": "200", "w": "100", "h": "80"},
@@ -232,7 +255,9 @@ def test_redacted_photo_is_black_and_the_original_gone(app, client, auth, form_p
     assert fetch(client, f"/maengel/fotos/{name}")[0] == 404
     with app.app_context():
         new_name = db.session.scalar(select(ReportPhoto.file_name))
-    image = Image.open(io.BytesIO(fetch(client, f"/maengel/fotos/{new_name}")[1])).convert("RGB")
+        stored = photo_path(services.upload_dir(), new_name)
+    with Image.open(stored) as raw:  # the stored file itself
+        image = raw.convert("RGB")
     assert max(image.getpixel((350, 240))) < 30  # blacked out
     assert image.getpixel((500, 400))[2] > 150  # the rest still blue
     assert audit_actions(app, report_id) == ["redact"]
