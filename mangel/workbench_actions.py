@@ -14,12 +14,14 @@ from lotse.models import Department, utcnow
 from mangel import services
 from mangel.models import Category, Report, ReportPhoto, ReportStatus, StatusChange
 from mangel.photos import redact
+from mangel.places import nearest_address
 from mangel.signals import report_rerouted, report_status_changed
 from mangel.workbench import bp, render_report, report_or_404
 from mangel.workbench_forms import (
     ActionForm,
     CategoryForm,
     ForwardForm,
+    LocationForm,
     ModerationForm,
     NoteForm,
     PlanForm,
@@ -135,6 +137,23 @@ def recategorise(report_id: int):
         report.department_id = category.department_id
     reroute(report, "recategorise", f"{old} → {category.full_name}")
     return _done(report, _("Die Kategorie ist geändert."))
+
+
+@bp.route("/meldungen/<int:report_id>/ort", methods=["POST"])
+@roles_required("clerk")
+def move(report_id: int):
+    """Correct the place of the report; the nearest address follows, and it is sent again."""
+    report = report_or_404(report_id)
+    form = LocationForm()
+    if not form.validate_on_submit():
+        return render_report(report, location_form=form), 422
+    old = f"{report.lat:.5f}, {report.lon:.5f}"
+    report.lat, report.lon = form.lat.data, form.lon.data
+    place = nearest_address(report.lat, report.lon)
+    report.street = place.street if place else ""
+    report.nearest_address = place.label if place else ""
+    reroute(report, "move", f"{old} → {report.lat:.5f}, {report.lon:.5f}")
+    return _done(report, _("Der Ort ist geändert."))
 
 
 @bp.route("/meldungen/<int:report_id>/duplikat/<int:original_id>", methods=["POST"])

@@ -8,15 +8,24 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
+    FloatField,
     IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from lotse.extensions import db
+from lotse.geo import in_town
 from lotse.models import Department
 from mangel.models import Category, ReportStatus
 
@@ -90,6 +99,19 @@ class CategoryForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.category_id.choices = category_choices()
+
+
+class LocationForm(FlaskForm):
+    """Move the report to where the defect really is (inside the town)."""
+
+    lat = FloatField(_l("Breitengrad"), validators=[InputRequired(), NumberRange(min=-90, max=90)])
+    lon = FloatField(_l("Längengrad"), validators=[InputRequired(), NumberRange(min=-180, max=180)])
+
+    def validate_lon(self, field) -> None:
+        """The point must lie inside the town's boundary."""
+        if self.lat.data is not None and field.data is not None:
+            if not in_town(self.lat.data, field.data):
+                raise ValidationError(_l("Dieser Ort liegt außerhalb des Gemeindegebiets."))
 
 
 class PlanForm(FlaskForm):

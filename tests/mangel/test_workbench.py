@@ -13,7 +13,7 @@ from sqlalchemy import select
 from lotse.extensions import db
 from mangel.photos import photo_path
 from mangel.signals import report_rerouted, report_status_changed
-from tests.mangel.conftest import photo
+from tests.mangel.conftest import OUTSIDE, photo
 
 pytestmark = pytest.mark.both_dbs
 
@@ -355,3 +355,16 @@ def test_inbox_map_shows_the_same_selection(client, auth, report_id, make_report
     html = client.get(f"{BASE}/karte?q=schule").get_data(as_text=True)
     assert f"{BASE}/{report_id}" in html and f"{BASE}/{foreign}" not in html
     assert "data-map-points" in html
+
+
+def test_move_inside_the_town_reroutes(app, client, auth, form_post, report_id):
+    heard = []
+    auth.login("a@town.example")
+    url = f"{BASE}/{report_id}"
+    outside = form_post(f"{url}/ort", {"lat": str(OUTSIDE[0]), "lon": str(OUTSIDE[1])}, page=url)
+    assert "außerhalb des Gemeindegebiets" in outside.get_data(as_text=True)
+    with report_rerouted.connected_to(lambda report, **kw: heard.append(kw["reason"])):
+        form_post(f"{url}/ort", {"lat": "50.7475", "lon": "6.4915"}, page=url)
+    assert heard == ["move"]
+    assert "50.74750" in client.get(f"/maengel/{report_id}").get_data(as_text=True)
+    assert audit_actions(app, report_id) == ["move"]
