@@ -109,9 +109,10 @@ class LocationForm(FlaskForm):
 
     def validate_lon(self, field) -> None:
         """The point must lie inside the town's boundary."""
-        if self.lat.data is not None and field.data is not None:
-            if not in_town(self.lat.data, field.data):
-                raise ValidationError(_l("Dieser Ort liegt außerhalb des Gemeindegebiets."))
+        if self.lat.data is None or field.data is None:
+            return
+        if not in_town(self.lat.data, field.data):
+            raise ValidationError(_l("Dieser Ort liegt außerhalb des Gemeindegebiets."))
 
 
 class PlanForm(FlaskForm):
