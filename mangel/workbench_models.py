@@ -6,11 +6,11 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from lotse.extensions import db
 from lotse.models import User, UTCDateTime, utcnow
-from mangel.models import Category, Report
+from mangel.models import Category
 
 AUDIT_LABELS = {
     "accept": _l("Verantwortung übernommen"),
@@ -29,42 +29,40 @@ AUDIT_LABELS = {
 }
 
 
-class AuditEntry(db.Model):
-    """Who did what to a report and when; ``detail`` keeps the values before and after."""
-
-    __tablename__ = "report_audit_entry"
+class StaffRecord:
+    """A row a staff member wrote about a report, and when."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
     staff_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
-    action: Mapped[str] = mapped_column(String(40))
-    detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    report: Mapped[Report] = relationship()
-    staff_user: Mapped[User | None] = relationship()
+    @declared_attr
+    def staff_user(cls) -> Mapped[User | None]:
+        return relationship(User)
+
+
+class AuditEntry(StaffRecord, db.Model):
+    """Who did what to a report and when; ``detail`` keeps the values before and after."""
+
+    __tablename__ = "report_audit_entry"
+
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
 
     @property
     def label(self) -> str:
         return AUDIT_LABELS.get(self.action, self.action)
 
 
-class InternalNote(db.Model):
+class InternalNote(StaffRecord, db.Model):
     """A note among staff; never shown to the public or the reporter."""
 
     __tablename__ = "report_internal_note"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
-    staff_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_user.id", ondelete="SET NULL")
-    )
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    staff_user: Mapped[User | None] = relationship()
 
 
 class ResponseTemplate(db.Model):
