@@ -27,6 +27,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_geojson import store_reports  # noqa: E402 - after the path is set
+
 PG_ADMIN_URL = os.environ.get(
     "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -42,7 +44,7 @@ def populate(app, reports: int) -> None:
     from lotse.cli import create_staff_user
     from lotse.extensions import db
     from lotse.models import Department, utcnow
-    from mangel.models import Category, Report, ReportStatus, map_cell
+    from mangel.models import Category, ReportStatus, map_cell
 
     rnd = random.Random(5)
     with app.app_context():
@@ -55,11 +57,11 @@ def populate(app, reports: int) -> None:
         create_staff_user("clerk@x.example", "Clerk", PASSWORD, ["clerk"], [departments[0]])
         create_staff_user("admin@x.example", "Admin", PASSWORD, ["admin"], [])
         now, statuses = utcnow(), [s.value for s in ReportStatus]
-        batch = []
+        rows = []
         for _ in range(reports):
             leaf, created = rnd.choice(leaves), now - timedelta(days=rnd.uniform(0, 700))
             lat, lon = 50.75 + rnd.uniform(-0.03, 0.03), 6.49 + rnd.uniform(-0.05, 0.05)
-            batch.append(
+            rows.append(
                 {
                     "category_id": leaf.id,
                     "department_id": rnd.choice(departments).id,
@@ -77,18 +79,7 @@ def populate(app, reports: int) -> None:
                     "hidden": False,
                 }
             )
-            if len(batch) == 5000:
-                db.session.execute(Report.__table__.insert(), batch)
-                batch = []
-        if batch:
-            db.session.execute(Report.__table__.insert(), batch)
-        db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
+        store_reports(rows)
 
 
 def p95(client, urls: list[str], requests: int) -> float:
