@@ -102,6 +102,22 @@ def points_in_town(count: int, rnd: random.Random, bounds) -> list[tuple[float, 
     return points
 
 
+def store_reports(rows: list[dict]) -> None:
+    """Insert report rows in batches, commit, and let the database gather statistics."""
+    from lotse.extensions import db
+    from mangel.models import Report
+
+    for start in range(0, len(rows), 5000):
+        db.session.execute(Report.__table__.insert(), rows[start : start + 5000])
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE report")
+    else:
+        db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
+
+
 def populate(database_url: str, instance: Path, reports: int) -> tuple[float, float, float, float]:
     """Schema, demo categories and ``reports`` released reports; returns the town's bounds."""
     from lotse import create_app
@@ -109,7 +125,7 @@ def populate(database_url: str, instance: Path, reports: int) -> tuple[float, fl
     from lotse.geo import town_boundary
     from lotse.models import utcnow
     from mangel.demo import seed_categories
-    from mangel.models import Report, ReportStatus, map_cell
+    from mangel.models import ReportStatus, map_cell
 
     app = create_app(config(database_url), instance_path=str(instance))
     rnd = random.Random(42)
@@ -119,10 +135,10 @@ def populate(database_url: str, instance: Path, reports: int) -> tuple[float, fl
         bounds = town_boundary().bounds
         now = utcnow()
         statuses = [s.value for s in ReportStatus]
-        batch = []
+        rows = []
         for lat, lon in points_in_town(reports, rnd, bounds):
             created = now - timedelta(days=rnd.uniform(0, 700))
-            batch.append(
+            rows.append(
                 {
                     "category_id": rnd.choice(leaves),
                     "status": rnd.choice(statuses),
@@ -135,18 +151,7 @@ def populate(database_url: str, instance: Path, reports: int) -> tuple[float, fl
                     "confirmed_at": created,
                 }
             )
-            if len(batch) == 5000:
-                db.session.execute(Report.__table__.insert(), batch)
-                batch = []
-        if batch:
-            db.session.execute(Report.__table__.insert(), batch)
-        db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE report")
-        else:
-            db.session.execute(db.text("ANALYZE"))
-            db.session.commit()
+        store_reports(rows)
         db.engine.dispose()
     return bounds
 

@@ -20,19 +20,42 @@ DEFAULTS = {
     "MANGEL_MAP_MAX_POINTS": 300,
     "MANGEL_CLUSTER_CACHE_SECONDS": 30,
     "MANGEL_PAGE_SIZE": 20,
+    # Staff workbench: reminders to the department, contact data kept after closing.
+    "MANGEL_REMIND_ACCEPT_DAYS": 3,  # not accepted this many days after arrival
+    "MANGEL_REMIND_WORK_DAYS": 14,  # open and untouched this long
+    "MANGEL_CONTACT_RETENTION_DAYS": 90,
+    "MANGEL_CONTACT_RETENTION_BY_CATEGORY": {},  # category id → days, overrides the default
 }
 
 
 def init_app(app: Flask) -> None:
     from lotse.hooks import register_seeder, register_staff_link, register_sweep
-    from mangel import admin, cli, submit, views  # noqa: F401 - routes and commands register
+    from mangel import (  # noqa: F401  # noqa: F401 - routes register
+        admin,
+        cli,
+        response_templates,
+        stats,
+        submit,
+        views,
+        workbench,
+        workbench_actions,
+        workbench_bulk,
+    )
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
+    from mangel.retention import remind
 
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(workbench.bp)
     register_seeder(app, seed_demo)
     register_sweep(app, sweep)
+    register_sweep(app, remind)
+    register_staff_link(app, _l("Mängelmelder: Meldungen"), "mangel_workbench.inbox", "clerk")
+    register_staff_link(app, _l("Mängelmelder: Statistik"), "mangel_workbench.stats", "clerk")
+    register_staff_link(
+        app, _l("Mängelmelder: Textbausteine"), "mangel_workbench.response_templates", "admin"
+    )
     register_staff_link(app, _l("Mängelmelder: Kategorien"), "mangel_admin.category_list", "admin")

@@ -41,7 +41,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
 
 
 def _filters(by_category: bool, by_status: bool) -> list:
-    where = [Report.confirmed_at.is_not(None)]
+    where = [Report.confirmed_at.is_not(None), Report.hidden.is_(False)]
     if by_category:
         where.append(Report.category_id == bindparam("category_id"))
     if by_status:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -207,7 +208,11 @@ class Report(TimestampMixin, db.Model):
         Index(
             "ix_report_map", "map_cell", "lat", "lon", "confirmed_at", "status", "category_id", "id"
         ),
+        # The staff inbox: one department's reports by status, newest first.
+        Index("ix_report_inbox", "department_id", "status", "created_at"),
+        Index("ix_report_created_at", "created_at"),  # the admins' inbox, newest first
         CheckConstraint(_STATUS_CHECK, name="known_status"),
+        CheckConstraint("priority >= 0 AND priority <= 2", name="priority_range"),
         CheckConstraint("lat >= -90 AND lat <= 90 AND lon >= -180 AND lon <= 180", name="coords"),
     )
 
@@ -250,13 +255,33 @@ class Report(TimestampMixin, db.Model):
         back_populates="report", cascade="all, delete-orphan", order_by="StatusChange.id"
     )
 
+    # --- staff workbench (issue 5) ---
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # 0 normal, 1 high, 2 urgent
+    due_date: Mapped[date | None] = mapped_column(Date)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)  # hidden from the public
+    original_description: Mapped[str | None] = mapped_column(Text)  # before staff edited it
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report.id", ondelete="SET NULL")
+    )
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last escalation mail
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+
     @property
     def status_enum(self) -> ReportStatus:
         return ReportStatus(self.status)
 
     @property
     def is_public(self) -> bool:
-        return self.confirmed_at is not None
+        return self.confirmed_at is not None and not self.hidden
+
+    @property
+    def public_photos(self) -> list[ReportPhoto]:
+        """The photos the public may see: all released ones that staff do not hold back."""
+        return [p for p in self.photos if not p.held] if self.photos_released else []
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
@@ -282,6 +307,7 @@ class ReportPhoto(db.Model):
     height: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    held: Mapped[bool] = mapped_column(Boolean, default=False)  # staff keep this one back
 
     report: Mapped[Report] = relationship(back_populates="photos")
 

@@ -58,7 +58,7 @@ def map_config() -> dict:
 def index():
     """Map and list of public reports, filtered by category and status, page by page."""
     category_id, status = _int_arg("category"), _status_arg()
-    stmt = select(Report).where(Report.confirmed_at.is_not(None))
+    stmt = select(Report).where(Report.confirmed_at.is_not(None), Report.hidden.is_(False))
     if category_id:
         stmt = stmt.where(Report.category_id == category_id)
     if status:
@@ -151,7 +151,7 @@ def photo(name: str):
     if row is None:
         abort(404)
     photo_row, report = row
-    released = report.is_public and report.photos_released
+    released = report.is_public and photo_row in report.public_photos
     staff = current_user.is_authenticated and current_user.has_role("clerk")
     if not (released or staff):
         abort(404)
@@ -167,7 +167,7 @@ def photo(name: str):
 @bp.route("/feed.atom")
 def feed():
     """Atom feed of new and changed public reports, for one category or a map area."""
-    stmt = select(Report).where(Report.confirmed_at.is_not(None))
+    stmt = select(Report).where(Report.confirmed_at.is_not(None), Report.hidden.is_(False))
     category_id = _int_arg("category")
     if category_id:
         stmt = stmt.where(Report.category_id == category_id)

@@ -1,0 +1,291 @@
+"""Staff workbench: the inbox of reports and the report view (``/verwaltung/maengel``).
+
+Clerks see the reports of their departments only, in lists and by URL alike; admins see
+all.  The actions on a report live in ``mangel.workbench_actions``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import Select, exists, false, or_, select
+
+from lotse.auth import roles_required
+from lotse.extensions import db
+from lotse.models import Department, utcnow
+from mangel import services
+from mangel.models import OPEN_STATUSES, Category, Report, ReportPhoto, ReportStatus
+from mangel.views import map_config
+from mangel.workbench_forms import (
+    PRIORITY_LABELS,
+    ActionForm,
+    BulkForm,
+    CategoryForm,
+    ForwardForm,
+    LocationForm,
+    ModerationForm,
+    NoteForm,
+    PlanForm,
+    RedactForm,
+    StatusForm,
+)
+from mangel.workbench_models import AuditEntry, InternalNote, ResponseTemplate
+
+bp = Blueprint("mangel_workbench", __name__, url_prefix="/verwaltung/maengel")
+
+SORTS = {
+    "neu": (Report.created_at.desc(), Report.id.desc()),
+    "alt": (Report.created_at.asc(), Report.id.asc()),
+    "prioritaet": (Report.priority.desc(), Report.created_at.asc(), Report.id.asc()),
+    "faellig": (Report.due_date.asc(), Report.id.asc()),
+}
+OPEN_VALUES = [s.value for s in OPEN_STATUSES]
+
+
+def visible(stmt: Select) -> Select:
+    """Restrict a report query to what the current staff member may see."""
+    if current_user.is_admin:
+        return stmt
+    ids = current_user.department_ids()
+    return stmt.where(Report.department_id.in_(ids) if ids else false())
+
+
+def report_or_404(report_id: int) -> Report:
+    """A report the current staff member may work on; 404 for everybody else's."""
+    report = db.session.scalar(visible(select(Report).where(Report.id == report_id)))
+    if report is None:
+        abort(404)
+    return report
+
+
+def visible_departments() -> list[Department]:
+    stmt = select(Department).order_by(Department.name)
+    if not current_user.is_admin:
+        stmt = stmt.where(Department.id.in_(current_user.department_ids()))
+    return list(db.session.scalars(stmt))
+
+
+@dataclass
+class InboxFilter:
+    """The inbox selection as read from the query string (shared by list, map, export)."""
+
+    status: str = ""
+    category: int | None = None
+    department: int | None = None
+    age: int | None = None  # older than this many days
+    photo: bool = False
+    overdue: bool = False
+    q: str = ""
+    sort: str = "neu"
+
+    @classmethod
+    def from_args(cls, args) -> InboxFilter:
+        def number(name: str) -> int | None:
+            value = args.get(name, "")
+            return int(value) if value.isdigit() else None
+
+        status = args.get("status", "")
+        valid_status = status in ReportStatus._value2member_map_ or status in ("offen", "alle")
+        return cls(
+            status=status if valid_status else "",
+            category=number("category"),
+            department=number("department"),
+            age=number("age"),
+            photo=args.get("photo") == "1",
+            overdue=args.get("overdue") == "1",
+            q=args.get("q", "").strip()[:200],
+            sort=args.get("sort") if args.get("sort") in SORTS else "neu",
+        )
+
+    def args(self) -> dict:
+        """The filter as query-string arguments, for links to other pages of the selection."""
+        values = {
+            "status": self.status,
+            "category": self.category,
+            "department": self.department,
+            "age": self.age,
+            "photo": "1" if self.photo else None,
+            "overdue": "1" if self.overdue else None,
+            "q": self.q,
+            "sort": self.sort if self.sort != "neu" else None,
+        }
+        return {k: v for k, v in values.items() if v}
+
+    def statement(self) -> Select:
+        """The visible reports matching the filter, in the chosen order."""
+        stmt = visible(select(Report))
+        if self.status == "alle":
+            pass
+        elif self.status in ReportStatus._value2member_map_:
+            stmt = stmt.where(Report.status == self.status)
+        else:  # default: everything still open
+            stmt = stmt.where(Report.status.in_(OPEN_VALUES))
+        if self.category:
+            stmt = stmt.where(Report.category_id == self.category)
+        if self.department:
+            stmt = stmt.where(Report.department_id == self.department)
+        if self.age:
+            stmt = stmt.where(Report.created_at < utcnow() - timedelta(days=self.age))
+        if self.photo:
+            stmt = stmt.where(exists().where(ReportPhoto.report_id == Report.id))
+        if self.overdue:
+            stmt = stmt.where(Report.due_date < date.today(), Report.status.in_(OPEN_VALUES))
+        if self.q:
+            stmt = stmt.where(search_clause(self.q))
+        return stmt.order_by(*SORTS[self.sort])
+
+
+def search_clause(q: str):
+    """Full-text search: a report number, or words in description or street.
+
+    ILIKE on PostgreSQL; on SQLite plain LIKE, which ignores ASCII case already and,
+    unlike the ``lower()`` SQLAlchemy writes for ILIKE there, needs no function per row.
+    """
+    if q.lstrip("#").isdigit():
+        return Report.id == int(q.lstrip("#"))
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sqlite = db.engine.dialect.name == "sqlite"
+    return or_(
+        *(
+            column.like(pattern, escape="\\") if sqlite else column.ilike(pattern, escape="\\")
+            for column in (Report.description, Report.street)
+        )
+    )
+
+
+@bp.route("/meldungen/")
+@roles_required("clerk")
+def inbox():
+    """The reports of the clerk's departments, filtered, searched, sorted and paged."""
+    selection = InboxFilter.from_args(request.args)
+    page = db.paginate(
+        selection.statement(), per_page=current_app.config["MANGEL_PAGE_SIZE"], error_out=False
+    )
+    return render_template(
+        "mangel/workbench/inbox.html",
+        page=page,
+        selection=selection,
+        statuses=list(ReportStatus),
+        categories=db.session.scalars(
+            select(Category).where(Category.parent_id.is_not(None)).order_by(Category.name)
+        ).all(),
+        departments=visible_departments(),
+        today=date.today(),
+        open_values=OPEN_VALUES,
+        priorities=PRIORITY_LABELS,
+        bulk_form=BulkForm(),
+    )
+
+
+@bp.route("/meldungen/karte")
+@roles_required("clerk")
+def inbox_map():
+    """The inbox selection on a map (the first reports of it), with a list beside it."""
+    selection = InboxFilter.from_args(request.args)
+    limit = current_app.config["MANGEL_MAP_MAX_POINTS"]
+    reports = db.session.scalars(selection.statement().limit(limit)).all()
+    points = [
+        {
+            "lat": r.lat,
+            "lon": r.lon,
+            "label": f"{r.id}: {r.category.name}",
+            "url": url_for(".report_view", report_id=r.id),
+        }
+        for r in reports
+    ]
+    return render_template(
+        "mangel/workbench/inbox_map.html",
+        reports=reports,
+        points=points,
+        limit=limit,
+        selection=selection,
+        map_config=map_config(),
+    )
+
+
+def next_report(report: Report) -> Report | None:
+    """The next older open report of the inbox after this one, for working down the list."""
+    return db.session.scalar(
+        visible(select(Report))
+        .where(
+            Report.status.in_(OPEN_VALUES),
+            or_(
+                Report.created_at < report.created_at,
+                (Report.created_at == report.created_at) & (Report.id < report.id),
+            ),
+        )
+        .order_by(*SORTS["neu"])
+        .limit(1)
+    )
+
+
+def templates_for(report: Report) -> list[ResponseTemplate]:
+    """The response templates that fit a report's category (or all categories), by title."""
+    return list(
+        db.session.scalars(
+            select(ResponseTemplate)
+            .where(
+                or_(
+                    ResponseTemplate.category_id.is_(None),
+                    ResponseTemplate.category_id == report.category_id,
+                )
+            )
+            .order_by(ResponseTemplate.title)
+        )
+    )
+
+
+def _status_form(report: Report, templates: list[ResponseTemplate]) -> StatusForm:
+    """The status form, filled from a template when one was inserted (the no-script way)."""
+    chosen = next((t for t in templates if str(t.id) == request.args.get("baustein")), None)
+    if chosen is None:
+        return StatusForm(status=report.status)
+    return StatusForm(status=chosen.status or report.status, public_note=chosen.text)
+
+
+def render_report(report: Report, **forms):
+    """The report with everything staff need, and a form for each action."""
+    templates = templates_for(report)
+    status_form = forms.get("status_form") or _status_form(report, templates)
+    return render_template(
+        "mangel/workbench/report.html",
+        report=report,
+        next_report=next_report(report),
+        action_form=ActionForm(),
+        status_form=status_form,
+        note_form=forms.get("note_form") or NoteForm(),
+        forward_form=ForwardForm(department_id=report.department_id or 0),
+        category_form=CategoryForm(category_id=report.category_id),
+        location_form=forms.get("location_form") or LocationForm(lat=report.lat, lon=report.lon),
+        plan_form=PlanForm(priority=report.priority, due_date=report.due_date),
+        moderation_form=ModerationForm(obj=report),
+        redact_form=RedactForm(),
+        nearby=[
+            r
+            for r in services.find_duplicates(report.category, report.lat, report.lon)
+            if r.id != report.id
+        ],
+        notes=db.session.scalars(
+            select(InternalNote)
+            .where(InternalNote.report_id == report.id)
+            .order_by(InternalNote.id)
+        ).all(),
+        audit=db.session.scalars(
+            select(AuditEntry).where(AuditEntry.report_id == report.id).order_by(AuditEntry.id)
+        ).all(),
+        priorities=PRIORITY_LABELS,
+        response_templates=templates,
+        map_config=map_config(),
+    )
+
+
+@bp.route("/meldungen/<int:report_id>")
+@roles_required("clerk")
+def report_view(report_id: int):
+    """One report with private contact data, photos, map, history, notes and audit log."""
+    response = current_app.make_response(render_report(report_or_404(report_id)))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,251 @@
+"""What staff do to a report: every action is a POST, writes an ``AuditEntry`` and
+emits the signals other parts listen to (re-routing, status mail) before the commit."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lotse.auth import roles_required
+from lotse.extensions import db
+from lotse.models import Department, utcnow
+from mangel import services
+from mangel.models import Category, Report, ReportPhoto, ReportStatus, StatusChange
+from mangel.photos import redact
+from mangel.places import nearest_address
+from mangel.signals import report_rerouted, report_status_changed
+from mangel.workbench import bp, render_report, report_or_404
+from mangel.workbench_forms import (
+    ActionForm,
+    CategoryForm,
+    ForwardForm,
+    LocationForm,
+    ModerationForm,
+    NoteForm,
+    PlanForm,
+    RedactForm,
+    StatusForm,
+)
+from mangel.workbench_models import AuditEntry, InternalNote
+
+
+def audit(report: Report, action: str, detail: str = "") -> None:
+    """Record a staff action on a report."""
+    db.session.add(
+        AuditEntry(report_id=report.id, staff_user_id=current_user.id, action=action, detail=detail)
+    )
+
+
+def change_status(report: Report, status: ReportStatus, note: str) -> StatusChange:
+    """Set a public status with its note, log it and tell the listeners (reporter mail)."""
+    old = report.status_enum
+    change = StatusChange(
+        status=status.value, public_note=note.strip(), staff_user_id=current_user.id
+    )
+    report.history.append(change)
+    report.status = status.value
+    if status is not ReportStatus.OPEN and report.accepted_at is None:
+        report.accepted_at, report.accepted_by_id = utcnow(), current_user.id
+    audit(report, "status", f"{old.label} → {status.label}")
+    db.session.flush()
+    report_status_changed.send(report, change=change)
+    return change
+
+
+def reroute(report: Report, reason: str, detail: str) -> None:
+    """Log a change of department, category or place and have the report sent again."""
+    audit(report, reason, detail)
+    db.session.flush()
+    report_rerouted.send(report, reason=reason, staff_user=current_user._get_current_object())
+
+
+def _done(report: Report, message: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(".report_view", report_id=report.id))
+
+
+@bp.route("/meldungen/<int:report_id>/annehmen", methods=["POST"])
+@roles_required("clerk")
+def accept(report_id: int):
+    """Take responsibility for the report."""
+    report = report_or_404(report_id)
+    if ActionForm().validate_on_submit() and report.accepted_at is None:
+        report.accepted_at, report.accepted_by_id = utcnow(), current_user.id
+        audit(report, "accept", current_user.display_name)
+        return _done(report, _("Sie haben die Meldung angenommen."))
+    return redirect(url_for(".report_view", report_id=report.id))
+
+
+@bp.route("/meldungen/<int:report_id>/status", methods=["POST"])
+@roles_required("clerk")
+def status(report_id: int):
+    """Change the public status; nicht lösbar, nicht zuständig and Duplikat need a note."""
+    report = report_or_404(report_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return render_report(report, status_form=form), 422
+    change_status(report, ReportStatus(form.status.data), form.public_note.data or "")
+    return _done(report, _("Der Status ist geändert."))
+
+
+@bp.route("/meldungen/<int:report_id>/notiz", methods=["POST"])
+@roles_required("clerk")
+def note(report_id: int):
+    """Add an internal note, visible to staff only."""
+    report = report_or_404(report_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return render_report(report, note_form=form), 422
+    db.session.add(
+        InternalNote(report_id=report.id, staff_user_id=current_user.id, text=form.text.data)
+    )
+    audit(report, "note")
+    return _done(report, _("Die interne Notiz ist gespeichert."))
+
+
+@bp.route("/meldungen/<int:report_id>/weiterleiten", methods=["POST"])
+@roles_required("clerk")
+def forward(report_id: int):
+    """Hand the report to another department; it is sent there again."""
+    report = report_or_404(report_id)
+    form = ForwardForm()
+    department = db.session.get(Department, form.department_id.data or 0)
+    if not (form.validate_on_submit() and department) or department.id == report.department_id:
+        return redirect(url_for(".report_view", report_id=report.id))
+    old = report.department.name if report.department else "–"
+    report.department_id = department.id
+    reroute(report, "forward", f"{old} → {department.name}")
+    return _done(report, _("Die Meldung ist an %(name)s weitergeleitet.", name=department.name))
+
+
+@bp.route("/meldungen/<int:report_id>/kategorie", methods=["POST"])
+@roles_required("clerk")
+def recategorise(report_id: int):
+    """Move the report to another category (and that category's department)."""
+    report = report_or_404(report_id)
+    form = CategoryForm()
+    category = db.session.get(Category, form.category_id.data or 0)
+    valid = form.validate_on_submit() and category and category.parent_id
+    if not valid or category.id == report.category_id:
+        return redirect(url_for(".report_view", report_id=report.id))
+    old = report.category.full_name
+    report.category = category
+    if category.department_id:
+        report.department_id = category.department_id
+    reroute(report, "recategorise", f"{old} → {category.full_name}")
+    return _done(report, _("Die Kategorie ist geändert."))
+
+
+@bp.route("/meldungen/<int:report_id>/ort", methods=["POST"])
+@roles_required("clerk")
+def move(report_id: int):
+    """Correct the place of the report; the nearest address follows, and it is sent again."""
+    report = report_or_404(report_id)
+    form = LocationForm()
+    if not form.validate_on_submit():
+        return render_report(report, location_form=form), 422
+    old = f"{report.lat:.5f}, {report.lon:.5f}"
+    report.lat, report.lon = form.lat.data, form.lon.data
+    place = nearest_address(report.lat, report.lon)
+    report.street = place.street if place else ""
+    report.nearest_address = place.label if place else ""
+    reroute(report, "move", f"{old} → {report.lat:.5f}, {report.lon:.5f}")
+    return _done(report, _("Der Ort ist geändert."))
+
+
+@bp.route("/meldungen/<int:report_id>/duplikat/<int:original_id>", methods=["POST"])
+@roles_required("clerk")
+def mark_duplicate(report_id: int, original_id: int):
+    """Close the report as a duplicate of a nearby one, pointing the public to it."""
+    report = report_or_404(report_id)
+    original = db.session.get(Report, original_id)
+    if not ActionForm().validate_on_submit() or original is None or original.id == report.id:
+        return redirect(url_for(".report_view", report_id=report.id))
+    report.duplicate_of_id = original.id
+    note = _("Diese Meldung ist ein Duplikat von Meldung %(id)d.", id=original.id)
+    change_status(report, ReportStatus.DUPLICATE, note)
+    return _done(report, note)
+
+
+@bp.route("/meldungen/<int:report_id>/planung", methods=["POST"])
+@roles_required("clerk")
+def plan(report_id: int):
+    """Set priority and the expected completion date."""
+    report = report_or_404(report_id)
+    form = PlanForm()
+    if form.validate_on_submit():
+        detail = f"{report.priority}/{report.due_date or '–'} → {form.priority.data}/{form.due_date.data or '–'}"
+        report.priority, report.due_date = form.priority.data, form.due_date.data
+        audit(report, "plan", detail)
+        return _done(report, _("Priorität und Termin sind gespeichert."))
+    return render_report(report), 422
+
+
+@bp.route("/meldungen/<int:report_id>/freigabe", methods=["POST"])
+@roles_required("clerk")
+def moderate(report_id: int):
+    """Release or hold text and photos, edit the public text, hide the whole report."""
+    report = report_or_404(report_id)
+    form = ModerationForm()
+    if not form.validate_on_submit():
+        return render_report(report), 422
+    text = (form.description.data or "").strip()
+    if text != report.description:
+        if report.original_description is None:
+            report.original_description = report.description
+        audit(report, "edit_text", report.description)
+        report.description = text
+    for flag in ("description_released", "photos_released", "hidden"):
+        new = getattr(form, flag).data
+        if new != getattr(report, flag):
+            setattr(report, flag, new)
+            audit(report, flag, "ja" if new else "nein")
+    return _done(report, _("Die Freigabe ist gespeichert."))
+
+
+def _photo_or_404(report: Report, photo_id: int) -> ReportPhoto:
+    photo = db.session.scalar(
+        select(ReportPhoto).where(ReportPhoto.id == photo_id, ReportPhoto.report_id == report.id)
+    )
+    if photo is None:
+        abort(404)
+    return photo
+
+
+@bp.route("/meldungen/<int:report_id>/fotos/<int:photo_id>/zurueckhalten", methods=["POST"])
+@roles_required("clerk")
+def hold_photo(report_id: int, photo_id: int):
+    """Hold one photo back from the public, or release it again."""
+    report = report_or_404(report_id)
+    photo = _photo_or_404(report, photo_id)
+    if ActionForm().validate_on_submit():
+        photo.held = not photo.held
+        audit(report, "photo_held", f"{photo.position + 1}: {'ja' if photo.held else 'nein'}")
+        return _done(report, _("Die Freigabe des Fotos ist gespeichert."))
+    return redirect(url_for(".report_view", report_id=report.id))
+
+
+@bp.route("/meldungen/<int:report_id>/fotos/<int:photo_id>/schwaerzen", methods=["POST"])
+@roles_required("clerk")
+def redact_photo(report_id: int, photo_id: int):
+    """Black out a rectangle on a photo; the unredacted file is deleted."""
+    report = report_or_404(report_id)
+    photo = _photo_or_404(report, photo_id)
+    form = RedactForm()
+    if not form.validate_on_submit():
+        return render_report(report), 422
+    box = (form.x.data, form.y.data, form.x.data + form.w.data, form.y.data + form.h.data)
+    try:
+        photo.file_name, photo.thumb_name = redact(services.upload_dir(), photo.file_name, [box])
+    except ValueError:
+        flash(_("Das Rechteck liegt außerhalb des Fotos."), "error")
+        return redirect(url_for(".report_view", report_id=report.id))
+    audit(
+        report,
+        "redact",
+        "{}: {},{} {}×{}".format(photo.position + 1, *box[:2], form.w.data, form.h.data),
+    )
+    return _done(report, _("Der Bereich ist geschwärzt."))
