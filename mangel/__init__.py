@@ -25,7 +25,7 @@ DEFAULTS = {
 
 def init_app(app: Flask) -> None:
     from lotse.hooks import register_seeder, register_staff_link, register_sweep
-    from mangel import admin, cli, submit, views  # noqa: F401 - routes and commands register
+    from mangel import admin, apikeys, cli, open311, open311_submit, submit, views  # noqa: F401
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
 
@@ -33,6 +33,9 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(apikeys.bp)
     register_seeder(app, seed_demo)
     register_sweep(app, sweep)
     register_staff_link(app, _l("Mängelmelder: Kategorien"), "mangel_admin.category_list", "admin")
+    register_staff_link(app, _l("Open311: API-Schlüssel"), "mangel_apikeys.key_list", "admin")
