@@ -124,9 +124,4 @@ def fetch_media(report_id: int, url: str) -> None:
         log.warning("media_url of report %d not used: %s", report_id, exc)
         return
     written = services.add_photos(report, [processed])
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        services.delete_photo_files(written)
-        raise
+    services.commit_with_photos(written)

@@ -18,7 +18,7 @@ from limits import parse as parse_limit
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
-from lotse.extensions import csrf, db, limiter
+from lotse.extensions import csrf, limiter
 from lotse.queue import enqueue
 from mangel import services
 from mangel.apikey_models import ApiKey
@@ -28,6 +28,7 @@ from mangel.models import Category, QuestionType
 from mangel.open311 import (
     DATATYPE_DESCRIPTIONS,
     FORMAT,
+    GENERIC_ERRORS,
     Open311Error,
     arg,
     bp,
@@ -48,7 +49,7 @@ def _api_key() -> ApiKey:
         raise Open311Error(403, "api_key missing, unknown or revoked")
     item = parse_limit(key.rate_limit)
     if not limiter.limiter.hit(item, "open311-key", str(key.id)):
-        raise Open311Error(429, "Too many requests for this API key, try again later")
+        raise Open311Error(429, GENERIC_ERRORS[429])
     return key
 
 
@@ -187,12 +188,7 @@ def request_create(fmt: str):
     )
     report.source = "open311"
     tracking = services.confirm_report(report) if key.trusted else None
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        services.delete_photo_files(written)
-        raise
+    services.commit_with_photos(written)
     if tracking and email:
         enqueue("mangel.jobs.send_tracking_link", report.id, tracking)
     elif token and not key.trusted:

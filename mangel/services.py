@@ -186,6 +186,17 @@ def add_photos(report: Report, photos: list[ProcessedPhoto]) -> list[str]:
     return written
 
 
+def commit_with_photos(written: list[str]) -> None:
+    """The single commit of a view or job that wrote photo files: should it fail, the files
+    are deleted too, so that the disk follows the transaction."""
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        delete_photo_files(written)
+        raise
+
+
 def delete_photo_files(names: Iterable[str]) -> None:
     """Remove stored photo files; missing files are fine (a second purge, a failed write)."""
     for name in names:

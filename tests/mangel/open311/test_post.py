@@ -12,6 +12,13 @@ pytestmark = pytest.mark.both_dbs
 FORMATS = pytest.mark.parametrize("fmt", ["xml", "json"])
 
 
+def _department_of(app, category_id: int) -> int | None:
+    from mangel.models import Category
+
+    with app.app_context():
+        return db.session.get(Category, category_id).department_id
+
+
 def _report(app, report_id: int):
     from mangel.models import Report
 
@@ -23,7 +30,7 @@ def _report(app, report_id: int):
 
 @FORMATS
 def test_untrusted_key_stores_an_unconfirmed_report_and_mails_the_reporter(
-    app, make_key, post_request, mailbox, fmt
+    app, make_key, post_request, mailbox, categories, fmt
 ):
     key = make_key()
     response = post_request(fmt, api_key=key)
@@ -36,7 +43,8 @@ def test_untrusted_key_stores_an_unconfirmed_report_and_mails_the_reporter(
     assert report.source == "open311"
     assert report.description == "Großes Schlagloch vor der Bäckerei"
     assert report.reporter_name == "Erika Mustermann"
-    assert report.department_id is not None  # routed from the category, like the web form
+    # Routed from the category, exactly like a report from the web form.
+    assert report.department_id == _department_of(app, categories["pothole"]) is not None
     (mail,) = mailbox.messages()
     assert mail["To"] == REPORTER["email"]
 
@@ -44,7 +52,6 @@ def test_untrusted_key_stores_an_unconfirmed_report_and_mails_the_reporter(
 def test_trusted_key_confirms_at_once_and_fires_report_confirmed(
     app, client, make_key, post_request, categories
 ):
-    from mangel.models import Category
     from mangel.signals import report_confirmed
 
     received = []
@@ -59,9 +66,7 @@ def test_trusted_key_confirms_at_once_and_fires_report_confirmed(
         report_confirmed.disconnect(receiver)
     assert response.status_code == 200, response.data
     report_id = int(response.get_json()[0]["service_request_id"])
-    with app.app_context():
-        department = db.session.get(Category, categories["pothole"]).department_id
-    assert received == [(report_id, department)]
+    assert received == [(report_id, _department_of(app, categories["pothole"]))]
     assert _report(app, report_id).confirmed_at is not None
     item = client.get(f"/open311/v2/requests/{report_id}.json").get_json()[0]
     assert item["status"] == "open"
@@ -195,6 +200,17 @@ def test_media_upload_goes_through_the_photo_pipeline(app, make_key, post_reques
     with app.app_context():
         (stored,) = db.session.query(ReportPhoto).filter_by(report_id=report.id).all()
         assert stored.width == 640
+
+
+def test_photo_required_category_needs_media_or_media_url(app, make_key, post_request, categories):
+    from mangel.models import Category
+
+    with app.app_context():
+        db.session.get(Category, categories["pothole"]).photo_required = True
+        db.session.commit()
+    before = count_rows(app)
+    assert "needs a photo" in error_of(post_request("xml", api_key=make_key()), "xml", 400)
+    assert count_rows(app) == before
 
 
 def test_rate_limit_per_key_answers_429(app, make_key, post_request):
