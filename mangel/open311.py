@@ -28,6 +28,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-23T00:00:00+01:00"
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
+MAX_PAGE = 100_000
 FORMAT = "<any(xml, json):fmt>"
 DATATYPE_DESCRIPTIONS = {
     "string": "Short text, up to 200 characters",
@@ -94,7 +95,7 @@ def _list_arg(name: str) -> list[str]:
 
 def _int_list(name: str) -> list[int]:
     values = _list_arg(name)
-    if not all(v.isdigit() for v in values):
+    if len(values) > MAX_RESULTS or not all(v.isdigit() and len(v) <= 18 for v in values):
         raise Open311Error(400, f"{name} must be a comma-separated list of numbers")
     return [int(v) for v in values]
 
@@ -103,6 +104,8 @@ def _date_arg(name: str) -> datetime | None:
     value = arg(name)
     if value is None:
         return None
+    # An unencoded "+" of the offset arrives as a space: read it as the client meant it.
+    value = value.replace(" ", "+")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -114,8 +117,8 @@ def _positive_int(name: str, default: int) -> int:
     value = arg(name)
     if value is None:
         return default
-    if not value.isdigit() or int(value) < 1:
-        raise Open311Error(400, f"{name} must be a positive number")
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        raise Open311Error(400, f"{name} must be a number from 1 to {MAX_PAGE}")
     return int(value)
 
 
@@ -164,7 +167,8 @@ def service_list(fmt: str):
 
 def service_or_404(code: str | None) -> Category:
     """The reportable category behind a service_code, or a 404 in the spec's format."""
-    category = services.reportable_category(int(code)) if code and code.isdigit() else None
+    valid = code is not None and code.isdigit() and len(code) <= 18
+    category = services.reportable_category(int(code)) if valid else None
     if category is None:
         raise Open311Error(404, f"service_code {code} not found")
     return category
@@ -288,7 +292,8 @@ def request_list(fmt: str):
 @bp.route(f"/requests/<report_id>.{FORMAT}")
 def request_detail(report_id: str, fmt: str):
     """One public report, as a list of one, as the spec has it."""
-    report = services.public_report(int(report_id)) if report_id.isdigit() else None
+    valid = report_id.isdigit() and len(report_id) <= 18
+    report = services.public_report(int(report_id)) if valid else None
     if report is None:
         raise Open311Error(404, f"service_request_id {report_id} not found")
     return _requests_response(fmt, [report])

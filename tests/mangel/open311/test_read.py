@@ -83,7 +83,9 @@ def test_service_definition_has_all_six_datatypes(client, survey, fmt):
 
 
 @FORMATS
-@pytest.mark.parametrize("path", ["services/999", "services/abc", "requests/999"])
+@pytest.mark.parametrize(
+    "path", ["services/999", "services/abc", "requests/999", "requests/99999999999999999999999"]
+)
 def test_unknown_service_or_request_is_404_in_spec_format(client, categories, path, fmt):
     assert "not found" in error_of(client.get(f"/open311/v2/{path}.{fmt}"), fmt, 404)
 
@@ -179,6 +181,8 @@ def test_filters_status_service_code_dates_and_id_list(client, categories, make_
     assert ids(f"service_code={categories['light']}") == [str(light)]
     start = (now - timedelta(days=120)).isoformat()
     end = (now - timedelta(days=3)).isoformat()
+    # The offset's "+" encoded or, as careless clients send it, not.
+    assert ids(f"start_date={start}&end_date={end}") == [str(light), str(old)]
     assert ids(f"start_date={start}&end_date={end}".replace("+", "%2B")) == [
         str(light),
         str(old),
@@ -190,7 +194,15 @@ def test_filters_status_service_code_dates_and_id_list(client, categories, make_
 
 @FORMATS
 @pytest.mark.parametrize(
-    "query", ["status=pending", "start_date=gestern", "service_request_id=1;2", "page=0"]
+    "query",
+    [
+        "status=pending",
+        "start_date=gestern",
+        "service_request_id=1;2",
+        "service_request_id=99999999999999999999999",
+        "page=0",
+        "page=99999999999999999999",
+    ],
 )
 def test_bad_filters_are_400(client, query, fmt):
     error_of(client.get(f"/open311/v2/requests.{fmt}?{query}"), fmt, 400)
