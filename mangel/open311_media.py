@@ -90,7 +90,7 @@ def download(url: str, max_bytes: int, seconds: float = FETCH_SECONDS) -> bytes:
         if response.status != 200:
             raise MediaRefused(f"HTTP status {response.status}")
         body = bytearray()
-        while chunk := response.read(CHUNK):
+        while chunk := response.read1(CHUNK):
             body += chunk
             if len(body) > max_bytes:
                 raise MediaRefused("larger than the photo limit")

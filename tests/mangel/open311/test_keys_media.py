@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -96,7 +97,7 @@ def test_media_url_with_one_private_address_among_public_ones_is_refused(monkeyp
 
 @pytest.fixture
 def image_server():
-    """A local HTTP server handing out a photo at /foto.jpg and 2 MB of noise at /gross."""
+    """A local HTTP server: a photo at /foto.jpg, 2 MB at /gross, a trickle at /langsam."""
     body = photo()
 
     class Handler(BaseHTTPRequestHandler):
@@ -105,6 +106,12 @@ def image_server():
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            if self.path == "/langsam":
+                for _ in range(20):
+                    self.wfile.write(b"x" * 100)
+                    self.wfile.flush()
+                    time.sleep(0.1)
+                return
             self.wfile.write(data)
 
         def log_message(self, *args):
@@ -144,3 +151,20 @@ def test_media_url_over_the_size_limit_is_dropped(app, image_server, loopback_al
 
     with pytest.raises(open311_media.MediaRefused, match="larger"):
         open311_media.download(f"{image_server}/gross", 1_000_000)
+
+
+def test_media_url_that_trickles_past_the_deadline_is_dropped(image_server, loopback_allowed):
+    from mangel import open311_media
+
+    with pytest.raises(open311_media.MediaRefused, match="too long"):
+        open311_media.download(f"{image_server}/langsam", 1_000_000, seconds=0.5)
+
+
+def test_report_with_a_refused_media_url_is_kept_without_photo(app, make_key, post_request):
+    from mangel.models import Report, ReportPhoto
+
+    response = post_request("json", api_key=make_key(), media_url="http://127.0.0.1/x.jpg")
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(Report)).one().source == "open311"
+        assert db.session.scalars(select(ReportPhoto)).all() == []
