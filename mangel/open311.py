@@ -232,7 +232,7 @@ def request_data(report: Report, support_count: int | None = None) -> dict:
             "detailed_status": report.status,
             "detailed_status_label": str(report.status_enum.label),
             "notes": [
-                {"datetime": c.created_at, "status": c.status, "note": c.public_note} for c in notes
+                {"datetime": c.created_at, "status": c.status, "text": c.public_note} for c in notes
             ],
             "support_count": support_count,
             "photos": photos,

@@ -48,6 +48,7 @@ def test_admin_creates_lists_and_revokes_keys(
     auth.logout()
     make_user(email="admin@town.example", roles=("admin",))
     auth.login(email="admin@town.example")
+    assert f'href="{url}"' in client.get("/verwaltung/").get_data(as_text=True)
     page = form_post(
         url,
         {"name": "Partnerportal", "rate_limit": "10 per minute", "categories": categories["light"]},

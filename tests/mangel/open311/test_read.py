@@ -159,7 +159,7 @@ def test_extensions_block_has_detailed_status_notes_and_supports(app, client, ma
     assert extended["detailed_status"] == "in_progress"
     assert extended["detailed_status_label"] == "in Bearbeitung"
     assert str(extended["support_count"]) == "1"
-    assert [n["note"] for n in notes] == ["Bauhof ist unterwegs"]
+    assert [n["text"] for n in notes] == ["Bauhof ist unterwegs"]
 
 
 @FORMATS
