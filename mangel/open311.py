@@ -57,7 +57,7 @@ class Open311Error(Exception):
 
 
 def _request_format() -> str:
-    fmt = (request.view_args or {}).get("fmt")
+    fmt = (request.view_args or {}).get("fmt") or request.path.rpartition(".")[2]
     return fmt if fmt in ("xml", "json") else "xml"
 
 
@@ -297,6 +297,12 @@ def request_detail(report_id: str, fmt: str):
     if report is None:
         raise Open311Error(404, f"service_request_id {report_id} not found")
     return _requests_response(fmt, [report])
+
+
+@bp.route("/<path:unknown>")
+def unknown_endpoint(unknown: str):
+    """Any other address below the API: a 404 in the spec's format, not the site's."""
+    raise Open311Error(404, f"endpoint {unknown} not found")
 
 
 @bp.route("/")

@@ -84,7 +84,14 @@ def test_service_definition_has_all_six_datatypes(client, survey, fmt):
 
 @FORMATS
 @pytest.mark.parametrize(
-    "path", ["services/999", "services/abc", "requests/999", "requests/99999999999999999999999"]
+    "path",
+    [
+        "services/999",
+        "services/abc",
+        "requests/999",
+        "requests/99999999999999999999999",
+        "gibt/es/nicht",
+    ],
 )
 def test_unknown_service_or_request_is_404_in_spec_format(client, categories, path, fmt):
     assert "not found" in error_of(client.get(f"/open311/v2/{path}.{fmt}"), fmt, 404)
