@@ -169,3 +169,14 @@ def test_report_with_a_refused_media_url_is_kept_without_photo(app, make_key, po
     with app.app_context():
         assert db.session.scalars(select(Report)).one().source == "open311"
         assert db.session.scalars(select(ReportPhoto)).all() == []
+
+
+def test_key_admin_refuses_a_post_without_csrf_token(app, client, auth, make_user):
+    from mangel.apikey_models import ApiKey
+
+    make_user(email="admin@town.example", roles=("admin",))
+    auth.login(email="admin@town.example")
+    response = client.post("/verwaltung/maengel/api-schluessel/", data={"name": "Bot"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalars(select(ApiKey)).all() == []
