@@ -30,9 +30,12 @@ DEFAULTS = {
 
 def init_app(app: Flask) -> None:
     from lotse.hooks import register_seeder, register_staff_link, register_sweep
-    from mangel import (  # noqa: F401  # noqa: F401 - routes register
+    from mangel import (  # noqa: F401 - routes and commands register
         admin,
+        apikeys,
         cli,
+        open311,
+        open311_submit,
         response_templates,
         stats,
         submit,
@@ -50,6 +53,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(workbench.bp)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(apikeys.bp)
     register_seeder(app, seed_demo)
     register_sweep(app, sweep)
     register_sweep(app, remind)
@@ -59,3 +64,4 @@ def init_app(app: Flask) -> None:
         app, _l("Mängelmelder: Textbausteine"), "mangel_workbench.response_templates", "admin"
     )
     register_staff_link(app, _l("Mängelmelder: Kategorien"), "mangel_admin.category_list", "admin")
+    register_staff_link(app, _l("Open311: API-Schlüssel"), "mangel_apikeys.key_list", "admin")

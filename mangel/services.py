@@ -155,9 +155,18 @@ def create_report(
         report.confirmed_at = utcnow()
     report.history.append(StatusChange(status=ReportStatus.OPEN.value))
     db.session.add(report)
+    return report, token, add_photos(report, photos)
+
+
+def add_photos(report: Report, photos: list[ProcessedPhoto]) -> list[str]:
+    """Store processed photos after a report's existing ones and flush.
+
+    Returns the files written, for the caller to delete should the commit fail; on an
+    error here they are deleted already.
+    """
     written: list[str] = []
     try:
-        for position, processed in enumerate(photos):
+        for position, processed in enumerate(photos, start=len(report.photos)):
             file_name, thumb = save_photo(processed, upload_dir())
             written += [file_name, thumb]
             report.photos.append(
@@ -174,7 +183,18 @@ def create_report(
     except Exception:
         delete_photo_files(written)
         raise
-    return report, token, written
+    return written
+
+
+def commit_with_photos(written: list[str]) -> None:
+    """The single commit of a view or job that wrote photo files: should it fail, the files
+    are deleted too, so that the disk follows the transaction."""
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        delete_photo_files(written)
+        raise
 
 
 def delete_photo_files(names: Iterable[str]) -> None:

@@ -220,12 +220,7 @@ def new_details():
         photos=photos,
     )
     tracking = None if token else services.issue_tracking_token(report)
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        services.delete_photo_files(written)
-        raise
+    services.commit_with_photos(written)
     if token:
         enqueue("mangel.jobs.send_report_confirmation", report.id, token)
         return redirect(url_for(".new_thanks"))

@@ -1,0 +1,160 @@
+"""API keys of the Open311 interface: creation (CLI and admin page), lookup, revocation.
+
+A key is shown once, when it is made; the database keeps its SHA-256 and a short prefix.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from limits import parse as parse_limit
+from sqlalchemy import select
+from wtforms import BooleanField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from lotse.admin import CheckboxList
+from lotse.auth import admin_required
+from lotse.cli import lotse_cli
+from lotse.extensions import db
+from lotse.models import utcnow
+from mangel import services
+from mangel.apikey_models import ApiKey
+from mangel.forms import ConfirmForm
+
+bp = Blueprint("mangel_apikeys", __name__, url_prefix="/verwaltung/maengel/api-schluessel")
+
+DEFAULT_RATE_LIMIT = "60 per hour"
+
+
+def create_api_key(
+    name: str,
+    *,
+    category_ids: list[int] = (),
+    rate_limit: str = DEFAULT_RATE_LIMIT,
+    trusted: bool = False,
+) -> tuple[ApiKey, str]:
+    """Make a key for a client system; returns the row and the raw key (shown once)."""
+    raw = "lotse_" + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=name.strip(),
+        key_hash=services.hash_token(raw),
+        key_prefix=raw[:12],
+        category_ids=list(category_ids),
+        rate_limit=rate_limit,
+        trusted=trusted,
+    )
+    db.session.add(key)
+    db.session.flush()
+    return key, raw
+
+
+def active_key(raw: str | None) -> ApiKey | None:
+    """The unrevoked key behind a raw key, or ``None``."""
+    if not raw:
+        return None
+    key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == services.hash_token(raw)))
+    return key if key is not None and key.active else None
+
+
+def _valid_limit(value: str) -> bool:
+    try:
+        parse_limit(value)
+    except ValueError:
+        return False
+    return True
+
+
+@lotse_cli.command("create-api-key")
+@click.argument("name")
+@click.option("--trusted", is_flag=True, help="Reports skip the e-mail confirmation.")
+@click.option("--rate-limit", default=DEFAULT_RATE_LIMIT, show_default=True)
+@click.option("--category", "categories", type=int, multiple=True, help="Allowed category id.")
+def create_api_key_command(name: str, trusted: bool, rate_limit: str, categories: tuple[int]):
+    """Create an Open311 API key and print it once; only its hash is stored."""
+    if not _valid_limit(rate_limit):
+        raise click.BadParameter(f"not a rate limit: {rate_limit}", param_hint="--rate-limit")
+    _key, raw = create_api_key(
+        name, category_ids=list(categories), rate_limit=rate_limit, trusted=trusted
+    )
+    db.session.commit()
+    click.echo(raw)
+
+
+# --- admin pages -------------------------------------------------------------------------
+
+
+class ApiKeyForm(FlaskForm):
+    """A new key: who uses it, where it may report, how often, whether it is trusted."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Bitte geben Sie einen Namen ein.")), Length(max=120)],
+        description=_l("Wer den Schlüssel nutzt, zum Beispiel „Stadt-App“."),
+    )
+    categories = CheckboxList(
+        _l("Erlaubte Kategorien"),
+        coerce=int,
+        description=_l("Keine Auswahl: alle Kategorien."),
+    )
+    rate_limit = StringField(
+        _l("Höchstens"),
+        default=DEFAULT_RATE_LIMIT,
+        validators=[DataRequired(_l("Bitte geben Sie eine Grenze an.")), Length(max=40)],
+        description=_l("Meldungen je Zeitraum, zum Beispiel „60 per hour“ oder „5 per minute“."),
+    )
+    trusted = BooleanField(
+        _l("Vertrauenswürdig: Meldungen ohne Bestätigung per E-Mail veröffentlichen")
+    )
+    submit = SubmitField(_l("Schlüssel erzeugen"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        leaves = [leaf for _main, group in services.category_tree() for leaf in group]
+        self.categories.choices = [SelectChoice(c.id, c.full_name) for c in leaves]
+
+    def validate_rate_limit(self, field):
+        if not _valid_limit(field.data.strip()):
+            raise ValidationError(_l("Bitte im Format „60 per hour“ angeben."))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@admin_required
+def key_list():
+    """All keys with their rules; a new key is shown once, right after it is made."""
+    form = ApiKeyForm()
+    new_key = None
+    if form.validate_on_submit():
+        _key, new_key = create_api_key(
+            form.name.data,
+            category_ids=form.categories.data or [],
+            rate_limit=form.rate_limit.data.strip(),
+            trusted=form.trusted.data,
+        )
+        db.session.commit()
+        form = ApiKeyForm(formdata=None)
+    keys = db.session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.name))
+    return render_template(
+        "mangel/open311/key_list.html",
+        form=form,
+        keys=list(keys),
+        new_key=new_key,
+        revoke_form=ConfirmForm(),
+    )
+
+
+@bp.route("/<int:key_id>/widerrufen", methods=["POST"])
+@admin_required
+def key_revoke(key_id: int):
+    """Revoke a key: the client can no longer post; its reports stay."""
+    key = db.get_or_404(ApiKey, key_id)
+    if ConfirmForm().validate_on_submit() and key.active:
+        key.revoked_at = utcnow()
+        db.session.commit()
+        flash(_("Der Schlüssel „%(name)s“ ist widerrufen.", name=key.name), "success")
+    return redirect(url_for(".key_list"))
