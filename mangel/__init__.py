@@ -20,12 +20,23 @@ DEFAULTS = {
     "MANGEL_MAP_MAX_POINTS": 300,
     "MANGEL_CLUSTER_CACHE_SECONDS": 30,
     "MANGEL_PAGE_SIZE": 20,
+    # Routing and delivery (mangel.routing, mangel.delivery)
+    "MANGEL_FALLBACK_EMAIL": "maengel@musterstadt.example",  # no rule, no category default
+    "MANGEL_REPLY_TO": None,  # e.g. "maengel+{report_id}@musterstadt.example"
+    "MANGEL_STAFF_REPORT_PATH": "/verwaltung/maengel/meldungen/{report_id}",
+    "MANGEL_DELIVERY_BACKOFF": (5 * 60, 30 * 60),  # seconds after the first, later failures
+    "MANGEL_DELIVERY_MAX_ATTEMPTS": 10,  # then "failed" until an admin retries
+    "MANGEL_DELIVERY_LEASE_SECONDS": 300,  # a "sending" row older than this is sent again
+    "MANGEL_WEBHOOK_TIMEOUT": 10,
+    "MANGEL_SWEEP_BATCH": 1000,
+    "MANGEL_FOLLOW_UP_WEEKS": 4,  # "Ist es behoben?" this long after closing
 }
 
 
 def init_app(app: Flask) -> None:
     from lotse.hooks import register_seeder, register_staff_link, register_sweep
-    from mangel import admin, cli, submit, views  # noqa: F401 - routes and commands register
+    from mangel import admin, cli, routing, submit, views  # noqa: F401 - routes, commands, receivers
+    from mangel.delivery import sweep as delivery_sweep
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
 
@@ -35,4 +46,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     register_seeder(app, seed_demo)
     register_sweep(app, sweep)
+    register_sweep(app, delivery_sweep)
     register_staff_link(app, _l("Mängelmelder: Kategorien"), "mangel_admin.category_list", "admin")

@@ -1,0 +1,281 @@
+"""Routing and delivery end to end: a real SMTP server and webhook receiver on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lotse.extensions import db
+from lotse.models import Department, utcnow
+from mangel import services
+from mangel.models import Report
+from mangel.routing_models import Delivery, DepartmentEndpoint, RoutingRule
+from mangel.signals import report_rerouted
+from tests.conftest import csrf_token_from
+from tests.mangel.conftest import INSIDE
+from tests.sinks import SmtpSink, WebhookReceiver, free_port
+
+FALLBACK = "eingang@town.example"
+KREIS = {"name": "Landkreis", "email": "kreisstrassen@kreis.example"}
+
+
+def square(name: str, lat: float, lon: float, half: float = 0.002) -> dict:
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
+    return {
+        "type": "Feature",
+        "properties": {"name": name},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+@pytest.fixture
+def smtp():
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def mail_config(smtp) -> dict:
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
+        "MANGEL_FALLBACK_EMAIL": FALLBACK,
+        "MANGEL_REPLY_TO": "maengel+{report_id}@town.example",
+    }
+
+
+@pytest.fixture
+def app(make_app, mail_config):
+    return make_app(**mail_config)
+
+
+@pytest.fixture
+def new_report(app, categories):
+    """An unconfirmed report with a known confirmation token: returns (id, token)."""
+
+    def make(point=INSIDE, category="light", **kw) -> tuple[int, str]:
+        token = f"token-{time.monotonic_ns()}"
+        with app.app_context():
+            report = Report(
+                category_id=categories[category],
+                lat=point[0],
+                lon=point[1],
+                street="Hauptstraße",
+                description="Laterne dunkel",
+                reporter_name="Erika Mustermann",
+                reporter_email="erika@example.org",
+                confirm_token_hash=services.hash_token(token),
+                confirm_expires_at=utcnow() + timedelta(hours=1),
+                **kw,
+            )
+            db.session.add(report)
+            db.session.commit()
+            return report.id, token
+
+    return make
+
+
+def confirm(app, report_id: int) -> None:
+    """What the confirmation view does: confirm, commit (and so enqueue after the commit)."""
+    with app.app_context():
+        services.confirm_report(db.session.get(Report, report_id))
+        db.session.commit()
+
+
+def deliveries(app, report_id: int) -> list[dict]:
+    with app.app_context():
+        rows = db.session.scalars(
+            select(Delivery).where(Delivery.report_id == report_id).order_by(Delivery.id)
+        )
+        return [
+            {c.key: getattr(row, c.key) for c in Delivery.__table__.columns}
+            | {"department": row.department.name if row.department else None}
+            for row in rows
+        ]
+
+
+@pytest.fixture
+def kreis_area(app, categories, runner, tmp_path) -> int:
+    """The Landkreis's corridor around INSIDE, with a rule for street lights there."""
+    path = tmp_path / "gebiete.geojson"
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [square("Kreisstraße 12", *INSIDE)]})
+    )
+    result = runner.invoke(args=["lotse", "import-areas", str(path)])
+    assert "1 Gebiete importiert" in result.output, result.output
+    with app.app_context():
+        from mangel.routing_models import Area
+
+        department = Department(**KREIS, is_external=True)
+        area = db.session.scalar(select(Area))
+        db.session.add(
+            RoutingRule(category_id=categories["light"], area=area, department=department)
+        )
+        db.session.commit()
+        return department.id
+
+
+@pytest.mark.both_dbs
+def test_area_rule_wins_over_category_default_and_mail_arrives_once(
+    app, kreis_area, new_report, smtp
+):
+    inside, _ = new_report()
+    elsewhere, _ = new_report(point=(INSIDE[0] + 0.01, INSIDE[1]))
+    confirm(app, inside)
+    confirm(app, elsewhere)
+
+    [mail] = smtp.to(KREIS["email"])
+    assert [d["department"] for d in deliveries(app, inside)] == ["Landkreis"]
+    assert [d["state"] for d in deliveries(app, inside)] == ["sent"]
+    assert len(smtp.to("tiefbau@town.example")) == 1
+    text = mail.get_body(("plain",)).get_content()
+    assert f"http://localhost/verwaltung/maengel/meldungen/{inside}" in text
+    assert "Laterne dunkel" in text and "Erika Mustermann" in text
+    assert mail.get_body(("html",)) is not None
+    assert mail["Reply-To"] == f"maengel+{inside}@town.example"
+    assert mail["Message-ID"].startswith(f"<mangel-delivery-{deliveries(app, inside)[0]['id']}-")
+
+
+def test_no_rule_and_no_default_goes_to_fallback_inbox(app, categories, new_report, smtp):
+    with app.app_context():
+        from mangel.models import Category
+
+        for category in db.session.scalars(select(Category)):
+            category.department_id = None
+        db.session.commit()
+    report_id, _ = new_report()
+    confirm(app, report_id)
+    assert len(smtp.to(FALLBACK)) == 1
+    assert deliveries(app, report_id)[0]["department"] is None
+
+
+@pytest.mark.both_dbs
+def test_webhook_gets_one_signed_request(app, categories, new_report):
+    with WebhookReceiver() as hook, app.app_context():
+        department = db.session.scalar(select(Department).where(Department.name == "Tiefbau"))
+        db.session.add(
+            DepartmentEndpoint(
+                department_id=department.id, webhook_url=hook.url, webhook_secret="geheim"
+            )
+        )
+        db.session.commit()
+        report_id, _ = new_report()
+        confirm(app, report_id)
+        [(headers, body)] = hook.requests
+    expected = "sha256=" + hmac.new(b"geheim", body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["X-Lotse-Signature"], expected)
+    [row] = deliveries(app, report_id)
+    assert headers["Idempotency-Key"] == row["idempotency_key"]
+    assert json.loads(body)["report"]["id"] == report_id
+    assert row["state"] == "sent" and row["method"] == "webhook"
+
+
+@pytest.mark.both_dbs
+def test_redis_down_at_confirmation_then_sweep_delivers_once(
+    make_app, mail_config, categories, new_report, smtp, redis_url, client
+):
+    down = make_app(**mail_config, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    report_id, token = new_report()
+    citizen = down.test_client()
+    page = citizen.get(f"/maengel/bestaetigen/meldung/{token}")
+    started = time.monotonic()
+    response = citizen.post(
+        f"/maengel/bestaetigen/meldung/{token}",
+        data={"csrf_token": csrf_token_from(page.get_data(as_text=True))},
+    )
+    assert time.monotonic() - started < 3
+    assert response.status_code == 302
+    assert [d["state"] for d in deliveries(down, report_id)] == ["pending"]
+    assert smtp.messages == []
+
+    up = make_app(**mail_config, REDIS_URL=redis_url)
+    runner = up.test_cli_runner()
+    runner.invoke(args=["lotse", "sweep"])
+    runner.invoke(args=["lotse", "sweep"])  # a second sweep must not queue a second send
+    run_worker(up)
+    assert len(smtp.to("tiefbau@town.example")) == 1
+    assert [(d["state"], d["attempts"]) for d in deliveries(up, report_id)] == [("sent", 1)]
+
+
+def run_worker(app) -> None:
+    """Drain the app's queue in this process (a burst worker in the app's context)."""
+    from rq import SimpleWorker
+
+    from lotse.queue import get_queue
+
+    with app.app_context():
+        queue = get_queue(app)
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def test_smtp_refusal_is_recorded_with_backoff_then_succeeds(app, new_report, smtp):
+    smtp.mode = "refuse"
+    report_id, _ = new_report()
+    confirm(app, report_id)
+    [row] = deliveries(app, report_id)
+    assert (row["state"], row["attempts"]) == ("pending", 1)
+    assert "550" in row["last_error"]
+    assert timedelta(minutes=4) < row["next_attempt_at"] - utcnow() <= timedelta(minutes=5)
+
+    make_due(app, report_id)
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    [row] = deliveries(app, report_id)
+    assert row["attempts"] == 2
+    assert timedelta(minutes=29) < row["next_attempt_at"] - utcnow() <= timedelta(minutes=30)
+
+    smtp.mode = "accept"
+    make_due(app, report_id)
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    [row] = deliveries(app, report_id)
+    assert (row["state"], row["attempts"]) == ("sent", 3)
+    assert len(smtp.to("tiefbau@town.example")) == 1
+
+
+def make_due(app, report_id: int) -> None:
+    """Let the backoff pass."""
+    with app.app_context():
+        for row in db.session.scalars(select(Delivery).where(Delivery.report_id == report_id)):
+            row.next_attempt_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+
+
+@pytest.mark.both_dbs
+def test_category_change_reroutes_and_resends_with_history(app, categories, new_report, smtp):
+    report_id, _ = new_report()
+    confirm(app, report_id)
+    with app.app_context():
+        from mangel.models import Category
+
+        gruen = Department(name="Grünflächen", email="gruen@town.example")
+        tree = Category(name="Baum", parent_id=categories["main"], department=gruen)
+        db.session.add(tree)
+        db.session.flush()
+        report = db.session.get(Report, report_id)
+        report.category_id = tree.id
+        db.session.flush()
+        db.session.refresh(report, ["category"])
+        report_rerouted.send(report, reason="Kategorie geändert", staff_user=None)
+        db.session.commit()
+    rows = deliveries(app, report_id)
+    assert [(d["purpose"], d["department"], d["state"]) for d in rows] == [
+        ("department", "Tiefbau", "sent"),
+        ("department", "Grünflächen", "sent"),
+        ("forwarded", "Grünflächen", "sent"),
+    ]
+    assert rows[1]["reason"] == "Kategorie geändert"
+    assert len(smtp.to("gruen@town.example")) == 1
+    assert len(smtp.to("tiefbau@town.example")) == 1
+    [note] = smtp.to("erika@example.org")
+    assert "weitergeleitet" in note["Subject"]
