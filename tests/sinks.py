@@ -44,7 +44,7 @@ class SmtpSink:
             self.holding.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
-            if session.transport is None or session.transport.is_closing():
+            if server.transport is None or server.transport.is_closing():
                 # The client died before our "250": the transaction never completed.
                 return "421 client gone"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -279,3 +284,68 @@ def test_category_change_reroutes_and_resends_with_history(app, categories, new_
     assert len(smtp.to("tiefbau@town.example")) == 1
     [note] = smtp.to("erika@example.org")
     assert "weitergeleitet" in note["Subject"]
+
+
+def start_worker(app, smtp, database_url: str, *args: str) -> subprocess.Popen:
+    """A real ``flask lotse worker`` process on this test's database, queue and SMTP sink."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": app.config["REDIS_URL"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "LOTSE_QUEUE_NAME": app.config["QUEUE_NAME"],
+        "LOTSE_MAIL_SERVER": "127.0.0.1",
+        "LOTSE_MAIL_PORT": str(smtp.port),
+        "LOTSE_MANGEL_DELIVERY_LEASE_SECONDS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "lotse", "worker", *args],
+        cwd=Path(__file__).parents[2],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill_with_children(pid: int) -> None:
+    """SIGKILL a worker and its work horse (RQ puts the horse in a process group of its own)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # the parent pid
+            os.kill(int(stat.parent.name), signal.SIGKILL)
+    os.killpg(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("db_backend", ["postgres"], indirect=True)
+def test_worker_killed_mid_send_is_completed_once_by_the_next(
+    make_app, mail_config, categories, new_report, smtp, redis_url, database_url
+):
+    app = make_app(**mail_config, REDIS_URL=redis_url)
+    smtp.mode = "hold"
+    worker = start_worker(app, smtp, database_url)
+    try:
+        report_id, _ = new_report()
+        confirm(app, report_id)
+        assert smtp.holding.wait(30), "the worker never reached the SMTP server"
+        kill_with_children(worker.pid)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    time.sleep(0.5)  # the server sees the dead client's connection close
+    smtp.mode = "accept"
+    smtp.release.set()
+    [row] = deliveries(app, report_id)
+    assert (row["state"], row["attempts"]) == ("sending", 1)
+
+    time.sleep(1.1)  # the lease of the dead worker runs out
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    second = start_worker(app, smtp, database_url, "--burst")
+    assert second.wait(60) == 0
+    assert len(smtp.to("tiefbau@town.example")) == 1
+    [row] = deliveries(app, report_id)
+    assert (row["state"], row["attempts"]) == ("sent", 2)
