@@ -35,7 +35,7 @@ DEFAULTS = {
 
 def init_app(app: Flask) -> None:
     from lotse.hooks import register_seeder, register_staff_link, register_sweep
-    from mangel import admin, cli, routing, submit, views  # noqa: F401 - routes, commands, receivers
+    from mangel import admin, cli, follow_up, routing, submit, views  # noqa: F401 - routes etc.
     from mangel.delivery import sweep as delivery_sweep
     from mangel.demo import seed_demo
     from mangel.jobs import sweep

@@ -31,6 +31,7 @@ from lotse.extensions import db
 from lotse.mail import Attachment, send_template
 from lotse.models import utcnow
 from lotse.queue import enqueue
+from mangel.follow_up import reopen_token
 from mangel.jobs import public_url
 from mangel.routing_models import (
     Delivery,
@@ -186,7 +187,8 @@ def _reporter_mail(delivery: Delivery) -> tuple[str, str, dict]:
         subject = _("Neuer Stand Ihrer Meldung Nr. %(id)d", id=report.id)
         return subject, "mangel/emails/status", {"link": link}
     subject = _("Ist es behoben? Ihre Meldung Nr. %(id)d", id=report.id)
-    return subject, "mangel/emails/follow_up", {"link": link}
+    reopen_link = public_url("mangel.reopen", token=reopen_token(report.id))
+    return subject, "mangel/emails/follow_up", {"link": link, "reopen_link": reopen_link}
 
 
 def send_email(delivery: Delivery) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -349,3 +350,40 @@ def test_worker_killed_mid_send_is_completed_once_by_the_next(
     assert len(smtp.to("tiefbau@town.example")) == 1
     [row] = deliveries(app, report_id)
     assert (row["state"], row["attempts"]) == ("sent", 2)
+
+
+def test_status_change_mails_reporter_and_follow_up_reopens(
+    app, new_report, smtp, client, form_post
+):
+    from mangel.models import StatusChange
+    from mangel.signals import report_status_changed
+
+    report_id, _ = new_report()
+    confirm(app, report_id)
+    with app.app_context():
+        report = db.session.get(Report, report_id)
+        report.status = "fixed"
+        change = StatusChange(status="fixed", public_note="Lampe getauscht.")
+        report.history.append(change)
+        db.session.flush()
+        report_status_changed.send(report, change=change)
+        db.session.commit()
+    [status_mail] = smtp.to("erika@example.org")
+    assert "erledigt" in status_mail.get_body(("plain",)).get_content()
+    follow_up = deliveries(app, report_id)[-1]
+    assert (follow_up["purpose"], follow_up["state"]) == ("follow_up", "pending")
+    assert follow_up["next_attempt_at"] - utcnow() > timedelta(weeks=4) - timedelta(minutes=1)
+
+    make_due(app, report_id)
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    mail = smtp.to("erika@example.org")[-1]
+    assert "Ist es behoben" in mail["Subject"]
+    link = re.search(
+        r"http://localhost(/\S*wieder-oeffnen/\S+)", mail.get_body(("plain",)).get_content()
+    )
+    response = form_post(link.group(1))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Report, report_id).status == "open"
+    assert len(smtp.to("tiefbau@town.example")) == 2
+    assert client.get("/maengel/wieder-oeffnen/falsch").status_code == 404
