@@ -35,7 +35,7 @@ DEFAULTS = {
 
 def init_app(app: Flask) -> None:
     from lotse.hooks import register_seeder, register_staff_link, register_sweep
-    from mangel import admin, cli, follow_up, routing, submit, views  # noqa: F401 - routes etc.
+    from mangel import admin, cli, delivery_admin, follow_up, routing, submit, views  # noqa: F401
     from mangel.delivery import sweep as delivery_sweep
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
@@ -47,4 +47,6 @@ def init_app(app: Flask) -> None:
     register_seeder(app, seed_demo)
     register_sweep(app, sweep)
     register_sweep(app, delivery_sweep)
+    register_sweep(app, delivery_admin.daily_summary)
     register_staff_link(app, _l("Mängelmelder: Kategorien"), "mangel_admin.category_list", "admin")
+    register_staff_link(app, _l("Mängelmelder: Zustellungen"), "mangel_admin.deliveries", "admin")

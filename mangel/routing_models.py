@@ -136,3 +136,12 @@ class Delivery(db.Model):
     report: Mapped[Report] = relationship()
     department: Mapped[Department | None] = relationship()
     status_change: Mapped[StatusChange | None] = relationship()
+
+
+class SweepMark(db.Model):
+    """When a once-a-day sweep step last ran (the stuck-deliveries summary)."""
+
+    __tablename__ = "mangel_sweep_mark"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    last_run: Mapped[datetime] = mapped_column(UTCDateTime)

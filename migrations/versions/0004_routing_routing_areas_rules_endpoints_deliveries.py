@@ -2,7 +2,7 @@
 
 Revision ID: 0004_routing
 Revises: 0003_merge
-Create Date: 2026-11-23 11:14:34.428587
+Create Date: 2026-11-23 11:17:06.444023
 
 """
 from alembic import op
@@ -29,6 +29,11 @@ def upgrade():
     sa.Column('size', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mangel_area')),
     sa.UniqueConstraint('name', name=op.f('uq_mangel_area_name'))
+    )
+    op.create_table('mangel_sweep_mark',
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('last_run', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_mangel_sweep_mark'))
     )
     op.create_table('mangel_department_endpoint',
     sa.Column('department_id', sa.Integer(), nullable=False),
@@ -90,5 +95,6 @@ def downgrade():
     op.drop_table('mangel_delivery')
     op.drop_table('mangel_routing_rule')
     op.drop_table('mangel_department_endpoint')
+    op.drop_table('mangel_sweep_mark')
     op.drop_table('mangel_area')
     # ### end Alembic commands ###

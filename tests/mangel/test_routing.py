@@ -387,3 +387,39 @@ def test_status_change_mails_reporter_and_follow_up_reopens(
         assert db.session.get(Report, report_id).status == "open"
     assert len(smtp.to("tiefbau@town.example")) == 2
     assert client.get("/maengel/wieder-oeffnen/falsch").status_code == 404
+
+
+def test_admin_sees_failed_delivery_retries_it_and_gets_one_daily_summary(
+    app, new_report, smtp, client, auth, make_user, form_post
+):
+    make_user(email="admin@town.example", roles=("admin",))
+    smtp.mode = "refuse"
+    report_id, _ = new_report()
+    confirm(app, report_id)
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    assert smtp.messages == []  # refused, the summary too; it waits for the next sweep
+    smtp.mode = "accept"
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    [summary] = smtp.to("admin@town.example")
+    assert "hängen" in summary["Subject"]
+
+    auth.login("admin@town.example")
+    page = client.get("/verwaltung/maengel/zustellungen").get_data(as_text=True)
+    assert "550" in page and "Jetzt erneut senden" in page
+    [row] = deliveries(app, report_id)
+    url = f"/verwaltung/maengel/zustellungen/{row['id']}/erneut"
+    assert client.post(url).status_code == 400  # no CSRF token
+    response = form_post(url, page="/verwaltung/maengel/zustellungen")
+    assert response.status_code == 302
+    [row] = deliveries(app, report_id)
+    assert (row["state"], row["attempts"]) == ("sent", 2)
+    assert len(smtp.to("tiefbau@town.example")) == 1
+    assert client.get("/verwaltung/maengel/zustellungen").status_code == 200
+
+
+def test_deliveries_page_is_for_admins_only(app, client, auth, make_user):
+    make_user()
+    auth.login()
+    assert client.get("/verwaltung/maengel/zustellungen").status_code == 403
