@@ -72,12 +72,15 @@ def enqueue_deliveries(due: list[tuple[int, int]]) -> int:
     The job id names the attempt, so the same attempt is never queued twice while a new
     attempt after a crash or a failure gets a job of its own.  Returns how many went.
     """
+    # RQ job ids are global in a Redis database: the queue name keeps towns (and test runs)
+    # sharing one Redis from taking each other's deliveries for duplicates.
+    prefix = current_app.config["QUEUE_NAME"]
     handed = 0
     for delivery_id, attempt in due:
         if not enqueue(
             "mangel.delivery.deliver",
             delivery_id,
-            job_id=f"mangel-delivery-{delivery_id}-{attempt}",
+            job_id=f"{prefix}-delivery-{delivery_id}-{attempt}",
         ):
             break  # Redis is down: the rows wait for the sweep, the request goes on
         handed += 1
