@@ -423,3 +423,29 @@ def test_deliveries_page_is_for_admins_only(app, client, auth, make_user):
     make_user()
     auth.login()
     assert client.get("/verwaltung/maengel/zustellungen").status_code == 403
+
+
+def test_department_mail_carries_the_photos_and_respects_the_staging_switch(
+    make_app, mail_config, categories, smtp
+):
+    from mangel.models import ReportPhoto
+
+    app = make_app(**mail_config, MAIL_REDIRECT_TO="staging@town.example")
+    with app.app_context():
+        folder = services.upload_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "a.jpg").write_bytes(b"\xff\xd8jpeg")
+        report = Report(category_id=categories["pothole"], lat=INSIDE[0], lon=INSIDE[1])
+        report.photos.append(
+            ReportPhoto(file_name="a.jpg", thumb_name="a_t.jpg", width=1, height=1)
+        )
+        db.session.add(report)
+        db.session.flush()
+        services.confirm_report(report)
+        db.session.commit()
+    [mail] = smtp.messages
+    assert mail["To"] == "staging@town.example"
+    assert mail["X-Lotse-Original-To"] == "tiefbau@town.example"
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename() == "a.jpg"
+    assert attachment.get_content() == b"\xff\xd8jpeg"
