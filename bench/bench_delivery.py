@@ -47,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--simple", action="store_true", help="flask lotse worker --simple")
     args = parser.parse_args()
 
     name = f"lotse_bench_delivery_{uuid.uuid4().hex[:8]}"
@@ -117,7 +118,8 @@ def run(args, url: str, queue: str, smtp: SmtpSink) -> None:
     started = time.perf_counter()
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "lotse", "worker", "--burst"],
+            [sys.executable, "-m", "flask", "--app", "wsgi", "lotse", "worker", "--burst"]
+            + (["--simple"] if args.simple else []),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -137,7 +139,7 @@ def run(args, url: str, queue: str, smtp: SmtpSink) -> None:
         f"reports confirmed: {len(ids)}, deliveries sent: {sent}, mails at sink: {len(smtp.messages)}"
     )
     print(
-        f"throughput with {args.workers} RQ workers: {sent / elapsed:.1f} deliveries/s "
+        f"throughput with {args.workers} RQ workers{' (--simple)' if args.simple else ''}: {sent / elapsed:.1f} deliveries/s "
         f"({elapsed:.1f} s wall clock, worker start-up included)"
     )
     print(
