@@ -5,6 +5,14 @@ category) in the smallest area containing the report, then a rule for the catego
 without an area, then the category's default department, then the fallback inbox
 ``MANGEL_FALLBACK_EMAIL``.  The signal receivers add ``Delivery`` rows to the sender's
 session; ``mangel.delivery`` enqueues them once the session commits.
+
+How other parts trigger routing (emit inside the transaction, then ``commit()`` once):
+- a new confirmed report (web form, Open311 ``POST requests``): ``report_confirmed.send(report)``,
+  which ``services.confirm_report`` already does;
+- the staff workbench after changing category, location or department:
+  ``report_rerouted.send(report, reason=..., staff_user=user)``.  A department set by staff in
+  the same transaction is kept (forwarding); otherwise the rules choose again;
+- a public status change: ``report_status_changed.send(report, change=status_change_row)``.
 """
 
 from __future__ import annotations
