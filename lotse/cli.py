@@ -123,16 +123,24 @@ def sweep():
 @lotse_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Beenden, wenn die Warteschlange leer ist.")
 @click.option("--no-scheduler", is_flag=True, help="Ohne Scheduler für verzögerte Jobs.")
-def worker(burst: bool, no_scheduler: bool):
+@click.option(
+    "--simple",
+    is_flag=True,
+    help="Jobs im Workerprozess statt in einem Kindprozess je Job (schneller, weniger isoliert).",
+)
+def worker(burst: bool, no_scheduler: bool, simple: bool):
     """Run an RQ worker for this app's queue (needs REDIS_URL)."""
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     from lotse.queue import get_queue
 
     queue = get_queue(current_app)
     if queue is None:
         raise click.ClickException("REDIS_URL ist nicht gesetzt: Jobs laufen im Webprozess.")
-    Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=not no_scheduler)
+    worker_class = SimpleWorker if simple else Worker
+    worker_class([queue], connection=queue.connection).work(
+        burst=burst, with_scheduler=not no_scheduler
+    )
 
 
 def init_app(app: Flask) -> None:

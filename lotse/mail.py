@@ -53,6 +53,7 @@ def build_message(
     if reply_to:
         msg["Reply-To"] = reply_to
     for name, value in (headers or {}).items():
+        del msg[name]  # a caller's Message-ID replaces the random one
         msg[name] = value
     msg.set_content(text)
     if html:

@@ -25,6 +25,16 @@ DEFAULTS = {
     "MANGEL_REMIND_WORK_DAYS": 14,  # open and untouched this long
     "MANGEL_CONTACT_RETENTION_DAYS": 90,
     "MANGEL_CONTACT_RETENTION_BY_CATEGORY": {},  # category id → days, overrides the default
+    # Routing and delivery (mangel.routing, mangel.delivery)
+    "MANGEL_FALLBACK_EMAIL": "maengel@musterstadt.example",  # no rule, no category default
+    "MANGEL_REPLY_TO": None,  # e.g. "maengel+{report_id}@musterstadt.example"
+    "MANGEL_STAFF_REPORT_PATH": "/verwaltung/maengel/meldungen/{report_id}",
+    "MANGEL_DELIVERY_BACKOFF": (5 * 60, 30 * 60),  # seconds after the first, later failures
+    "MANGEL_DELIVERY_MAX_ATTEMPTS": 10,  # then "failed" until an admin retries
+    "MANGEL_DELIVERY_LEASE_SECONDS": 300,  # a "sending" row older than this is sent again
+    "MANGEL_WEBHOOK_TIMEOUT": 10,
+    "MANGEL_SWEEP_BATCH": 1000,
+    "MANGEL_FOLLOW_UP_WEEKS": 4,  # "Ist es behoben?" this long after closing
 }
 
 
@@ -34,9 +44,12 @@ def init_app(app: Flask) -> None:
         admin,
         apikeys,
         cli,
+        delivery_admin,
+        follow_up,
         open311,
         open311_submit,
         response_templates,
+        routing,
         stats,
         submit,
         views,
@@ -44,6 +57,7 @@ def init_app(app: Flask) -> None:
         workbench_actions,
         workbench_bulk,
     )
+    from mangel.delivery import sweep as delivery_sweep
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
     from mangel.retention import remind
@@ -65,3 +79,6 @@ def init_app(app: Flask) -> None:
     )
     register_staff_link(app, _l("Mängelmelder: Kategorien"), "mangel_admin.category_list", "admin")
     register_staff_link(app, _l("Open311: API-Schlüssel"), "mangel_apikeys.key_list", "admin")
+    register_sweep(app, delivery_sweep)
+    register_sweep(app, delivery_admin.daily_summary)
+    register_staff_link(app, _l("Mängelmelder: Zustellungen"), "mangel_admin.deliveries", "admin")

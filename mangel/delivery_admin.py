@@ -1,0 +1,107 @@
+"""Staff view of the outbox: deliveries that failed or are stuck, "retry now", daily summary."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from lotse.auth import admin_required
+from lotse.extensions import db
+from lotse.mail import send_template
+from lotse.models import Role, StaffRole, User, utcnow
+from mangel import delivery
+from mangel.admin import bp
+from mangel.forms import ConfirmForm
+from mangel.jobs import public_url
+from mangel.routing_models import Delivery, DeliveryState, SweepMark
+
+STUCK_AFTER = timedelta(hours=1)
+SUMMARY = "stuck-deliveries-summary"
+log = logging.getLogger(__name__)
+
+
+def stuck_deliveries() -> list[Delivery]:
+    """Given up, retrying after an error, or waiting for more than an hour."""
+    since = utcnow() - STUCK_AFTER
+    return list(
+        db.session.scalars(
+            select(Delivery)
+            .options(joinedload(Delivery.report), joinedload(Delivery.department))
+            .where(
+                or_(
+                    Delivery.state == DeliveryState.FAILED.value,
+                    and_(
+                        Delivery.state.in_(
+                            [DeliveryState.PENDING.value, DeliveryState.SENDING.value]
+                        ),
+                        or_(Delivery.attempts > 0, Delivery.created_at < since),
+                    ),
+                )
+            )
+            .order_by(Delivery.created_at)
+            .limit(500)
+        )
+    )
+
+
+@bp.route("/zustellungen")
+@admin_required
+def deliveries():
+    """Deliveries to departments and reporters that did not go out, with their last error."""
+    return render_template(
+        "mangel/admin/deliveries.html", deliveries=stuck_deliveries(), form=ConfirmForm()
+    )
+
+
+@bp.post("/zustellungen/<int:delivery_id>/erneut")
+@admin_required
+def delivery_retry(delivery_id: int):
+    """Send a failed or waiting delivery now instead of at its next attempt."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if delivery.retry_now(delivery_id):
+        flash(_("Die Zustellung Nr. %(id)d wird jetzt erneut versucht.", id=delivery_id), "success")
+    else:
+        flash(_("Die Zustellung Nr. %(id)d wartet nicht mehr.", id=delivery_id), "info")
+    return redirect(url_for(".deliveries"))
+
+
+def daily_summary() -> None:
+    """Sweep step: once a day, mail the admins a list of stuck deliveries (if any)."""
+    now = utcnow()
+    mark = db.session.get(SweepMark, SUMMARY)
+    if mark is not None and now - mark.last_run < timedelta(days=1):
+        return
+    stuck = stuck_deliveries()
+    admins = db.session.scalars(
+        select(User.email).where(
+            User.active,
+            User.id.in_(select(StaffRole.user_id).where(StaffRole.role == Role.ADMIN.value)),
+        )
+    ).all()
+    if stuck and admins:
+        try:
+            _send_summary(list(admins), stuck)
+        except (smtplib.SMTPException, OSError) as exc:
+            log.warning("stuck-deliveries summary not sent, next sweep tries again: %s", exc)
+            return
+    db.session.merge(SweepMark(name=SUMMARY, last_run=now))
+    db.session.commit()
+
+
+def _send_summary(admins: list[str], stuck: list[Delivery]) -> None:
+    with force_locale("de"):
+        send_template(
+            admins,
+            _("Mängelmelder: %(count)d Zustellungen hängen", count=len(stuck)),
+            "mangel/emails/stuck_summary",
+            deliveries=stuck,
+            link=public_url("mangel_admin.deliveries"),
+        )
