@@ -222,3 +222,29 @@ def test_rate_limit_per_key_answers_429(app, make_key, post_request):
 def test_post_needs_no_csrf_token_while_csrf_is_on(app, make_key, post_request):
     assert app.config.get("WTF_CSRF_ENABLED", True)
     assert post_request("json", api_key=make_key()).status_code == 200
+
+
+def test_api_report_reaches_the_staff_inbox_and_is_delivered_like_a_web_report(
+    app, client, auth, make_key, make_user, post_request, categories
+):
+    from sqlalchemy import select
+
+    from mangel.routing_models import Delivery
+
+    department_id = _department_of(app, categories["pothole"])
+    response = post_request("json", api_key=make_key(trusted=True), email="")
+    report_id = int(response.get_json()[0]["service_request_id"])
+
+    with app.app_context():
+        deliveries = db.session.scalars(
+            select(Delivery).where(Delivery.report_id == report_id)
+        ).all()
+        assert [d.department_id for d in deliveries] == [department_id]
+
+    make_user(email="sb@town.example", departments=(department_id,))
+    auth.login(email="sb@town.example")
+    inbox = client.get("/verwaltung/maengel/meldungen/").get_data(as_text=True)
+    assert f"/verwaltung/maengel/meldungen/{report_id}" in inbox
+    page = client.get(f"/verwaltung/maengel/meldungen/{report_id}")
+    assert page.status_code == 200
+    assert "Großes Schlagloch vor der Bäckerei" in page.get_data(as_text=True)
