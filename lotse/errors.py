@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from lotse.hooks import error_renderer
+
 MESSAGES = {
     400: (
         _l("Anfrage nicht verständlich"),
@@ -92,6 +94,9 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        api_renderer = error_renderer(request.path)
+        if api_renderer is not None:
+            return api_renderer(exc)
         response = render_error(exc.code)
         if exc.code == 429 or exc.code == 405:
             body, code = response

@@ -21,7 +21,7 @@ class StaffLink:
 
 def _hooks(app: Flask) -> dict[str, list]:
     return app.extensions.setdefault(
-        "lotse_hooks", {"seeders": [], "sweeps": [], "staff_links": []}
+        "lotse_hooks", {"seeders": [], "sweeps": [], "staff_links": [], "error_renderers": []}
     )
 
 
@@ -54,3 +54,19 @@ def staff_links(user) -> list[dict]:
         for link in _hooks(current_app)["staff_links"]
         if any(user.has_role(role) for role in link.roles)
     ]
+
+
+def register_error_renderer(app: Flask, prefix: str, renderer: Callable) -> None:
+    """Render HTTP errors below ``prefix`` in an API's own format.
+
+    Blueprint error handlers never see errors raised while routing (405, or 404 for a
+    path no rule matches); the core's handler hands those to ``renderer(exc)``.
+    """
+    _hooks(app)["error_renderers"].append((prefix, renderer))
+
+
+def error_renderer(path: str) -> Callable | None:
+    for prefix, renderer in _hooks(current_app)["error_renderers"]:
+        if path.startswith(prefix):
+            return renderer
+    return None

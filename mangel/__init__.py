@@ -39,7 +39,12 @@ DEFAULTS = {
 
 
 def init_app(app: Flask) -> None:
-    from lotse.hooks import register_seeder, register_staff_link, register_sweep
+    from lotse.hooks import (
+        register_error_renderer,
+        register_seeder,
+        register_staff_link,
+        register_sweep,
+    )
     from mangel import (  # noqa: F401 - routes and commands register
         admin,
         apikeys,
@@ -68,6 +73,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(workbench.bp)
     app.register_blueprint(open311.bp)
+    register_error_renderer(app, open311.bp.url_prefix, open311.http_error)
     app.register_blueprint(apikeys.bp)
     register_seeder(app, seed_demo)
     register_sweep(app, sweep)

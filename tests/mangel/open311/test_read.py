@@ -260,3 +260,11 @@ def test_developer_page_is_linked_from_the_footer(client):
     page = client.get("/open311/v2/")
     assert page.status_code == 200
     assert "Open311" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_wrong_method_answers_in_the_spec_error_format(client, fmt):
+    response = client.put(f"/open311/v2/services.{fmt}")
+    assert error_of(response, fmt, 405) == "Method not allowed"
+    expected = "text/xml" if fmt == "xml" else "application/json"
+    assert response.headers["Content-Type"].startswith(expected)
