@@ -32,16 +32,19 @@ def _load_boundary(path: str, mtime: float) -> tuple[BaseGeometry, PreparedGeome
     return geometry, prep(geometry)
 
 
-def town_boundary() -> BaseGeometry:
+def _boundary() -> tuple[BaseGeometry, PreparedGeometry]:
+    """The configured boundary, reloaded when its file changes."""
     path = current_app.config["TOWN_BOUNDARY_FILE"]
-    return _load_boundary(path, Path(path).stat().st_mtime)[0]
+    return _load_boundary(path, Path(path).stat().st_mtime)
+
+
+def town_boundary() -> BaseGeometry:
+    return _boundary()[0]
 
 
 def in_town(lat: float, lon: float) -> bool:
     """Whether a point lies inside the configured town boundary."""
-    path = current_app.config["TOWN_BOUNDARY_FILE"]
-    prepared = _load_boundary(path, Path(path).stat().st_mtime)[1]
-    return prepared.covers(Point(lon, lat))
+    return _boundary()[1].covers(Point(lon, lat))
 
 
 def town_bounds() -> list[list[float]]:
