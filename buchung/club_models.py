@@ -106,6 +106,22 @@ class ClubMember(UserMixin, TimestampMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
+class Season(TimestampMixin, db.Model):
+    """A hall season (e.g. "Wintersaison 2026/27"): the date range series and allocation
+    rounds plan for.  Holidays and closures inside it are skipped by each series, not here."""
+
+    __tablename__ = "season"
+    __table_args__ = (CheckConstraint("last_day >= first_day", name="days_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+
+    def __repr__(self) -> str:
+        return f"<Season {self.name}>"
+
+
 class BookingSeries(TimestampMixin, db.Model):
     """A club's regular training: weekdays at a local time, every n weeks, within dates."""
 
@@ -130,9 +146,13 @@ class BookingSeries(TimestampMixin, db.Model):
     last_day: Mapped[date] = mapped_column(Date)
     purpose: Mapped[str] = mapped_column(String(200))
     ended: Mapped[bool] = mapped_column(Boolean, default=False)
+    season_id: Mapped[int | None] = mapped_column(
+        ForeignKey("season.id", ondelete="SET NULL"), index=True
+    )
 
     club: Mapped[Club] = relationship(lazy="joined")
     resource: Mapped[Resource] = relationship("Resource", lazy="joined")
+    season: Mapped[Season | None] = relationship()
 
     @property
     def weekday_list(self) -> list[int]:
