@@ -122,6 +122,11 @@ def logout_view():
     return redirect(url_for("core.index"))
 
 
+def is_staff() -> bool:
+    """Whether the current login is a staff account (not a feature's club login)."""
+    return current_user.is_authenticated and isinstance(current_user._get_current_object(), User)
+
+
 def roles_required(*roles: str):
     """Allow a logged-in staff member holding any of ``roles`` (admins hold all)."""
 
@@ -129,7 +134,7 @@ def roles_required(*roles: str):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if not any(current_user.has_role(role) for role in roles):
+            if not is_staff() or not any(current_user.has_role(role) for role in roles):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -147,7 +152,7 @@ def staff_required(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        if not isinstance(current_user._get_current_object(), User):
+        if not is_staff():
             abort(403)
         return view(*args, **kwargs)
 

@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from lotse.auth import is_staff
 from lotse.extensions import db, limiter
 from lotse.geo import town_bounds
 from mangel import services
@@ -152,7 +153,7 @@ def photo(name: str):
         abort(404)
     photo_row, report = row
     released = report.is_public and photo_row in report.public_photos
-    staff = current_user.is_authenticated and current_user.has_role("clerk")
+    staff = is_staff() and current_user.has_role("clerk")
     if not (released or staff):
         abort(404)
     path = photo_path(services.upload_dir(), name)
