@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,6 +27,7 @@ from buchung.clock import local_moment, local_today, to_local
 from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, SeriesForm
 from buchung.club_models import BookingSeries, Club
 from buchung.forms import ConfirmForm, TimeRangeForm, attach_violations
+from buchung.ics import series_calendar
 from buchung.jobs import enqueue_notices
 from buchung.models import Booking, Resource
 from buchung.services import series as series_service
@@ -208,6 +210,19 @@ def series_page(series_id: int):
         bookings=series_service.occurrences(series),
         form=ConfirmForm(),
     )
+
+
+@bp.route("/serie/<int:series_id>/termine.ics")
+@club_required
+def series_ics(series_id: int):
+    """The series' booked dates as a calendar file (cancelled ones left out)."""
+    series = own_series(series_id)
+    bookings = [b for b in series_service.occurrences(series) if b.is_active]
+    response = make_response(series_calendar(bookings))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="serie.ics"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/termin/<int:booking_id>/faellt-aus", methods=["POST"])

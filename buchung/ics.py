@@ -71,6 +71,15 @@ def resource_feed(name: str, bookings: list[Booking]) -> bytes:
     )
 
 
+def _club_events(bookings: list[Booking]) -> list[Event]:
+    return [_event(b, f"{b.resource.name}: {b.purpose}") for b in bookings]
+
+
 def club_feed(name: str, bookings: list[Booking]) -> bytes:
     """The club's own feed (behind its secret link): its bookings with their purpose."""
-    return _calendar([_event(b, f"{b.resource.name}: {b.purpose}") for b in bookings], name)
+    return _calendar(_club_events(bookings), name)
+
+
+def series_calendar(bookings: list[Booking]) -> bytes:
+    """A series' booked dates as one file the club imports into its calendar app."""
+    return _calendar(_club_events(bookings))

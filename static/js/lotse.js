@@ -1,6 +1,20 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+  // A table wider than the screen scrolls sideways inside its .table-wrap; keyboard users
+  // can only scroll it when it takes the focus, and it is named after its caption.
+  document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+    if (wrap.scrollWidth <= wrap.clientWidth || wrap.hasAttribute("tabindex")) {
+      return;
+    }
+    var caption = wrap.querySelector("caption");
+    wrap.tabIndex = 0;
+    wrap.setAttribute("role", "region");
+    if (caption) {
+      wrap.setAttribute("aria-label", caption.textContent.trim());
+    }
+  });
+
   // Move focus to the error summary so screen readers announce what went wrong.
   var summary = document.querySelector("[data-error-summary]");
   if (!summary) {

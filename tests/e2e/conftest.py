@@ -15,7 +15,8 @@ What a journey gets
     Another tab in a context of its own: a second person (two browsers booking the
     same slot).
 ``live_server``
-    One per test module, on a fresh SQLite file: ``.url``, ``.app``, and
+    One per test module, on its own copy of a SQLite file seeded once per run: ``.url``,
+    ``.app``, and
     ``with live_server.app_context(): db.session.add(...); db.session.commit()``
     to add data (what a test adds stays for the rest of the module: give it names of
     its own).  It holds ``flask lotse seed-demo`` (the core's departments and staff,
@@ -148,14 +149,32 @@ def seed(app) -> None:
         db.session.commit()
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory, tile_server: TileServer) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("live")
-    app = create_app(
+def town_app(folder: Path, tile_server: TileServer):
+    return create_app(
         base_config(f"sqlite:///{folder / 'lotse.sqlite3'}", TILE_URL=tile_server.tile_url),
         instance_path=str(folder / "instance"),
     )
+
+
+@pytest.fixture(scope="session")
+def seeded_town(tmp_path_factory, tile_server: TileServer) -> Path:
+    """The demo town, seeded once per run (most of a module's start-up time otherwise)."""
+    folder = tmp_path_factory.mktemp("town")
+    app = town_app(folder, tile_server)
     seed(app)
+    with app.app_context():
+        db.engine.dispose()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    tmp_path_factory, seeded_town: Path, tile_server: TileServer
+) -> Iterator[LiveServer]:
+    """A module's own copy of the seeded town, served."""
+    folder = tmp_path_factory.mktemp("live")
+    shutil.copytree(seeded_town, folder, dirs_exist_ok=True)
+    app = town_app(folder, tile_server)
     server = LiveServer(app)
     app.config["PUBLIC_BASE_URL"] = server.url
     yield server

@@ -11,7 +11,7 @@ import io
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -127,7 +127,9 @@ class TileServer(_Serving):
                 self.send_header("Content-Length", str(len(png)))
                 self.send_header("Cache-Control", "max-age=3600")
                 self.end_headers()
-                self.wfile.write(png)
+                # The page may have moved on before its tile arrived.
+                with suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(png)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
@@ -162,10 +164,31 @@ def format_violations(url: str, violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def assert_fits_the_screen(page: Page) -> None:
+    """The page reflows to the screen's width: nothing makes it scroll sideways (WCAG 1.4.10).
+
+    Wide tables scroll inside their own ``.table-wrap``; the page itself never does.
+    """
+    width = page.evaluate("document.documentElement.scrollWidth")
+    screen = page.viewport_size["width"]
+    if width > screen:
+        widest = page.evaluate(WIDEST_JS, screen)
+        raise AssertionError(f"{page.url} is {width}px wide on a {screen}px screen: {widest}")
+
+
+WIDEST_JS = """(screen) => [...document.querySelectorAll('body *')]
+  .filter(el => el.getBoundingClientRect().right > screen)
+  .slice(0, 5)
+  .map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
+       + ' right=' + Math.round(el.getBoundingClientRect().right))"""
+
+
 def assert_accessible(page: Page, context: Any = None) -> None:
-    """Fail with a readable list (rule, impact, selectors) unless axe finds nothing."""
+    """Fail with a readable list (rule, impact, selectors) unless axe finds nothing, and
+    unless the page fits the screen's width (reflow, which axe does not check)."""
     violations = axe_violations(page, context)
     assert not violations, format_violations(page.url, violations)
+    assert_fits_the_screen(page)
 
 
 FOCUS_STYLE_JS = """() => {

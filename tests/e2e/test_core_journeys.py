@@ -108,3 +108,37 @@ def test_wrong_password_focuses_the_error_summary(page: Page, shoot):
 
     link.click()
     expect(password).to_be_focused()
+
+
+def test_start_page_in_leichter_sprache_explains_both_services(page: Page, shoot):
+    page.goto("/")
+    tab_to(page, page.get_by_role("link", name="Diese Seite in Leichter Sprache"), 60)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Der Bürger-Service in Leichter Sprache"
+    )
+    for service in ("1. Etwas ist kaputt: Mängel-Melder", "2. Einen Raum mieten: Buchung"):
+        expect(page.get_by_role("heading", level=2, name=service)).to_be_visible()
+    # Short sentences, one idea per line: every paragraph of the text is one or two sentences.
+    sentences = page.locator(".easy-language p").evaluate_all(
+        "ps => ps.map(p => p.innerText.split(/[.?!:](?:\\s|$)/).filter(s => s.trim()).length)"
+    )
+    assert sentences and max(sentences) <= 3, sentences
+    assert_accessible(page)
+    shoot("leichte-sprache")
+
+    tab_to(page, page.get_by_role("link", name="Zum Mängel-Melder"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mängelmelder")
+    page.go_back()
+    tab_to(page, page.get_by_role("link", name="Zur Buchung"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Räume und Hallen buchen")
+
+    page.goto("/leichte-sprache")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Citizen services in easy-to-read language"
+    )
+    assert_accessible(page)
+    page.get_by_role("button", name="Deutsch").click()
