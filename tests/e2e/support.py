@@ -191,25 +191,31 @@ def assert_accessible(page: Page, context: Any = None) -> None:
     assert_fits_the_screen(page)
 
 
-FOCUS_STYLE_JS = """() => {
+FOCUS_STYLE_JS = """(target) => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
   const s = getComputedStyle(el);
   const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
   return {
-    outline, shadow: s.boxShadow !== 'none',
+    outline, shadow: s.boxShadow !== 'none', reached: el === target,
     label: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "'
       + (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 40) + '"',
   };
 }"""
 
 
-def assert_focus_visible(page: Page) -> str:
-    """The focused element shows a focus outline or ring; returns a short description of it."""
-    style = page.evaluate(FOCUS_STYLE_JS)
+def _focus_stop(page: Page, target: Any = None) -> tuple[str, bool]:
+    """Check the focused element shows a focus outline or ring; its label, and whether it
+    is ``target`` (an element handle), in one round trip to the browser."""
+    style = page.evaluate(FOCUS_STYLE_JS, target)
     assert style is not None, "nothing has the keyboard focus"
     assert style["outline"] or style["shadow"], f"focus is not visible on {style['label']}"
-    return style["label"]
+    return style["label"], style["reached"]
+
+
+def assert_focus_visible(page: Page) -> str:
+    """The focused element shows a focus outline or ring; returns a short description of it."""
+    return _focus_stop(page)[0]
 
 
 def is_focused(locator: Locator) -> bool:
@@ -221,10 +227,15 @@ def tab_to(page: Page, target: Locator, max_presses: int = 40) -> list[str]:
 
     Returns the elements passed on the way, so a journey can assert the tab order.
     """
+    element = target.element_handle()
     passed = []
-    for _ in range(max_presses):
-        page.keyboard.press("Tab")
-        passed.append(assert_focus_visible(page))
-        if is_focused(target):
-            return passed
+    try:
+        for _ in range(max_presses):
+            page.keyboard.press("Tab")
+            label, reached = _focus_stop(page, element)
+            passed.append(label)
+            if reached:
+                return passed
+    finally:
+        element.dispose()
     raise AssertionError(f"{target} not reached after {max_presses} Tabs: {passed}")

@@ -198,11 +198,13 @@ def test_club_books_a_weekly_series_around_holidays(
     page.get_by_role("link", name="Belegungsplan zum Drucken").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Belegungsplan")
     plan_url = page.url.split("?")[0]
-    for day, shown in ((days[0], "belegt"), (feiertag, f"geschlossen ({closed[feiertag]})")):
+    for day, shown in ((days[0], "belegt"), (feiertag, f"ganztägig {hall.split(':')[0]}")):
         page.goto(f"{plan_url}?woche={day - timedelta(days=day.weekday())}")
         entries = page.locator(".plan-day").filter(has_text=f"{day:%d.%m.}")
         expect(entries).to_contain_text(shown)
         if shown == "belegt":
             expect(entries).to_contain_text(f"{start}–{end}")
+        else:
+            expect(entries).to_contain_text(f"geschlossen ({closed[feiertag]})")
     assert_accessible(page)
     shoot("plan")
