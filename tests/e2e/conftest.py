@@ -79,7 +79,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--lang=de-DE",  # date and time fields as a German browser shows them
 ]
 VIEWPORTS: dict[str, dict[str, Any]] = {
     "phone": {
