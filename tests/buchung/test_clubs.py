@@ -218,6 +218,34 @@ def test_feeds_parse_and_public_feed_has_no_personal_data(
     assert client.get(f"/buchung/kalender/verein/{token_url}.ics").status_code == 404
 
 
+def test_series_calendar_file_has_the_booked_dates_for_its_own_club_only(
+    app, client, form_post, make_resource, make_club, club_login, book_series
+):
+    hall = make_resource()
+    make_club()
+    first = next_weekday(0)
+    book_series(hall, first, first + timedelta(weeks=3), purpose="Jugendtraining")
+    with app.app_context():
+        series_id = db.session.scalar(select(BookingSeries.id))
+        released = min(series_bookings(series_id), key=lambda b: b.starts_at).id
+    page = f"/buchung/verein/serie/{series_id}"
+    form_post(f"/buchung/verein/termin/{released}/faellt-aus", page=page)
+    assert "termine.ics" in client.get(page).get_data(as_text=True)
+
+    response = client.get(f"/buchung/verein/serie/{series_id}/termine.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'attachment; filename="serie.ics"'
+    events = Calendar.from_ical(response.data).walk("VEVENT")
+    assert [e.decoded("dtstart").date() for e in events] == [
+        first + timedelta(weeks=n) for n in (1, 2, 3)
+    ]
+    assert {str(e["summary"]) for e in events} == {"Gymnastikhalle: Jugendtraining"}
+
+    make_club(name="SV Kreuzau", email="obmann@sv.example")
+    club_login("obmann@sv.example")
+    assert client.get(f"/buchung/verein/serie/{series_id}/termine.ics").status_code == 404
+
+
 def test_public_feed_names_clubs_only_when_the_town_allows(make_app, make_resource):
     app = make_app(BUCHUNG_PUBLIC_CLUB_NAMES=True)
     with app.app_context():
