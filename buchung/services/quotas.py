@@ -15,9 +15,17 @@ from lotse.extensions import db
 
 
 def quota_violation(
-    club: Club, resource: Resource, starts_at: datetime, ends_at: datetime
+    club: Club,
+    resource: Resource,
+    starts_at: datetime,
+    ends_at: datetime,
+    planned_minutes: int = 0,
 ) -> RuleViolation | None:
-    """Why booking ``[starts_at, ends_at)`` would exceed the club's weekly quota, if it would."""
+    """Why booking ``[starts_at, ends_at)`` would exceed the club's weekly quota, if it would.
+
+    ``planned_minutes``: time the same week already takes in a series not yet booked (its
+    earlier free dates), so a series that alone exceeds the quota is refused in the preview.
+    """
     hall = resource.root
     quota = db.session.scalar(
         select(ClubQuota).where(ClubQuota.club_id == club.id, ClubQuota.resource_id == hall.id)
@@ -33,8 +41,20 @@ def quota_violation(
         timedelta(),
     ) // timedelta(minutes=1)
     wanted = (ends_at - starts_at) // timedelta(minutes=1)
-    if used + wanted <= quota.max_minutes:
+    if used + planned_minutes + wanted <= quota.max_minutes:
         return None
+    if planned_minutes:
+        return RuleViolation(
+            None,
+            _l(
+                "Ihr Verein darf %(hall)s höchstens %(quota)s Stunden pro Woche belegen; "
+                "mit dieser Serie wären es in der Woche ab %(monday)s %(total)s Stunden.",
+                hall=hall.name,
+                quota=_hours(quota.max_minutes),
+                monday=monday.strftime("%d.%m.%Y"),
+                total=_hours(used + planned_minutes + wanted),
+            ),
+        )
     return RuleViolation(
         None,
         _l(

@@ -144,25 +144,23 @@ def test_series_skips_a_feiertag(app, make_resource, make_club):
 
     hall = make_resource()
     ids = make_club()
-    year = date.today().year + 1
+    unity = date(date.today().year + 1, 10, 3)
     with app.app_context():
         series = BookingSeries(
             club=db.session.get(Club, ids["club"]),
             resource=db.session.get(Booking.resource.property.mapper.class_, hall),
-            weekdays="4",  # Fridays around German Unity Day
+            weekdays=str(unity.weekday()),  # weekly on German Unity Day's weekday
             start_minute=18 * 60,
             end_minute=20 * 60,
             every_weeks=1,
-            first_day=date(year, 9, 25),
-            last_day=date(year, 10, 16),
+            first_day=unity - timedelta(weeks=2),
+            last_day=unity + timedelta(weeks=2),
             purpose="Training",
         )
-        states = {p.day: (p.state, p.note) for p in preview(series) if p.day.weekday() == 4}
+        states = [(p.day, p.state, p.note) for p in preview(series)]
         db.session.rollback()
-    unity = date(year, 10, 3)
-    if unity.weekday() == 4:
-        assert states[unity] == ("closed", "Tag der Deutschen Einheit")
-    assert sum(1 for state, _n in states.values() if state == "closed") == (unity.weekday() == 4)
+    assert len(states) == 5
+    assert [s for s in states if s[1] != "free"] == [(unity, "closed", "Tag der Deutschen Einheit")]
 
 
 def test_released_training_is_free_for_others_and_rest_of_series(
@@ -313,6 +311,34 @@ def test_quota_refuses_more_hours_a_week_with_a_clear_message(
     data["end"] = "19:00"
     page = form_post("/buchung/verein/serie/neu", data).get_data(as_text=True)
     assert "2 von 2 frei" in page
+
+
+def test_a_series_alone_over_the_quota_is_refused_in_the_preview(
+    app, client, form_post, make_resource, make_club, club_login, office
+):
+    hall = make_resource()
+    ids = make_club()
+    office()
+    form_post(
+        f"/verwaltung/buchung/vereine/{ids['club']}/kontingent",
+        {"resource_id": hall, "hours": "3"},
+        page="/verwaltung/buchung/vereine",
+    )
+    form_post("/abmelden", page="/verwaltung/")
+    club_login()
+    first = next_weekday(0)
+    data = series_data(hall, first, first + timedelta(weeks=1, days=2), weekdays=[0, 2])
+    page = form_post("/buchung/verein/serie/neu", {**data, "preview": "1"}).get_data(as_text=True)
+    assert "2 von 4 frei" in page
+    for monday in (first, first + timedelta(weeks=1)):
+        assert (
+            "nicht möglich: Ihr Verein darf Gymnastikhalle höchstens 3 Stunden pro Woche "
+            f"belegen; mit dieser Serie wären es in der Woche ab {monday:%d.%m.%Y} 4 Stunden."
+        ) in page
+    assert form_post("/buchung/verein/serie/neu", {**data, "book_free": "1"}).status_code == 302
+    with app.app_context():
+        booked = db.session.scalars(select(Booking.starts_at).order_by(Booking.starts_at)).all()
+        assert booked == [local(first + timedelta(weeks=n), "18:00") for n in (0, 1)]
 
 
 def test_caretaker_marks_not_used_and_the_usage_rate_shows_it(
