@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -119,19 +120,23 @@ def test_series_preview_skips_holidays_and_shows_conflict_then_books_the_free_on
     data = series_data(hall, first, last, preview="1")
     page = form_post("/buchung/verein/serie/neu", data).get_data(as_text=True)
     assert "8 von 10 frei" in page
-    assert "Herbstferien" in page
-    assert page.count("planned--conflict") == 1
+    rows = re.findall(r'<tr class="planned planned--(\w+)"><td>[A-Za-z]+\.? ([\d.]+) ', page)
+    states = {day: state for state, day in rows}
+    assert len(states) == 10
+    assert {day: state for day, state in states.items() if state != "free"} == {
+        f"{first + timedelta(weeks=2):%d.%m.%Y}": "closed",
+        f"{first + timedelta(weeks=4):%d.%m.%Y}": "conflict",
+    }
+    assert "geschlossen: Herbstferien" in page
 
     data = series_data(hall, first, last, book_free="1")
     response = form_post("/buchung/verein/serie/neu", data)
     assert response.status_code == 302
     with app.app_context():
         series = db.session.scalar(select(BookingSeries))
-        days = [
-            b.starts_at.date()
-            for b in db.session.scalars(select(Booking).where(Booking.series_id == series.id))
-        ]
-        assert len(days) == 8
+        booked = sorted(b.starts_at for b in series_bookings(series.id))
+        free = [first + timedelta(weeks=n) for n in range(10) if n not in (2, 4)]
+        assert booked == [local(day, "18:00") for day in free]
         assert all(b.status == BookingStatus.CONFIRMED for b in series_bookings(series.id))
 
 
