@@ -16,6 +16,7 @@ Usage: ``python bench/bench_series.py``.
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 import statistics
@@ -152,33 +153,39 @@ def bench(label: str, url: str, instance: str) -> None:
                 preview(series)
                 db.session.rollback()
                 continue
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             planned = book_free(series)
             db.session.commit()
             timings[name] = (time.perf_counter() - t0) * 1000
+            cpu = (time.process_time() - cpu0) * 1000
             booked = sum(1 for p in planned if p.booking is not None)
             print(
                 f"  40-week series on the {name}, book the free ones: {timings[name]:.0f} ms "
-                f"({booked} booked, {len(planned) - booked} not: conflicts or holidays)"
+                f"(this process's CPU {cpu:.0f} ms; {booked} booked, "
+                f"{len(planned) - booked} not: conflicts or holidays)"
             )
     print(f"  busy / empty hall: {timings['busy hall'] / timings['empty hall']:.2f}×")
 
     client = app.test_client()
     rng = random.Random(7)
     for kind, suffix, requests in (("HTML", "", PLAN_REQUESTS), ("PDF", ".pdf", PDF_REQUESTS)):
-        latencies = []
+        latencies, cpu = [], []
         for n in range(requests + 10):
             week = monday + timedelta(weeks=rng.randrange(-47, WEEKS))
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             response = client.get(f"/buchung/{hall_id}/belegungsplan{suffix}?woche={week}")
             elapsed = (time.perf_counter() - t0) * 1000
             assert response.status_code == 200
             if n >= 10:
                 latencies.append(elapsed)
+                cpu.append((time.process_time() - cpu0) * 1000)
         print(
             f"  Belegungsplan week as {kind}: p50 {statistics.median(latencies):.1f} ms, "
-            f"p95 {percentile(latencies, 95):.1f} ms ({requests} requests, up to 357 entries)"
+            f"p95 {percentile(latencies, 95):.1f} ms; this process's CPU p50 "
+            f"{statistics.median(cpu):.1f} ms, p95 {percentile(cpu, 95):.1f} ms "
+            f"({requests} requests, up to 357 entries)"
         )
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with app.app_context():
         db.engine.dispose()
 
