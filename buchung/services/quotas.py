@@ -20,11 +20,13 @@ def quota_violation(
     starts_at: datetime,
     ends_at: datetime,
     planned_minutes: int = 0,
+    moving: Booking | None = None,
 ) -> RuleViolation | None:
     """Why booking ``[starts_at, ends_at)`` would exceed the club's weekly quota, if it would.
 
     ``planned_minutes``: time the same week already takes in a series not yet booked (its
     earlier free dates), so a series that alone exceeds the quota is refused in the preview.
+    ``moving``: a booking about to move to this time; its present time does not count.
     """
     hall = resource.root
     quota = db.session.scalar(
@@ -37,7 +39,11 @@ def quota_violation(
     week_end = local_moment(monday + timedelta(days=7), 0)
     ids = [hall.id, *(part.id for part in hall.parts)]
     used = sum(
-        (b.ends_at - b.starts_at for b in _club_bookings(club, ids, week_start, week_end)),
+        (
+            b.ends_at - b.starts_at
+            for b in _club_bookings(club, ids, week_start, week_end)
+            if b is not moving
+        ),
         timedelta(),
     ) // timedelta(minutes=1)
     wanted = (ends_at - starts_at) // timedelta(minutes=1)

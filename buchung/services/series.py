@@ -130,11 +130,13 @@ def occurrences(series: BookingSeries) -> list[Booking]:
 
 
 def move(booking: Booking, starts_at: datetime, ends_at: datetime) -> None:
-    """Move one occurrence to another time under the same rules; ``SlotTaken`` if held.
+    """Move one occurrence to another time under the same rules and quota; ``SlotTaken`` if held.
 
     Its old time is released first, so a move by half an hour may overlap itself.
     """
     violations = check_booking(booking.resource, starts_at, ends_at, club=booking.club.approved)
+    over = quota_violation(booking.club, booking.resource, starts_at, ends_at, moving=booking)
+    violations += filter(None, [over])
     if violations:
         raise BookingRefused(violations)
     release_slots(booking)

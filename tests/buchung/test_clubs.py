@@ -346,6 +346,35 @@ def test_a_series_alone_over_the_quota_is_refused_in_the_preview(
         assert booked == [local(first + timedelta(weeks=n), "18:00") for n in (0, 1)]
 
 
+def test_moving_an_occurrence_keeps_to_the_quota(
+    app, client, form_post, make_resource, make_club, book_series, office
+):
+    hall = make_resource()
+    ids = make_club()
+    office()
+    form_post(
+        f"/verwaltung/buchung/vereine/{ids['club']}/kontingent",
+        {"resource_id": hall, "hours": "2"},
+        page="/verwaltung/buchung/vereine",
+    )
+    form_post("/abmelden", page="/verwaltung/")
+    first = next_weekday(0)
+    book_series(hall, first, first + timedelta(weeks=1))  # 2 hours in each week: the quota
+    with app.app_context():
+        booking_id = db.session.scalar(select(Booking.id).order_by(Booking.starts_at))
+    url = f"/buchung/verein/termin/{booking_id}/verschieben"
+    next_week = first + timedelta(weeks=1, days=1)
+    refused = form_post(url, {"day": next_week.isoformat(), "start": "18:00", "end": "20:00"})
+    assert refused.status_code == 200
+    assert "in der Woche ab" in refused.get_data(as_text=True)
+    assert "höchstens 2 Stunden pro Woche" in refused.get_data(as_text=True)
+    tuesday = first + timedelta(days=1)  # the same week: its own two hours do not count twice
+    moved = form_post(url, {"day": tuesday.isoformat(), "start": "18:00", "end": "20:00"})
+    assert moved.status_code == 302
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).starts_at == local(tuesday, "18:00")
+
+
 def test_caretaker_marks_not_used_and_the_usage_rate_shows_it(
     app, client, form_post, make_resource, make_club, make_user, auth, sport_id, book, office
 ):
