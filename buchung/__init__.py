@@ -13,8 +13,8 @@ DEFAULTS = {
     "BUCHUNG_PHOTO_DIR": None,  # default: instance/buchung-fotos
     "BUCHUNG_PHOTO_MAX_PX": 1600,
     "BUCHUNG_CLUB_HORIZON_DAYS": 400,  # approved clubs plan a whole season ahead
-    "BUCHUNG_PUBLIC_CLUB_NAMES": False,
-    "BUCHUNG_OFFER_MINUTES": 720,  # a freed time is held this long for the first in line  # public plan and feed name the club, not just "belegt"
+    "BUCHUNG_PUBLIC_CLUB_NAMES": False,  # public plan and feed name the club, not just "belegt"
+    "BUCHUNG_OFFER_MINUTES": 720,  # a freed time is held this long for the first in line
 }
 
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         admin,
         admin_clubs,
         admin_resources,
+        admin_seasons,
         cli,
         club_views,
         demo,

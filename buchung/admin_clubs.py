@@ -18,11 +18,12 @@ from buchung.admin import (
 )
 from buchung.clock import local_moment, local_today, to_local
 from buchung.club_forms import QuotaForm
-from buchung.club_models import Club, ClubQuota
+from buchung.club_models import Club, ClubQuota, Season
 from buchung.forms import ConfirmForm
 from buchung.services.availability import bookings_between
 from buchung.services.plan import plan_csv, week_plan
 from buchung.services.quotas import set_quota
+from buchung.services.seasons import all_seasons, season_for
 from buchung.services.usage import mark_unused, usage_rates
 from buchung.views import week_arg
 from lotse.auth import roles_required
@@ -139,12 +140,29 @@ def mark_unused_view(booking_id: int):
 @bp.route("/nutzung")
 @office_required
 def usage():
-    """Usage rate per club over a season (default: the last twelve months)."""
+    """Usage rate per club in a season (default: the running one) or between two days."""
     today = local_today()
-    first = day_arg("von", today - timedelta(days=365))
-    last = day_arg("bis", today)
+    season_id = request.args.get("saison", type=int)
+    if season_id:
+        season = db.get_or_404(Season, season_id)
+    elif season_id is None and "von" not in request.args and "bis" not in request.args:
+        season = season_for(today)
+    else:
+        season = None
+    if season is not None:
+        first, last = season.first_day, season.last_day
+    else:
+        first = day_arg("von", today - timedelta(days=365))
+        last = day_arg("bis", today)
     rates = usage_rates(local_moment(first, 0), local_moment(last, 1440))
-    return render_template("buchung/admin/usage.html", rates=rates, first=first, last=last)
+    return render_template(
+        "buchung/admin/usage.html",
+        rates=rates,
+        first=first,
+        last=last,
+        season=season,
+        seasons=all_seasons(),
+    )
 
 
 def day_arg(name: str = "tag", default: date | None = None) -> date:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -25,6 +27,8 @@ from wtforms.validators import (
 )
 
 from buchung.admin_forms import WEEKDAYS
+from buchung.clock import local_today
+from buchung.club_models import Season
 from buchung.forms import email_field, name_field
 from lotse.admin import CheckboxList
 
@@ -73,6 +77,14 @@ class SeriesForm(FlaskForm):
     """A season series: hall, weekdays, times, rhythm and date range."""
 
     resource_id = SelectField(_l("Halle oder Raum"), coerce=int)
+    season_id = SelectField(
+        _l("Saison"),
+        coerce=int,
+        default=0,
+        description=_l(
+            "Lassen Sie den ersten und letzten Tag leer, gilt die ganze Saison (ab heute)."
+        ),
+    )
     weekdays = CheckboxList(
         _l("Wochentage"),
         coerce=int,
@@ -91,12 +103,8 @@ class SeriesForm(FlaskForm):
             NumberRange(min=1, max=4, message=_l("Bitte eine Zahl von 1 bis 4.")),
         ],
     )
-    first_day = DateField(
-        _l("Erster Tag"), validators=[InputRequired(_l("Bitte geben Sie den ersten Tag an."))]
-    )
-    last_day = DateField(
-        _l("Letzter Tag"), validators=[InputRequired(_l("Bitte geben Sie den letzten Tag an."))]
-    )
+    first_day = DateField(_l("Erster Tag"), validators=[Optional()])
+    last_day = DateField(_l("Letzter Tag"), validators=[Optional()])
     purpose = StringField(
         _l("Zweck"),
         default=_l("Training"),
@@ -109,12 +117,93 @@ class SeriesForm(FlaskForm):
         if self.start.data and field.data and field.data <= self.start.data:
             raise ValidationError(_l("Das Ende muss nach dem Beginn liegen."))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._seasons: dict[int, Season] = {}
+
+    def set_seasons(self, seasons: list[Season]) -> None:
+        """Offer the seasons still running or to come, after "own date range"."""
+        self._seasons = {s.id: s for s in seasons}
+        self.season_id.choices = [SelectChoice(0, _l("Keine Saison: eigener Zeitraum"))] + [
+            SelectChoice(
+                s.id,
+                f"{s.name} ({s.first_day:%d.%m.%Y}–{s.last_day:%d.%m.%Y})",
+                render_kw={
+                    "data-first": s.first_day.isoformat(),
+                    "data-last": s.last_day.isoformat(),
+                },
+            )
+            for s in seasons
+        ]
+
+    @property
+    def season(self) -> Season | None:
+        return self._seasons.get(self.season_id.data or 0)
+
+    def validate(self, extra_validators=None) -> bool:
+        """Besides each field: the date range, filled from the season where left empty."""
+        valid = super().validate(extra_validators)
+        season = self.season if not self.season_id.errors else None
+        today = local_today()
+        if season is not None:
+            for field, day in (
+                (self.first_day, max(season.first_day, today)),
+                (self.last_day, season.last_day),
+            ):
+                if field.data is None and not field.errors:
+                    field.data, field.raw_data = day, [day.isoformat()]  # shown when re-rendered
+        for field, message in (
+            (self.first_day, _l("Bitte geben Sie den ersten Tag an oder wählen Sie eine Saison.")),
+            (self.last_day, _l("Bitte geben Sie den letzten Tag an oder wählen Sie eine Saison.")),
+        ):
+            if field.data is None and not field.errors:
+                field.errors.append(message)
+        first, last = self.first_day.data, self.last_day.data
+        if self.last_day.errors or self.first_day.errors or first is None or last is None:
+            return False
+        problem = _range_problem(first, last, season)
+        if problem:
+            self.last_day.errors.append(problem)
+            return False
+        return valid
+
+
+def _range_problem(first: date, last: date, season: Season | None) -> str | None:
+    if last < first:
+        return _l("Der letzte Tag darf nicht vor dem ersten liegen.")
+    if (last - first).days > 400:
+        return _l("Eine Serie umfasst höchstens 400 Tage.")
+    if season is not None and not (season.first_day <= first and last <= season.last_day):
+        return _l(
+            "Die Tage müssen in der Saison „%(name)s“ liegen (%(first)s bis %(last)s).",
+            name=season.name,
+            first=f"{season.first_day:%d.%m.%Y}",
+            last=f"{season.last_day:%d.%m.%Y}",
+        )
+    return None
+
+
+class SeasonForm(FlaskForm):
+    """The booking office names a season and its first and last day."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Bitte geben Sie einen Namen an.")), Length(max=120)],
+        description=_l("Zum Beispiel „Wintersaison 2026/27“."),
+    )
+    first_day = DateField(
+        _l("Erster Tag"), validators=[InputRequired(_l("Bitte geben Sie den ersten Tag an."))]
+    )
+    last_day = DateField(
+        _l("Letzter Tag"), validators=[InputRequired(_l("Bitte geben Sie den letzten Tag an."))]
+    )
+    submit = SubmitField(_l("Saison speichern"))
+
     def validate_last_day(self, field) -> None:
         if self.first_day.data and field.data:
-            if field.data < self.first_day.data:
-                raise ValidationError(_l("Der letzte Tag darf nicht vor dem ersten liegen."))
-            if (field.data - self.first_day.data).days > 400:
-                raise ValidationError(_l("Eine Serie umfasst höchstens 400 Tage."))
+            problem = _range_problem(self.first_day.data, field.data, None)
+            if problem:
+                raise ValidationError(problem)
 
 
 class QuotaForm(FlaskForm):

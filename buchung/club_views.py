@@ -33,6 +33,7 @@ from buchung.models import Booking, Resource
 from buchung.services import series as series_service
 from buchung.services.booking import BookingRefused, cancel
 from buchung.services.clubs import member_by_email, member_from_token, register_club
+from buchung.services.seasons import open_seasons
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db, limiter
 from lotse.models import normalise_email, utcnow
@@ -165,6 +166,7 @@ def series_new():
         SelectChoice(r.id, f"{r.parent.name}: {r.name}" if r.parent else r.name)
         for r in series_service.bookable_for_clubs()
     ]
+    form.set_seasons(open_seasons(local_today()))
     planned = None
     if form.validate_on_submit():
         series = BookingSeries(
@@ -177,6 +179,7 @@ def series_new():
             first_day=form.first_day.data,
             last_day=form.last_day.data,
             purpose=form.purpose.data.strip(),
+            season=form.season,
         )
         if form.book_free.data:
             planned = series_service.book_free(series)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from buchung.clock import local_moment, local_today
-from buchung.club_models import BookingSeries, Club
+from buchung.club_models import BookingSeries, Club, Season
 from buchung.models import Access, Closure, OpeningHours, Resource, ResourceKind
 from buchung.services.booking import (
     BookingRefused,
@@ -126,17 +126,18 @@ def seed() -> None:
     )
     db.session.add_all([hall, *thirds, gym, council_room, meeting_room])
     today = local_today()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    cleaning = next_monday + timedelta(weeks=2)  # Monday and Tuesday, whatever day today is
     db.session.add(
         Closure(
             title="Hallenreinigung",
             resource=hall,
-            starts_at=local_moment(today + timedelta(days=21), 0),
-            ends_at=local_moment(today + timedelta(days=23), 0),
+            starts_at=local_moment(cleaning, 0),
+            ends_at=local_moment(cleaning + timedelta(days=2), 0),
         )
     )
     db.session.flush()
 
-    next_monday = today + timedelta(days=7 - today.weekday())
     staff_bookings = [
         (thirds[0], 0, 18 * 60, 20 * 60, "Training Handball-Jugend", "TV Musterstadt 1890"),
         (thirds[1], 0, 18 * 60, 20 * 60, "Basketball Herren", "BC Rur"),
@@ -176,7 +177,8 @@ def seed() -> None:
 
 
 def _seed_clubs(third: Resource, first_monday) -> None:
-    """An approved club with a twelve-week training series, and a club awaiting approval."""
+    """An approved club with a twelve-week training series in a season, and a club awaiting
+    approval."""
     club = Club(
         name="TV Musterstadt 1890",
         register_number="VR 1890",
@@ -186,9 +188,15 @@ def _seed_clubs(third: Resource, first_monday) -> None:
     db.session.add_all(
         [club, Club(name="SV Kreuzau", register_number="VR 77", contact_persons="Olaf Obmann")]
     )
+    season = Season(
+        name="Hallensaison (Demo)",
+        first_day=first_monday,
+        last_day=first_monday + timedelta(weeks=26),
+    )
     book_free(
         BookingSeries(
             club=club,
+            season=season,
             resource=third,
             weekdays="0,3",
             start_minute=17 * 60,

@@ -48,6 +48,7 @@ from buchung.services.booking import (
     create_booking,
 )
 from buchung.services.plan import week_plan
+from buchung.services.plan_pdf import plan_pdf as render_plan_pdf
 from buchung.services.waitlist import join, offer_freed
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
@@ -130,6 +131,20 @@ def plan(resource_id: int):
         prev_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
     )
+
+
+@bp.route("/<int:resource_id>/belegungsplan.pdf")
+def plan_pdf(resource_id: int):
+    """The same public week plan as a PDF to print or pin up."""
+    resource = get_resource_or_404(resource_id)
+    monday = week_arg()
+    response = make_response(render_plan_pdf(week_plan(resource, monday)))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="belegungsplan-{resource.id}-{monday.isoformat()}.pdf"'
+    )
+    response.headers["Cache-Control"] = "max-age=300"
+    return response
 
 
 @bp.route("/<int:resource_id>/buchen", methods=["GET", "POST"])

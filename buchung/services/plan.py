@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 
-from buchung.clock import local_moment, to_local
+from buchung.clock import format_hhmm, local_moment, minute_of_day, to_local
 from buchung.models import Booking, Resource
 from buchung.services.availability import bookings_between
 from buchung.services.rules import closed_intervals
@@ -30,6 +30,15 @@ class Entry:
     where: str  # the hall or the part that is taken
     booking: Booking | None = None  # None: a closure, ``title`` says which
     title: str = ""
+
+    @property
+    def times(self) -> str:
+        """Local ``HH:MM–HH:MM``; a time ending at midnight ends at 24:00, not 00:00; a whole
+        day (a closure) reads "ganztägig"."""
+        start, end = minute_of_day(self.starts_at), minute_of_day(self.ends_at) or 1440
+        if start == 0 and end == 1440:
+            return _("ganztägig")
+        return f"{format_hhmm(start)}–{format_hhmm(end)}"
 
     @property
     def public(self) -> str:

@@ -15,9 +15,19 @@ from lotse.extensions import db
 
 
 def quota_violation(
-    club: Club, resource: Resource, starts_at: datetime, ends_at: datetime
+    club: Club,
+    resource: Resource,
+    starts_at: datetime,
+    ends_at: datetime,
+    planned_minutes: int = 0,
+    moving: Booking | None = None,
 ) -> RuleViolation | None:
-    """Why booking ``[starts_at, ends_at)`` would exceed the club's weekly quota, if it would."""
+    """Why booking ``[starts_at, ends_at)`` would exceed the club's weekly quota, if it would.
+
+    ``planned_minutes``: time the same week already takes in a series not yet booked (its
+    earlier free dates), so a series that alone exceeds the quota is refused in the preview.
+    ``moving``: a booking about to move to this time; its present time does not count.
+    """
     hall = resource.root
     quota = db.session.scalar(
         select(ClubQuota).where(ClubQuota.club_id == club.id, ClubQuota.resource_id == hall.id)
@@ -29,12 +39,28 @@ def quota_violation(
     week_end = local_moment(monday + timedelta(days=7), 0)
     ids = [hall.id, *(part.id for part in hall.parts)]
     used = sum(
-        (b.ends_at - b.starts_at for b in _club_bookings(club, ids, week_start, week_end)),
+        (
+            b.ends_at - b.starts_at
+            for b in _club_bookings(club, ids, week_start, week_end)
+            if b is not moving
+        ),
         timedelta(),
     ) // timedelta(minutes=1)
     wanted = (ends_at - starts_at) // timedelta(minutes=1)
-    if used + wanted <= quota.max_minutes:
+    if used + planned_minutes + wanted <= quota.max_minutes:
         return None
+    if planned_minutes:
+        return RuleViolation(
+            None,
+            _l(
+                "Ihr Verein darf %(hall)s höchstens %(quota)s Stunden pro Woche belegen; "
+                "mit dieser Serie wären es in der Woche ab %(monday)s %(total)s Stunden.",
+                hall=hall.name,
+                quota=_hours(quota.max_minutes),
+                monday=monday.strftime("%d.%m.%Y"),
+                total=_hours(used + planned_minutes + wanted),
+            ),
+        )
     return RuleViolation(
         None,
         _l(

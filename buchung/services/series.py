@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from buchung.clock import local_moment, local_today
+from buchung.clock import local_moment, local_today, monday_of
 from buchung.club_models import BookingSeries, Club
 from buchung.models import ACTIVE_STATUSES, Booking, Resource
 from buchung.services.availability import taken_units
@@ -71,20 +71,24 @@ def preview(series: BookingSeries) -> list[Planned]:
     closed = closed_intervals(resource, start, end)
     taken = taken_units(resource, start, end)
     planned: list[Planned] = []
+    week_minutes: dict[date, int] = {}  # free dates of this series per week, for the quota
     for day in days:
         s, e = local_moment(day, series.start_minute), local_moment(day, series.end_minute)
         hit = next((c for c in closed if overlaps(s, e, c.starts_at, c.ends_at)), None)
         if hit is not None:
             planned.append(Planned(day, s, e, "closed", hit.title))
             continue
+        week = monday_of(day)
         violations = check_booking(resource, s, e, club=series.club.approved)
-        violations += filter(None, [quota_violation(series.club, resource, s, e)])
+        over = quota_violation(series.club, resource, s, e, week_minutes.get(week, 0))
+        violations += filter(None, [over])
         if violations:
             planned.append(Planned(day, s, e, "refused", str(violations[0].message)))
         elif any(taken.get(slot) for slot in slot_starts(s, e)):
             planned.append(Planned(day, s, e, "conflict"))
         else:
             planned.append(Planned(day, s, e, "free"))
+            week_minutes[week] = week_minutes.get(week, 0) + (e - s) // timedelta(minutes=1)
     return planned
 
 
@@ -126,11 +130,13 @@ def occurrences(series: BookingSeries) -> list[Booking]:
 
 
 def move(booking: Booking, starts_at: datetime, ends_at: datetime) -> None:
-    """Move one occurrence to another time under the same rules; ``SlotTaken`` if held.
+    """Move one occurrence to another time under the same rules and quota; ``SlotTaken`` if held.
 
     Its old time is released first, so a move by half an hour may overlap itself.
     """
     violations = check_booking(booking.resource, starts_at, ends_at, club=booking.club.approved)
+    over = quota_violation(booking.club, booking.resource, starts_at, ends_at, moving=booking)
+    violations += filter(None, [over])
     if violations:
         raise BookingRefused(violations)
     release_slots(booking)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -119,19 +120,23 @@ def test_series_preview_skips_holidays_and_shows_conflict_then_books_the_free_on
     data = series_data(hall, first, last, preview="1")
     page = form_post("/buchung/verein/serie/neu", data).get_data(as_text=True)
     assert "8 von 10 frei" in page
-    assert "Herbstferien" in page
-    assert page.count("planned--conflict") == 1
+    rows = re.findall(r'<tr class="planned planned--(\w+)"><td>[A-Za-z]+\.? ([\d.]+) ', page)
+    states = {day: state for state, day in rows}
+    assert len(states) == 10
+    assert {day: state for day, state in states.items() if state != "free"} == {
+        f"{first + timedelta(weeks=2):%d.%m.%Y}": "closed",
+        f"{first + timedelta(weeks=4):%d.%m.%Y}": "conflict",
+    }
+    assert "geschlossen: Herbstferien" in page
 
     data = series_data(hall, first, last, book_free="1")
     response = form_post("/buchung/verein/serie/neu", data)
     assert response.status_code == 302
     with app.app_context():
         series = db.session.scalar(select(BookingSeries))
-        days = [
-            b.starts_at.date()
-            for b in db.session.scalars(select(Booking).where(Booking.series_id == series.id))
-        ]
-        assert len(days) == 8
+        booked = sorted(b.starts_at for b in series_bookings(series.id))
+        free = [first + timedelta(weeks=n) for n in range(10) if n not in (2, 4)]
+        assert booked == [local(day, "18:00") for day in free]
         assert all(b.status == BookingStatus.CONFIRMED for b in series_bookings(series.id))
 
 
@@ -144,25 +149,23 @@ def test_series_skips_a_feiertag(app, make_resource, make_club):
 
     hall = make_resource()
     ids = make_club()
-    year = date.today().year + 1
+    unity = date(date.today().year + 1, 10, 3)
     with app.app_context():
         series = BookingSeries(
             club=db.session.get(Club, ids["club"]),
             resource=db.session.get(Booking.resource.property.mapper.class_, hall),
-            weekdays="4",  # Fridays around German Unity Day
+            weekdays=str(unity.weekday()),  # weekly on German Unity Day's weekday
             start_minute=18 * 60,
             end_minute=20 * 60,
             every_weeks=1,
-            first_day=date(year, 9, 25),
-            last_day=date(year, 10, 16),
+            first_day=unity - timedelta(weeks=2),
+            last_day=unity + timedelta(weeks=2),
             purpose="Training",
         )
-        states = {p.day: (p.state, p.note) for p in preview(series) if p.day.weekday() == 4}
+        states = [(p.day, p.state, p.note) for p in preview(series)]
         db.session.rollback()
-    unity = date(year, 10, 3)
-    if unity.weekday() == 4:
-        assert states[unity] == ("closed", "Tag der Deutschen Einheit")
-    assert sum(1 for state, _n in states.values() if state == "closed") == (unity.weekday() == 4)
+    assert len(states) == 5
+    assert [s for s in states if s[1] != "free"] == [(unity, "closed", "Tag der Deutschen Einheit")]
 
 
 def test_released_training_is_free_for_others_and_rest_of_series(
@@ -341,6 +344,63 @@ def test_quota_refuses_more_hours_a_week_with_a_clear_message(
     data["end"] = "19:00"
     page = form_post("/buchung/verein/serie/neu", data).get_data(as_text=True)
     assert "2 von 2 frei" in page
+
+
+def test_a_series_alone_over_the_quota_is_refused_in_the_preview(
+    app, client, form_post, make_resource, make_club, club_login, office
+):
+    hall = make_resource()
+    ids = make_club()
+    office()
+    form_post(
+        f"/verwaltung/buchung/vereine/{ids['club']}/kontingent",
+        {"resource_id": hall, "hours": "3"},
+        page="/verwaltung/buchung/vereine",
+    )
+    form_post("/abmelden", page="/verwaltung/")
+    club_login()
+    first = next_weekday(0)
+    data = series_data(hall, first, first + timedelta(weeks=1, days=2), weekdays=[0, 2])
+    page = form_post("/buchung/verein/serie/neu", {**data, "preview": "1"}).get_data(as_text=True)
+    assert "2 von 4 frei" in page
+    for monday in (first, first + timedelta(weeks=1)):
+        assert (
+            "nicht möglich: Ihr Verein darf Gymnastikhalle höchstens 3 Stunden pro Woche "
+            f"belegen; mit dieser Serie wären es in der Woche ab {monday:%d.%m.%Y} 4 Stunden."
+        ) in page
+    assert form_post("/buchung/verein/serie/neu", {**data, "book_free": "1"}).status_code == 302
+    with app.app_context():
+        booked = db.session.scalars(select(Booking.starts_at).order_by(Booking.starts_at)).all()
+        assert booked == [local(first + timedelta(weeks=n), "18:00") for n in (0, 1)]
+
+
+def test_moving_an_occurrence_keeps_to_the_quota(
+    app, client, form_post, make_resource, make_club, book_series, office
+):
+    hall = make_resource()
+    ids = make_club()
+    office()
+    form_post(
+        f"/verwaltung/buchung/vereine/{ids['club']}/kontingent",
+        {"resource_id": hall, "hours": "2"},
+        page="/verwaltung/buchung/vereine",
+    )
+    form_post("/abmelden", page="/verwaltung/")
+    first = next_weekday(0)
+    book_series(hall, first, first + timedelta(weeks=1))  # 2 hours in each week: the quota
+    with app.app_context():
+        booking_id = db.session.scalar(select(Booking.id).order_by(Booking.starts_at))
+    url = f"/buchung/verein/termin/{booking_id}/verschieben"
+    next_week = first + timedelta(weeks=1, days=1)
+    refused = form_post(url, {"day": next_week.isoformat(), "start": "18:00", "end": "20:00"})
+    assert refused.status_code == 200
+    assert "in der Woche ab" in refused.get_data(as_text=True)
+    assert "höchstens 2 Stunden pro Woche" in refused.get_data(as_text=True)
+    tuesday = first + timedelta(days=1)  # the same week: its own two hours do not count twice
+    moved = form_post(url, {"day": tuesday.isoformat(), "start": "18:00", "end": "20:00"})
+    assert moved.status_code == 302
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).starts_at == local(tuesday, "18:00")
 
 
 def test_caretaker_marks_not_used_and_the_usage_rate_shows_it(

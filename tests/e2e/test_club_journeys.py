@@ -61,11 +61,21 @@ def test_club_registers_plans_a_series_and_releases_a_training(
         office.goto(url)
         assert_accessible(office)
 
-    # The demo's Hallenreinigung closes the hall three weeks ahead: a series on its weekday,
+    # The demo's Hallenreinigung closes the hall three weeks ahead: a season on its weekday,
     # from a week before to three weeks after, at an hour no demo booking holds.
     with live_server.app_context():
         cleaning = db.session.scalar(select(Closure).where(Closure.title == "Hallenreinigung"))
         closed_day = to_local(cleaning.starts_at).date()
+    first, last = closed_day - timedelta(weeks=1), closed_day + timedelta(weeks=3)
+    office.goto("/verwaltung/buchung/saisons")
+    assert_accessible(office)
+    office.get_by_role("link", name="Neue Saison").click()
+    office.get_by_label("Name").fill("Probesaison")
+    office.get_by_label("Erster Tag").fill(first.isoformat())
+    office.get_by_label("Letzter Tag").fill(last.isoformat())
+    assert_accessible(office)
+    office.get_by_role("button", name="Saison speichern").click()
+    expect(office.get_by_role("table")).to_contain_text("Probesaison")
     page.goto("/buchung/verein/")
     assert_accessible(page)
     page.get_by_role("link", name="Serie planen").click()
@@ -73,8 +83,11 @@ def test_club_registers_plans_a_series_and_releases_a_training(
     page.get_by_label(WEEKDAYS[closed_day.weekday()]).check()
     page.get_by_label("Beginn").fill("19:00")
     page.get_by_label("Ende").fill("20:00")
-    page.get_by_label("Erster Tag").fill((closed_day - timedelta(weeks=1)).isoformat())
-    page.get_by_label("Letzter Tag").fill((closed_day + timedelta(weeks=3)).isoformat())
+    page.get_by_label("Saison").select_option(
+        label=f"Probesaison ({first:%d.%m.%Y}–{last:%d.%m.%Y})"
+    )
+    expect(page.get_by_label("Erster Tag")).to_have_value(first.isoformat())
+    expect(page.get_by_label("Letzter Tag")).to_have_value(last.isoformat())
     page.get_by_role("button", name="Termine prüfen").click()
     expect(page.get_by_role("table")).to_contain_text("4 von 5 frei")
     expect(page.get_by_role("table")).to_contain_text("geschlossen: Hallenreinigung")

@@ -1,0 +1,81 @@
+"""The Belegungsplan as PDF: readable text with umlauts, no personal data, club names only
+where the town publishes them."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from buchung.models import Closure
+from lotse.extensions import db
+from tests.buchung.conftest import local, next_weekday
+
+pytestmark = pytest.mark.both_dbs
+
+CLUB = "SV Blau-Weiß Öhringen"
+PRIVATE = ("Gabi", "privat@example.org", "0123", "Geburtstagsfeier", "Jugendtraining", "Tina")
+
+
+def pdf_text(response) -> str:
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+@pytest.fixture
+def busy_week(app, form_post, make_resource, make_club, book, book_series):
+    """A hall with a guest's party, a club's training and a closure on Wednesday."""
+    hall = make_resource("Turnhalle Grünstraße")
+    make_club(CLUB)
+    first = next_weekday(0)
+    book(hall, first, "10:00", "11:00", email="privat@example.org", purpose="Geburtstagsfeier")
+    book_series(hall, first, first, purpose="Jugendtraining")
+    form_post("/abmelden", page="/buchung/verein/")
+    with app.app_context():
+        wednesday = first + timedelta(days=2)
+        db.session.add(
+            Closure(
+                title="Schließung für Bodenpflege",
+                resource_id=hall,
+                starts_at=local(wednesday, "00:00"),
+                ends_at=local(wednesday + timedelta(days=1), "00:00"),
+            )
+        )
+        db.session.commit()
+    return hall, first
+
+
+def test_plan_pdf_shows_the_week_without_personal_data(client, busy_week):
+    hall, first = busy_week
+    page = client.get(f"/buchung/{hall}/belegungsplan?woche={first}").get_data(as_text=True)
+    assert f'href="/buchung/{hall}/belegungsplan.pdf?woche={first}"' in page
+
+    text = pdf_text(client.get(f"/buchung/{hall}/belegungsplan.pdf?woche={first}"))
+    assert "Belegungsplan Turnhalle Grünstraße" in text
+    assert f"Woche vom {first:%d.%m.%Y} bis {first + timedelta(days=6):%d.%m.%Y}" in text
+    assert f"Montag {first:%d.%m.} 10:00" in text
+    assert "10:00–11:00 Turnhalle Grünstraße belegt" in text
+    assert "18:00–20:00 Turnhalle Grünstraße belegt" in text
+    assert text.count("belegt") == 2
+    assert "00:00–24:00 Turnhalle Grünstraße geschlossen (Schließung für Bodenpflege)" in text
+    assert f"Dienstag {first + timedelta(days=1):%d.%m.} frei" in text
+    for secret in (*PRIVATE, CLUB):
+        assert secret not in text
+
+
+def test_plan_pdf_names_clubs_only_when_the_town_allows(app, client, busy_week):
+    hall, first = busy_week
+    app.config["BUCHUNG_PUBLIC_CLUB_NAMES"] = True
+    text = pdf_text(client.get(f"/buchung/{hall}/belegungsplan.pdf?woche={first}"))
+    assert CLUB in text
+    assert text.count("belegt") == 1  # the guest's party stays anonymous
+    for secret in PRIVATE:
+        assert secret not in text
+
+
+def test_plan_pdf_of_an_unknown_hall_is_404(client):
+    assert client.get("/buchung/999/belegungsplan.pdf").status_code == 404
