@@ -280,9 +280,9 @@ class Proposer:
         ]
         if self.failures[request.id]:
             parts.append(_("bessere Wünsche waren nicht frei (siehe Gründe)"))
-        allocation = Allocation(
-            request=request,
-            resource=resource,
+        allocation = Allocation(  # by id: not in the session until the proposal is done
+            request_id=request.id,
+            resource_id=resource.id,
             weekday=weekday,
             start_minute=start,
             end_minute=end,
