@@ -231,7 +231,8 @@ class Allocation(db.Model):
     end_minute: Mapped[int] = mapped_column(Integer)
     choice: Mapped[int] = mapped_column(Integer)
     hall_rank: Mapped[int | None] = mapped_column(Integer)
-    explanation: Mapped[str] = mapped_column(Text, default="")
+    # Minutes the applicant had in its class when its turn came (the fair-share order).
+    turn_minutes: Mapped[int | None] = mapped_column(Integer)
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("booking_series.id", ondelete="SET NULL"), unique=True
     )

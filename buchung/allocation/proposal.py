@@ -27,7 +27,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from buchung.allocation.models import (
@@ -268,18 +267,6 @@ class Proposer:
         minutes_before: int,
     ) -> Allocation:
         pc = request.priority_class
-        parts = [
-            _("Prioritätsklasse „%(name)s“", name=pc.name),
-            _("Erstwunsch") if choice == 1 else _("Zweitwunsch"),
-            _("Wunschhalle %(rank)s", rank=hall_rank),
-            _(
-                "in der Reihe der gleichrangigen Antragsteller an der Reihe mit bisher "
-                "%(hours)s Stunden",
-                hours=hours(minutes_before),
-            ),
-        ]
-        if self.failures[request.id]:
-            parts.append(_("bessere Wünsche waren nicht frei (siehe Gründe)"))
         allocation = Allocation(  # by id: not in the session until the proposal is done
             request_id=request.id,
             resource_id=resource.id,
@@ -288,7 +275,7 @@ class Proposer:
             end_minute=end,
             choice=choice,
             hall_rank=hall_rank,
-            explanation="; ".join(parts) + ".",
+            turn_minutes=minutes_before,
         )
         self.granted[request.id].append(allocation)
         self.quota_used[(request.club_id, resource.root.id)] += end - start

@@ -46,6 +46,25 @@ def reason_text(reason: str, detail: str) -> str:
     return str(REASON_TEXTS[NoteReason(reason)]) % {"detail": detail}
 
 
+def explain(allocation: Allocation) -> str:
+    """Why this session went to this application, in the order the proposal decided."""
+    if allocation.choice == 0:
+        return _("Vom Buchungsbüro von Hand zugeteilt.")
+    request = allocation.request
+    parts = [
+        _("Prioritätsklasse „%(name)s“", name=request.priority_class.name),
+        _("Erstwunsch") if allocation.choice == 1 else _("Zweitwunsch"),
+        _("Wunschhalle %(rank)s", rank=allocation.hall_rank),
+        _(
+            "unter den gleichrangigen Antragstellern an der Reihe mit bisher %(hours)s Stunden",
+            hours=hours(allocation.turn_minutes or 0),
+        ),
+    ]
+    if request.notes:
+        parts.append(_("bessere Wünsche waren nicht frei (siehe Gründe)"))
+    return "; ".join(parts) + "."
+
+
 class AllocationRefused(Exception):
     """A hand-made allocation breaks a rule; the message says which, in German."""
 
@@ -165,7 +184,6 @@ def add_allocation(
         start_minute=start,
         end_minute=end,
         choice=0,
-        explanation=_("Vom Buchungsbüro von Hand zugeteilt."),
     )
     db.session.add(allocation)
     db.session.flush()

@@ -12,6 +12,7 @@ from buchung.allocation.models import AllocationRequest, AllocationRound
 from buchung.allocation.proposal import describe_time
 from buchung.allocation.services import (
     create_request,
+    explain,
     hall_choices,
     reason_text,
     resource_label,
@@ -33,6 +34,11 @@ def allocation_time(weekday: int, start: int, end: int) -> str:
 @bp.app_template_global()
 def allocation_reason(reason: str, detail: str) -> str:
     return reason_text(reason, detail)
+
+
+@bp.app_template_global()
+def allocation_explanation(allocation) -> str:
+    return explain(allocation)
 
 
 @bp.app_template_global()

@@ -5,7 +5,7 @@ the office can add others.
 
 Revision ID: 0007_allocation
 Revises: 0006_season
-Create Date: 2026-11-30 23:33:02.150710
+Create Date: 2026-11-30 23:42:49.323161
 
 """
 
@@ -207,7 +207,7 @@ def upgrade():
         sa.Column("end_minute", sa.Integer(), nullable=False),
         sa.Column("choice", sa.Integer(), nullable=False),
         sa.Column("hall_rank", sa.Integer(), nullable=True),
-        sa.Column("explanation", sa.Text(), nullable=False),
+        sa.Column("turn_minutes", sa.Integer(), nullable=True),
         sa.Column("series_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("choice BETWEEN 0 AND 2", name=op.f("ck_allocation_choice_range")),
         sa.CheckConstraint(
