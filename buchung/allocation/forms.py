@@ -98,7 +98,9 @@ class ApplicationForm(FlaskForm):
 
     def validate_second_start(self, field) -> None:
         _grid_time(field)
-        if bool(field.data) != bool(self.second_weekdays.data):
+
+    def validate_second_weekdays(self, field) -> None:
+        if bool(field.data) != bool(self.second_start.data):
             raise ValidationError(
                 _l("Für einen Zweitwunsch bitte Wochentage und Beginn angeben (oder beides leer).")
             )
