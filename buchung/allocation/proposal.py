@@ -23,11 +23,11 @@ Every failed candidate that ranked above what the application got is kept as an
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from buchung.allocation.models import (
     Allocation,
@@ -36,12 +36,18 @@ from buchung.allocation.models import (
     AllocationRound,
     NoteReason,
 )
-from buchung.clock import format_hhmm, local_moment
+from buchung.clock import format_hhmm, local_moment, to_local
 from buchung.club_models import ClubQuota
 from buchung.models import Resource
 from buchung.services.availability import taken_units
 from buchung.services.booking import slot_starts
-from buchung.services.rules import closed_intervals, is_covered, open_intervals, overlaps
+from buchung.services.rules import (
+    ClosedInterval,
+    closed_intervals,
+    is_covered,
+    open_intervals,
+    overlaps,
+)
 from lotse.extensions import db
 from lotse.models import utcnow
 
@@ -98,9 +104,10 @@ class SeasonCalendar:
             day += timedelta(days=1)
         self.start = local_moment(first_day, 0)
         self.end = local_moment(last_day, 1440)
-        self._closed: dict[int, list] = {}
-        self._taken: dict[int, object] = {}
+        self._closed: dict[int, dict[date, list[ClosedInterval]]] = {}
+        self._taken: dict[int, Counter] = {}
         self._checked: dict[tuple[int, int, int, int], Blocked | None] = {}
+        self._moments: dict[tuple[date, int], datetime] = {}
 
     def blocked(self, resource: Resource, weekday: int, start: int, end: int) -> Blocked | None:
         """Why ``resource`` cannot be had weekly at ``weekday`` ``start``–``end``, if it cannot."""
@@ -120,29 +127,46 @@ class SeasonCalendar:
             or not rules.min_minutes <= minutes <= rules.max_minutes
         ):
             return Blocked(NoteReason.OUTSIDE_HOURS)
-        first_s, first_e = local_moment(days[0], start), local_moment(days[0], end)
+        first_s, first_e = self._moment(days[0], start), self._moment(days[0], end)
         if not is_covered(first_s, first_e, open_intervals(resource, first_s, first_e)):
             return Blocked(NoteReason.OUTSIDE_HOURS)
         if resource.id not in self._closed:
-            self._closed[resource.id] = closed_intervals(resource, self.start, self.end)
-            self._taken[resource.id] = taken_units(resource, self.start, self.end)
+            self._load(resource)
+        closed, taken = self._closed[resource.id], self._taken[resource.id]
         closed_titles: list[str] = []
         booked = 0
         for day in days:
-            s, e = local_moment(day, start), local_moment(day, end)
+            s, e = self._moment(day, start), self._moment(day, end)
             hit = next(
-                (c for c in self._closed[resource.id] if overlaps(s, e, c.starts_at, c.ends_at)),
-                None,
+                (c for c in closed.get(day, ()) if overlaps(s, e, c.starts_at, c.ends_at)), None
             )
             if hit is not None:
                 closed_titles.append(hit.title)
-            elif any(self._taken[resource.id].get(slot) for slot in slot_starts(s, e)):
+            elif taken and any(taken.get(slot) for slot in slot_starts(s, e)):
                 booked += 1
         if len(closed_titles) * 2 > len(days):
             return Blocked(NoteReason.CLOSURE, max(set(closed_titles), key=closed_titles.count))
         if booked * 2 > len(days):
             return Blocked(NoteReason.BOOKED)
         return None
+
+    def _moment(self, day: date, minute: int) -> datetime:
+        """``local_moment``, cached: candidates share their dates and times."""
+        key = (day, minute)
+        if key not in self._moments:
+            self._moments[key] = local_moment(day, minute)
+        return self._moments[key]
+
+    def _load(self, resource: Resource) -> None:
+        """Closures and holidays by local day, and held slots, of one hall for the season."""
+        by_day: dict[date, list[ClosedInterval]] = defaultdict(list)
+        for closed in closed_intervals(resource, self.start, self.end):
+            day = to_local(closed.starts_at).date()
+            while day <= to_local(closed.ends_at - timedelta(microseconds=1)).date():
+                by_day[day].append(closed)
+                day += timedelta(days=1)
+        self._closed[resource.id] = by_day
+        self._taken[resource.id] = taken_units(resource, self.start, self.end)
 
 
 def lottery(round_id: int, club_id: int) -> str:
@@ -312,21 +336,24 @@ def propose(round_: AllocationRound) -> list[Allocation]:
     proposer = Proposer(round_)
     allocations = proposer.run()
     db.session.add_all(allocations)
-    for request_id, failures in proposer.failures.items():
-        for (choice, resource_id, weekday), blocked in sorted(failures.items()):
-            request = db.session.get(AllocationRequest, request_id)
-            _choice, _days, start = next(c for c in request.choices() if c[0] == choice)
-            db.session.add(
-                AllocationNote(
-                    request_id=request_id,
-                    choice=choice,
-                    resource_id=resource_id,
-                    weekday=weekday,
-                    start_minute=start,
-                    reason=blocked.reason,
-                    detail=blocked.detail,
-                )
-            )
+    starts = {
+        (r.id, choice): start for r in round_.requests for choice, _days, start in r.choices()
+    }
+    notes = [
+        {
+            "request_id": request_id,
+            "choice": choice,
+            "resource_id": resource_id,
+            "weekday": weekday,
+            "start_minute": starts[(request_id, choice)],
+            "reason": blocked.reason.value,
+            "detail": blocked.detail,
+        }
+        for request_id, failures in sorted(proposer.failures.items())
+        for (choice, resource_id, weekday), blocked in sorted(failures.items())
+    ]
+    if notes:
+        db.session.execute(insert(AllocationNote), notes)
     round_.proposed_at = utcnow()
     db.session.flush()
     return allocations
