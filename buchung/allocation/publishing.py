@@ -28,8 +28,16 @@ from lotse.extensions import db
 from lotse.models import utcnow
 
 
+def lock(round_: AllocationRound) -> None:
+    """Serialise publishing and un-publishing of one round (PostgreSQL row lock), so two
+    office members clicking at once cannot both book the same allocation."""
+    db.session.execute(
+        select(AllocationRound.id).where(AllocationRound.id == round_.id).with_for_update()
+    )
+
+
 def round_allocations(round_: AllocationRound) -> list[Allocation]:
-    """The round's allocations, highest priority class first, then by application."""
+    """The round's allocations as committed now, highest priority class first."""
     return list(
         db.session.scalars(
             select(Allocation)
@@ -37,6 +45,7 @@ def round_allocations(round_: AllocationRound) -> list[Allocation]:
             .join(PriorityClass)
             .where(AllocationRequest.round_id == round_.id)
             .order_by(PriorityClass.rank, AllocationRequest.id, Allocation.weekday, Allocation.id)
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -46,6 +55,7 @@ def publish(round_: AllocationRound) -> list[Allocation]:
 
     Returns the allocations booked now (none when the round was published already).
     """
+    lock(round_)
     season = round_.season
     booked_now = []
     for allocation in round_allocations(round_):
@@ -103,6 +113,7 @@ def unpublish(round_: AllocationRound) -> int:
     The allocations stay, so the office can adjust and publish again.  Returns how many
     series were removed.
     """
+    lock(round_)
     series_list = created_series(round_)
     series_ids = [s.id for s in series_list]
     if series_ids:

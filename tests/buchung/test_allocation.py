@@ -353,6 +353,12 @@ def test_office_adjusts_by_hand_and_refuses_overlaps(app, client, office, scenar
             select(Allocation).where(Allocation.request_id == herren_id)
         ).all()
         assert {(a.weekday, a.start_minute, a.choice) for a in allocations} >= {(other_day, 540, 0)}
+        by_hand = next(a.id for a in allocations if a.choice == 0)
+    assert "Vom Buchungsbüro von Hand zugeteilt." in client.get(round_url).get_data(as_text=True)
+    # The office takes it back on the grid.
+    post(client, f"/verwaltung/buchung/vergabe/zuteilung/{by_hand}/entfernen", page=grid_url)
+    with app.app_context():
+        assert db.session.get(Allocation, by_hand) is None
 
 
 def test_club_pages_need_a_club_login_and_office_pages_staff(
