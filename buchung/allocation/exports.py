@@ -32,17 +32,15 @@ def figures_csv(round_: AllocationRound, by: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(_headers(by))
-    rows = figures(round_, by)
-    writer.writerows(_cells(f) for f in rows)
-    writer.writerow(
-        [
-            _("Summe"),
-            Figure("", sum(f.requested for f in rows), 0).requested_hours,
-            Figure("", 0, sum(f.allocated for f in rows)).allocated_hours,
-            "",
-        ]
-    )
+    writer.writerows(_rows(round_, by))
     return out.getvalue()
+
+
+def _rows(round_: AllocationRound, by: str) -> list[list[str]]:
+    """One row per hall or applicant, then the total."""
+    found = figures(round_, by)
+    total = Figure(_("Summe"), sum(f.requested for f in found), sum(f.allocated for f in found))
+    return [_cells(f) for f in [*found, total]]
 
 
 def _pdf_text(text: str) -> str:
@@ -69,7 +67,7 @@ def figures_pdf(round_: AllocationRound) -> bytes:
         6,
         _pdf_text(
             _(
-                "Saison %(season)s, %(first)s bis %(last)s",
+                "%(season)s: %(first)s bis %(last)s",
                 season=round_.season.name,
                 first=round_.season.first_day.strftime("%d.%m.%Y"),
                 last=round_.season.last_day.strftime("%d.%m.%Y"),
@@ -87,6 +85,6 @@ def figures_pdf(round_: AllocationRound) -> bytes:
             col_widths=(70, 40, 40, 20), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")
         ) as table:
             table.row([_pdf_text(h) for h in _headers(by)])
-            for figure in figures(round_, by):
-                table.row([_pdf_text(c) for c in _cells(figure)])
+            for row in _rows(round_, by):
+                table.row([_pdf_text(c) for c in row])
     return bytes(pdf.output())

@@ -248,6 +248,7 @@ def hall_grid(round_: AllocationRound, hall: Resource) -> HallGrid:
     ids = {hall.id, *(p.id for p in hall.parts)}
     entries: list[GridEntry] = []
     for request in round_.requests:
+        granted = {(a.resource_id, a.weekday, a.start_minute) for a in request.allocations}
         for allocation in request.allocations:
             if allocation.resource_id in ids:
                 entries.append(
@@ -269,6 +270,7 @@ def hall_grid(round_: AllocationRound, hall: Resource) -> HallGrid:
                 entries.extend(
                     GridEntry(request, wished.resource, False, choice, weekday, start, end)
                     for weekday in weekdays
+                    if (wished.resource_id, weekday, start) not in granted
                 )
     cells: dict[tuple[int, int], GridCell] = defaultdict(GridCell)
     for entry in sorted(

@@ -157,6 +157,7 @@ def test_exports_for_the_council(app, client, office, open_round):
     lines = by_hall.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Halle;Stunden pro Woche beantragt")
     assert "Nordhalle;3;1,5;50 %" in lines
+    assert lines[-1] == "Summe;3;1,5;50 %"
     by_club = client.get(base + ".csv?je=antragsteller").get_data(as_text=True)
     assert "TV Musterstadt;3;1,5;50 %" in by_club
     pdf = client.get(base + ".pdf")
