@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from buchung.admin import managed_resources
 from buchung.allocation.exports import figures_csv, figures_pdf
 from buchung.allocation.forms import (
+    NEW_SEASON,
     AllocationForm,
     ApplicantClassForm,
     PriorityClassForm,
@@ -50,8 +51,11 @@ office_required = roles_required("booking_office")
 def _round_form() -> RoundForm:
     form = RoundForm()
     form.season_id.choices = [
-        SelectChoice(s.id, s.name)
-        for s in db.session.scalars(select(Season).order_by(Season.first_day.desc()))
+        SelectChoice(NEW_SEASON, _("Neue Saison")),
+        *(
+            SelectChoice(s.id, s.name)
+            for s in db.session.scalars(select(Season).order_by(Season.first_day.desc()))
+        ),
     ]
     form.resource_ids.choices = [
         SelectChoice(r.id, r.name) for r in managed_resources() if r.parent_id is None
@@ -100,9 +104,17 @@ def new_round():
     form = _round_form()
     if not form.validate_on_submit():
         return _rounds_page(form, status=400)
+    if form.season_id.data == NEW_SEASON:
+        name = form.season_name.data.strip()
+        if db.session.scalar(select(Season).where(Season.name == name)):
+            form.season_name.errors.append(_("Eine Saison mit diesem Namen gibt es schon."))
+            return _rounds_page(form, status=400)
+        season = Season(name=name, first_day=form.first_day.data, last_day=form.last_day.data)
+    else:
+        season = db.session.get(Season, form.season_id.data)
     round_ = AllocationRound(
         name=form.name.data.strip(),
-        season_id=form.season_id.data,
+        season=season,
         deadline=local_moment(
             form.deadline_day.data,
             form.deadline_time.data.hour * 60 + form.deadline_time.data.minute,

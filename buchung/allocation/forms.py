@@ -30,6 +30,7 @@ from lotse.admin import CheckboxList
 
 DURATIONS = [60, 90, 120, 150, 180, 240]
 NO_HALL = 0
+NEW_SEASON = 0
 
 
 def weekday_choices() -> list[SelectChoice]:
@@ -126,7 +127,18 @@ class RoundForm(FlaskForm):
         _l("Name der Runde"),
         validators=[DataRequired(_l("Bitte geben Sie einen Namen an.")), Length(max=120)],
     )
-    season_id = SelectField(_l("Saison"), coerce=int)
+    season_id = SelectField(
+        _l("Saison"),
+        coerce=int,
+        description=_l("Eine bestehende Saison, oder „Neue Saison“ mit den Angaben darunter."),
+    )
+    season_name = StringField(
+        _l("Neue Saison: Name"),
+        validators=[Length(max=120)],
+        description=_l("Zum Beispiel „Wintersaison 2027/28“."),
+    )
+    first_day = DateField(_l("Neue Saison: erster Tag"), validators=[Optional()])
+    last_day = DateField(_l("Neue Saison: letzter Tag"), validators=[Optional()])
     resource_ids = CheckboxList(
         _l("Hallen"),
         coerce=int,
@@ -142,6 +154,18 @@ class RoundForm(FlaskForm):
         validators=[InputRequired(_l("Bitte geben Sie die Uhrzeit der Frist an."))],
     )
     submit = SubmitField(_l("Runde eröffnen"))
+
+    def validate_season_name(self, field) -> None:
+        """A new season needs a name and its first and last day, in order."""
+        if self.season_id.data != NEW_SEASON:
+            return
+        if not (field.data or "").strip():
+            raise ValidationError(_l("Bitte geben Sie der neuen Saison einen Namen."))
+        first, last = self.first_day.data, self.last_day.data
+        if not first or not last:
+            raise ValidationError(_l("Bitte geben Sie den ersten und letzten Tag der Saison an."))
+        if last < first:
+            raise ValidationError(_l("Der letzte Tag darf nicht vor dem ersten liegen."))
 
 
 class PriorityClassForm(FlaskForm):

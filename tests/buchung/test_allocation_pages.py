@@ -118,10 +118,27 @@ def test_office_opens_a_round_and_sets_classes(
     assert form_post(url + "klassen", {"name": "Kita", "rank": 2}, page=url).status_code == 302
     duplicate = form_post(url + "klassen", {"name": "Kita", "rank": 3}, page=url)
     assert "gibt es schon" in duplicate.get_data(as_text=True)
+    new_season = {
+        **good,
+        "name": "Sommervergabe 2028",
+        "season_id": 0,
+        "season_name": "Sommersaison 2028",
+        "first_day": "2028-04-01",
+        "last_day": "2028-03-01",
+    }
+    no_days = form_post(url + "runde", {**new_season, "last_day": ""}, page=url)
+    assert no_days.status_code == 400
+    assert "ersten und letzten Tag" in no_days.get_data(as_text=True)
+    backwards = form_post(url + "runde", new_season, page=url)
+    assert "nicht vor dem ersten" in backwards.get_data(as_text=True)
+    new_season["last_day"] = "2028-09-30"
+    assert form_post(url + "runde", new_season, page=url).status_code == 302
     with app.app_context():
+        summer = db.session.scalar(select(Season).where(Season.name == "Sommersaison 2028"))
+        assert (summer.first_day, summer.last_day) == (date(2028, 4, 1), date(2028, 9, 30))
         kita = db.session.scalar(select(PriorityClass).where(PriorityClass.name == "Kita"))
         kita_id = kita.id
-        round_ = db.session.scalar(select(AllocationRound))
+        round_ = db.session.scalar(select(AllocationRound).order_by(AllocationRound.id))
         assert round_.resources[0].id == hall
         assert round_.deadline.isoformat() == "2027-05-31T21:59:00+00:00"  # 23:59 in Berlin
     fixed = {"club_id": ids["club"], "priority_class_id": kita_id}
