@@ -15,6 +15,7 @@ from buchung.allocation.forms import (
     AllocationForm,
     ApplicantClassForm,
     PriorityClassForm,
+    RequestClassForm,
     RoundForm,
     UnpublishForm,
 )
@@ -181,7 +182,35 @@ def round_page(round_id: int):
         requests=requests,
         deadline_passed=utcnow() >= round_.deadline,
         form=ConfirmForm(),
+        class_form=_request_class_form(),
     )
+
+
+def _request_class_form() -> RequestClassForm:
+    form = RequestClassForm()
+    form.priority_class_id.choices = [SelectChoice(c.id, c.name) for c in priority_classes()]
+    return form
+
+
+@bp.route("/antrag/<int:request_id>/klasse", methods=["POST"])
+@office_required
+def request_class(request_id: int):
+    """Correct the priority class of one application before publishing (e.g. a leisure group
+    that applied as Wettkampf); the next proposal uses it."""
+    application = db.get_or_404(AllocationRequest, request_id)
+    form = _request_class_form()
+    if not form.validate_on_submit():
+        abort(400)
+    if application.round.published:
+        flash(
+            _("Die Runde ist veröffentlicht; bitte erst die Veröffentlichung zurücknehmen."),
+            "error",
+        )
+    else:
+        application.priority_class_id = form.priority_class_id.data
+        db.session.commit()
+        flash(_("Die Klasse des Antrags ist geändert."), "success")
+    return redirect(url_for(".round_page", round_id=application.round_id))
 
 
 def _after_deadline(round_: AllocationRound) -> bool:

@@ -199,6 +199,13 @@ class ApplicantClassForm(FlaskForm):
     submit = SubmitField(_l("Klasse zuweisen"))
 
 
+class RequestClassForm(FlaskForm):
+    """The office corrects the class an applicant claimed for one application."""
+
+    priority_class_id = SelectField(_l("Prioritätsklasse"), coerce=int)
+    submit = SubmitField(_l("Klasse ändern"))
+
+
 class AllocationForm(FlaskForm):
     """The office adds a session by hand on the grid."""
 

@@ -175,6 +175,19 @@ def test_full_round(app, client, office, scenario, mailbox):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AllocationRequest)) == 5
 
+    # The office may correct a claimed class per application (and puts it back here).
+    with app.app_context():
+        hc_request = db.session.scalar(
+            select(AllocationRequest.id).where(AllocationRequest.team == "Handball A-Jugend")
+        )
+    page = client.get(round_url).get_data(as_text=True)
+    assert f'id="class-{hc_request}"' in page
+    change = f"/verwaltung/buchung/vergabe/antrag/{hc_request}/klasse"
+    post(client, change, {"priority_class_id": class_id(app, "Training")}, page=round_url)
+    with app.app_context():
+        assert db.session.get(AllocationRequest, hc_request).priority_class.name == "Training"
+    post(client, change, {"priority_class_id": class_id(app, "Wettkampf")}, page=round_url)
+
     # The proposal.
     assert post(client, f"{round_url}/vorschlag", page=round_url).status_code == 302
     first_run = allocations_by_team(app, s["round"])
