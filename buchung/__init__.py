@@ -51,3 +51,6 @@ def init_app(app: Flask) -> None:
     register_staff_link(
         app, _l("Hausmeisterei: Vereinstermine"), "buchung_admin.caretaker_day", "caretaker"
     )
+    from buchung import allocation
+
+    allocation.init_app(app)

@@ -1,0 +1,326 @@
+"""Applications, the office's grid and hand edits, and the council's figures.
+
+Every function adds and flushes; the view commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from buchung.allocation.models import (
+    Allocation,
+    AllocationRequest,
+    AllocationRound,
+    ApplicantClass,
+    NoteReason,
+    PriorityClass,
+    RequestHall,
+)
+from buchung.allocation.proposal import SeasonCalendar, describe_time, hours
+from buchung.club_models import Club
+from buchung.models import Resource
+from lotse.extensions import db
+
+REASON_TEXTS = {
+    NoteReason.HIGHER_CLASS: _l("vergeben an eine höhere Prioritätsklasse (%(detail)s)"),
+    NoteReason.SAME_CLASS: _l(
+        "vergeben an einen gleichrangigen Antrag (%(detail)s); die Stunden wurden reihum "
+        "gerecht verteilt"
+    ),
+    NoteReason.BOOKED: _l("in der Saison schon durch andere Buchungen belegt"),
+    NoteReason.CLOSURE: _l("die Halle ist dann meist geschlossen (%(detail)s)"),
+    NoteReason.QUOTA: _l(
+        "Ihr Kontingent für diese Halle (%(detail)s Stunden pro Woche) ist erreicht"
+    ),
+    NoteReason.OUTSIDE_HOURS: _l("außerhalb der Öffnungszeiten oder des Zeitrasters der Halle"),
+}
+
+
+def reason_text(reason: str, detail: str) -> str:
+    """The German sentence an applicant reads for a wish that was not met."""
+    return str(REASON_TEXTS[NoteReason(reason)]) % {"detail": detail}
+
+
+def explain(allocation: Allocation) -> str:
+    """Why this session went to this application, in the order the proposal decided."""
+    if allocation.choice == 0:
+        return _("Vom Buchungsbüro von Hand zugeteilt.")
+    request = allocation.request
+    parts = [
+        _("Prioritätsklasse „%(name)s“", name=request.priority_class.name),
+        _("Erstwunsch") if allocation.choice == 1 else _("Zweitwunsch"),
+        _("Wunschhalle %(rank)s", rank=allocation.hall_rank),
+        _(
+            "unter den gleichrangigen Antragstellern an der Reihe mit bisher %(hours)s Stunden",
+            hours=hours(allocation.turn_minutes or 0),
+        ),
+    ]
+    if request.notes:
+        parts.append(_("bessere Wünsche waren nicht frei (siehe Gründe)"))
+    return "; ".join(parts) + "."
+
+
+class AllocationRefused(Exception):
+    """A hand-made allocation breaks a rule; the message says which, in German."""
+
+
+def priority_classes() -> list[PriorityClass]:
+    return list(db.session.scalars(select(PriorityClass).order_by(PriorityClass.rank)))
+
+
+def fixed_class(club: Club) -> PriorityClass | None:
+    """The class the office assigned to an applicant (schools, Kitas), if any."""
+    row = db.session.get(ApplicantClass, club.id)
+    return row.priority_class if row else None
+
+
+def selectable_classes(club: Club) -> list[PriorityClass]:
+    """The classes an applicant may choose: its fixed one, else every class open to clubs."""
+    fixed = fixed_class(club)
+    if fixed is not None:
+        return [fixed]
+    return [c for c in priority_classes() if c.open_to_clubs]
+
+
+def set_applicant_class(club: Club, priority_class: PriorityClass) -> None:
+    """Fix an applicant's class; its applications in open rounds take it too."""
+    row = db.session.get(ApplicantClass, club.id)
+    if row is None:
+        row = ApplicantClass(club_id=club.id)
+        db.session.add(row)
+    row.priority_class_id = priority_class.id
+    for request in db.session.scalars(
+        select(AllocationRequest).where(AllocationRequest.club_id == club.id)
+    ):
+        if not request.round.published:
+            request.priority_class_id = priority_class.id
+    db.session.flush()
+
+
+def hall_choices(round_: AllocationRound) -> list[Resource]:
+    """Halls of the round and their parts, as applicants may name them."""
+    found = []
+    for hall in round_.resources:
+        found.append(hall)
+        found.extend(hall.parts)
+    return found
+
+
+def resource_label(resource: Resource) -> str:
+    return f"{resource.parent.name}: {resource.name}" if resource.parent else resource.name
+
+
+def create_request(
+    round_: AllocationRound,
+    club: Club,
+    *,
+    team: str,
+    priority_class: PriorityClass,
+    sessions_per_week: int,
+    duration_minutes: int,
+    first: tuple[list[int], int],
+    second: tuple[list[int], int] | None,
+    hall_ids: list[int],
+    remark: str = "",
+) -> AllocationRequest:
+    """Store one team's application (it holds no slot)."""
+    request = AllocationRequest(
+        round=round_,
+        club=club,
+        team=team,
+        priority_class=priority_class,
+        sessions_per_week=sessions_per_week,
+        duration_minutes=duration_minutes,
+        first_weekdays=",".join(str(d) for d in sorted(first[0])),
+        first_start_minute=first[1],
+        second_weekdays=",".join(str(d) for d in sorted(second[0])) if second else "",
+        second_start_minute=second[1] if second else None,
+        remark=remark,
+        halls=[RequestHall(rank=n, resource_id=rid) for n, rid in enumerate(hall_ids, start=1)],
+    )
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+def add_allocation(
+    request: AllocationRequest, resource: Resource, weekday: int, start: int
+) -> Allocation:
+    """The office grants a session by hand; refused when it overlaps another allocation,
+    lies outside the hall's hours, or is closed or booked for most of the season."""
+    end = start + request.duration_minutes
+    if end > 1440:
+        raise AllocationRefused(_("Die Einheit muss vor Mitternacht enden."))
+    if weekday in {a.weekday for a in request.allocations}:
+        raise AllocationRefused(_("Dieser Antrag hat an dem Wochentag schon eine Einheit."))
+    season = request.round.season
+    blocked = SeasonCalendar(season.first_day, season.last_day).blocked(
+        resource, weekday, start, end
+    )
+    if blocked is not None:
+        raise AllocationRefused(reason_text(blocked.reason, blocked.detail))
+    units = set(resource.unit_ids())
+    for other in round_allocations_on(request.round, weekday):
+        if units & set(other.resource.unit_ids()) and (
+            start < other.end_minute and other.start_minute < end
+        ):
+            raise AllocationRefused(
+                _(
+                    "Die Zeit überschneidet sich mit %(team)s (%(club)s), %(time)s.",
+                    team=other.request.team,
+                    club=other.request.club.name,
+                    time=describe_time(other.weekday, other.start_minute, other.end_minute),
+                )
+            )
+    allocation = Allocation(
+        request=request,
+        resource=resource,
+        weekday=weekday,
+        start_minute=start,
+        end_minute=end,
+        choice=0,
+    )
+    db.session.add(allocation)
+    db.session.flush()
+    return allocation
+
+
+def round_allocations_on(round_: AllocationRound, weekday: int) -> list[Allocation]:
+    return list(
+        db.session.scalars(
+            select(Allocation)
+            .join(AllocationRequest)
+            .where(AllocationRequest.round_id == round_.id, Allocation.weekday == weekday)
+        )
+    )
+
+
+@dataclass
+class GridEntry:
+    request: AllocationRequest
+    resource: Resource
+    allocated: bool
+    choice: int
+    weekday: int
+    start: int
+    end: int
+
+
+@dataclass
+class GridCell:
+    entries: list[GridEntry] = field(default_factory=list)
+
+    @property
+    def conflict(self) -> bool:
+        """More wishes or sessions here than the hall's units can hold side by side."""
+        return len({e.request.id for e in self.entries}) > 1 and _overlapping(self.entries)
+
+
+def _overlapping(entries: list[GridEntry]) -> bool:
+    for i, a in enumerate(entries):
+        for b in entries[i + 1 :]:
+            if a.request.id != b.request.id and set(a.resource.unit_ids()) & set(
+                b.resource.unit_ids()
+            ):
+                return True
+    return False
+
+
+@dataclass
+class HallGrid:
+    hall: Resource
+    minutes: list[int]
+    cells: dict[tuple[int, int], GridCell]  # (weekday, minute) → cell
+
+
+def hall_grid(round_: AllocationRound, hall: Resource) -> HallGrid:
+    """The week of one hall: every wish and session that covers each row, highest class first."""
+    step = hall.slot_minutes
+    hours_rows = hall.opening_hours
+    first = min((h.opens_minute for h in hours_rows), default=8 * 60) // step * step
+    last = max((h.closes_minute for h in hours_rows), default=22 * 60)
+    minutes = list(range(first, last, step))
+    ids = {hall.id, *(p.id for p in hall.parts)}
+    entries: list[GridEntry] = []
+    for request in round_.requests:
+        granted = {(a.resource_id, a.weekday, a.start_minute) for a in request.allocations}
+        for allocation in request.allocations:
+            if allocation.resource_id in ids:
+                entries.append(
+                    GridEntry(
+                        request,
+                        allocation.resource,
+                        True,
+                        allocation.choice,
+                        allocation.weekday,
+                        allocation.start_minute,
+                        allocation.end_minute,
+                    )
+                )
+        for wished in request.halls:
+            if wished.resource_id not in ids:
+                continue
+            for choice, weekdays, start in request.choices():
+                end = start + request.duration_minutes
+                entries.extend(
+                    GridEntry(request, wished.resource, False, choice, weekday, start, end)
+                    for weekday in weekdays
+                    if (wished.resource_id, weekday, start) not in granted
+                )
+    cells: dict[tuple[int, int], GridCell] = defaultdict(GridCell)
+    for entry in sorted(
+        entries,
+        key=lambda e: (not e.allocated, e.request.priority_class.rank, e.choice, e.request.id),
+    ):
+        for minute in minutes:
+            if entry.start < minute + step and minute < entry.end:
+                cells[(entry.weekday, minute)].entries.append(entry)
+    return HallGrid(hall, minutes, cells)
+
+
+@dataclass
+class Figure:
+    label: str
+    requested: int = 0  # minutes a week
+    allocated: int = 0
+
+    @property
+    def share(self) -> str:
+        if not self.requested:
+            return "–"
+        return f"{100 * self.allocated / self.requested:.0f} %"
+
+    @property
+    def requested_hours(self) -> str:
+        return hours(self.requested)
+
+    @property
+    def allocated_hours(self) -> str:
+        return hours(self.allocated)
+
+
+def figures(round_: AllocationRound, by: str) -> list[Figure]:
+    """Hours a week requested and allocated, per hall (a request counts for its first hall)
+    or per applicant."""
+    rows: dict[object, Figure] = {}
+    if by == "hall":
+        for hall in round_.resources:
+            rows[hall.id] = Figure(hall.name)
+    for request in round_.requests:
+        if by == "hall":
+            key = request.halls[0].resource.root.id
+            rows.setdefault(key, Figure(request.halls[0].resource.root.name))
+        else:
+            key = request.club_id
+            rows.setdefault(key, Figure(request.club.name))
+        rows[key].requested += request.requested_minutes
+        for allocation in request.allocations:
+            target = allocation.resource.root.id if by == "hall" else request.club_id
+            rows.setdefault(target, Figure(allocation.resource.root.name))
+            rows[target].allocated += allocation.minutes
+    return sorted(rows.values(), key=lambda f: f.label)
