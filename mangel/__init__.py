@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
         workbench,
         workbench_actions,
         workbench_bulk,
+        workbench_followers,
     )
     from mangel.delivery import sweep as delivery_sweep
     from mangel.demo import seed_demo

@@ -174,7 +174,7 @@ def test_recategorise_and_mark_duplicate(
     form_post(f"{url}/duplikat/{original}", page=url)
     public = client.get(f"/maengel/{report_id}").get_data(as_text=True)
     assert "Duplikat" in public and f"Duplikat von Meldung {original}" in public
-    assert audit_actions(app, report_id) == ["recategorise", "status"]
+    assert audit_actions(app, report_id) == ["recategorise", "duplicate", "status"]
 
 
 def test_release_edit_and_hide(app, client, auth, form_post, report_id):
