@@ -9,15 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import shapely
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, exists, false, or_, select
 
 from lotse.auth import roles_required
 from lotse.extensions import db
+from lotse.geo import geometry_from_geojson
 from lotse.models import Department, utcnow
 from mangel import services
 from mangel.models import OPEN_STATUSES, Category, Report, ReportPhoto, ReportStatus
+from mangel.routing_models import Area
 from mangel.views import map_config
 from mangel.workbench_forms import (
     PRIORITY_LABELS,
@@ -75,6 +78,7 @@ class InboxFilter:
     status: str = ""
     category: int | None = None
     department: int | None = None
+    area: int | None = None
     age: int | None = None  # older than this many days
     photo: bool = False
     overdue: bool = False
@@ -93,6 +97,7 @@ class InboxFilter:
             status=status if valid_status else "",
             category=number("category"),
             department=number("department"),
+            area=number("area"),
             age=number("age"),
             photo=args.get("photo") == "1",
             overdue=args.get("overdue") == "1",
@@ -106,6 +111,7 @@ class InboxFilter:
             "status": self.status,
             "category": self.category,
             "department": self.department,
+            "area": self.area,
             "age": self.age,
             "photo": "1" if self.photo else None,
             "overdue": "1" if self.overdue else None,
@@ -127,6 +133,9 @@ class InboxFilter:
             stmt = stmt.where(Report.category_id == self.category)
         if self.department:
             stmt = stmt.where(Report.department_id == self.department)
+        if self.area:
+            area = db.session.get(Area, self.area)
+            stmt = stmt.where(in_area(area) if area else false())
         if self.age:
             stmt = stmt.where(Report.created_at < utcnow() - timedelta(days=self.age))
         if self.photo:
@@ -136,6 +145,26 @@ class InboxFilter:
         if self.q:
             stmt = stmt.where(search_clause(self.q))
         return stmt.order_by(*SORTS[self.sort])
+
+
+def in_area(area: Area):
+    """Reports inside an area: its bounding box in SQL, then the exact shape.
+
+    The database has no geometry type on either engine, so shapely tests the points in
+    the box and the clause names the fewer of the ids inside or outside the shape.
+    """
+    in_box = Report.lat.between(area.min_lat, area.max_lat) & Report.lon.between(
+        area.min_lon, area.max_lon
+    )
+    rows = db.session.execute(select(Report.id, Report.lat, Report.lon).where(in_box)).all()
+    if not rows:
+        return false()
+    ids, lats, lons = zip(*rows, strict=True)
+    flags = shapely.contains_xy(geometry_from_geojson(area.geojson), lons, lats)
+    inside = [i for i, flag in zip(ids, flags, strict=True) if flag]
+    if len(inside) <= len(ids) / 2:
+        return Report.id.in_(inside)
+    return in_box & Report.id.not_in(set(ids) - set(inside))
 
 
 def search_clause(q: str):
@@ -173,6 +202,7 @@ def inbox():
             select(Category).where(Category.parent_id.is_not(None)).order_by(Category.name)
         ).all(),
         departments=visible_departments(),
+        areas=db.session.scalars(select(Area).order_by(Area.name)).all(),
         today=date.today(),
         open_values=OPEN_VALUES,
         priorities=PRIORITY_LABELS,

@@ -1,0 +1,61 @@
+"""The inbox through the web: area filter, full-text search, working down the list."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from lotse.extensions import db
+from tests.mangel.test_workbench import BASE, staff  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.both_dbs
+
+# A triangle (lon, lat) whose bounding box also holds a point outside the triangle.
+TRIANGLE = [[6.490, 50.746], [6.497, 50.746], [6.490, 50.752], [6.490, 50.746]]
+
+
+@pytest.fixture
+def area_id(app) -> int:
+    from mangel.routing import import_areas
+    from mangel.routing_models import Area
+
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "Ortsteil Dreieck"},
+        "geometry": {"type": "Polygon", "coordinates": [TRIANGLE]},
+    }
+    with app.app_context():
+        import_areas(feature)
+        db.session.commit()
+        return db.session.scalar(db.select(Area.id))
+
+
+def test_area_filter_holds_for_list_csv_and_map(client, auth, make_report, staff, area_id):  # noqa: F811
+    inside = make_report(lat=50.747, lon=6.491, department_id=staff["tiefbau"])
+    in_box_only = make_report(lat=50.751, lon=6.496, department_id=staff["tiefbau"])
+    far = make_report(lat=50.755, lon=6.480, department_id=staff["tiefbau"])
+    auth.login("a@town.example")
+    assert "Ortsteil Dreieck" in client.get(f"{BASE}/").get_data(as_text=True)
+    for view in ("", "karte"):
+        html = client.get(f"{BASE}/{view}?area={area_id}").get_data(as_text=True)
+        assert f"{BASE}/{inside}" in html, view
+        assert f"{BASE}/{in_box_only}" not in html and f"{BASE}/{far}" not in html, view
+    body = client.get(f"{BASE}/export.csv?area={area_id}").text
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    assert [row[0] for row in rows[1:]] == [str(inside)]
+    unknown = client.get(f"{BASE}/?area=999").get_data(as_text=True)
+    assert "Keine Meldungen gefunden" in unknown
+
+
+def test_area_filter_with_most_of_the_box_inside(client, auth, make_report, staff, area_id):  # noqa: F811
+    inside = [
+        make_report(lat=50.7465, lon=6.4905 + i * 0.0005, department_id=staff["tiefbau"])
+        for i in range(4)
+    ]
+    outside = make_report(lat=50.751, lon=6.496, department_id=staff["tiefbau"])
+    auth.login("a@town.example")
+    html = client.get(f"{BASE}/?area={area_id}").get_data(as_text=True)
+    assert all(f"{BASE}/{rid}" in html for rid in inside)
+    assert f"{BASE}/{outside}" not in html
