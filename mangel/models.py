@@ -27,6 +27,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
+    literal_column,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -211,6 +214,11 @@ class Report(TimestampMixin, db.Model):
         # The staff inbox: one department's reports by status, newest first.
         Index("ix_report_inbox", "department_id", "status", "created_at"),
         Index("ix_report_created_at", "created_at"),  # the admins' inbox, newest first
+        Index(
+            "ix_report_search",
+            text("to_tsvector('german'::regconfig, (description || ' '::text) || street::text)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
         CheckConstraint(_STATUS_CHECK, name="known_status"),
         CheckConstraint("priority >= 0 AND priority <= 2", name="priority_range"),
         CheckConstraint("lat >= -90 AND lat <= 90 AND lon >= -180 AND lon <= 180", name="coords"),
@@ -289,6 +297,16 @@ class Report(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
+
+
+# The staff inbox's full-text search on PostgreSQL: German stems of text and street, so
+# "Schlagloch" finds "Schlaglöcher".  The GIN index ``ix_report_search`` (``Report``'s
+# table arguments) holds the same expression as PostgreSQL prints it, so that alembic sees
+# no drift; a query must use this expression to use the index.
+GERMAN = text("'german'::regconfig")
+REPORT_SEARCH_VECTOR = func.to_tsvector(
+    GERMAN, Report.__table__.c.description + literal_column("' '") + Report.__table__.c.street
+)
 
 
 @event.listens_for(Report, "before_insert")

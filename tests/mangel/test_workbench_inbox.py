@@ -59,3 +59,36 @@ def test_area_filter_with_most_of_the_box_inside(client, auth, make_report, staf
     html = client.get(f"{BASE}/?area={area_id}").get_data(as_text=True)
     assert all(f"{BASE}/{rid}" in html for rid in inside)
     assert f"{BASE}/{outside}" not in html
+
+
+def test_full_text_search_by_word_stem_on_postgresql(
+    client,
+    auth,
+    make_report,
+    staff,  # noqa: F811
+    db_backend,
+):
+    potholes = make_report(
+        description="Zwei tiefe Schlaglöcher vor Haus 3", department_id=staff["tiefbau"]
+    )
+    lamp = make_report(
+        description="Laterne ist dunkel", street="Hauptstraße", department_id=staff["tiefbau"]
+    )
+    auth.login("a@town.example")
+
+    def found(q: str) -> set[int]:
+        html = client.get(f"{BASE}/", query_string={"q": q}).get_data(as_text=True)
+        return {rid for rid in (potholes, lamp) if f'{BASE}/{rid}"' in html}
+
+    assert found("schlaglöcher") == {potholes}
+    assert found("Hauptstraße") == {lamp}
+    assert found(f"#{lamp}") == found(str(lamp)) == {lamp}
+    assert found("Ampel") == set()
+    if db_backend == "postgres":  # German stems and the web search syntax
+        assert found("Schlagloch") == {potholes}
+        assert found("Laternen dunkel") == {lamp}
+        assert found("Laterne -dunkel") == set()
+        assert found('"Schlaglöcher vor"') == {potholes}
+    else:  # LIKE finds the text as typed
+        assert found("Schlagloch") == set()
+        assert found("terne ist") == {lamp}
