@@ -51,7 +51,7 @@ SORTS = {
     "neu": (Report.created_at.desc(), Report.id.desc()),
     "alt": (Report.created_at.asc(), Report.id.asc()),
     "prioritaet": (Report.priority.desc(), Report.created_at.asc(), Report.id.asc()),
-    "faellig": (Report.due_date.asc(), Report.id.asc()),
+    "faellig": (Report.due_date.asc().nulls_last(), Report.id.asc()),
 }
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
@@ -154,6 +154,28 @@ class InboxFilter:
             stmt = stmt.where(search_clause(self.q))
         return stmt.order_by(*SORTS[self.sort])
 
+    def after(self, report: Report):
+        """The reports that come after this one in the selection's order (``SORTS``)."""
+        created, rid = report.created_at, report.id
+        if self.sort == "neu":
+            return or_(
+                Report.created_at < created, (Report.created_at == created) & (Report.id < rid)
+            )
+        later = or_(Report.created_at > created, (Report.created_at == created) & (Report.id > rid))
+        if self.sort == "alt":
+            return later
+        if self.sort == "prioritaet":
+            return or_(
+                Report.priority < report.priority, (Report.priority == report.priority) & later
+            )
+        if report.due_date is None:  # "faellig": reports without a date come last
+            return Report.due_date.is_(None) & (Report.id > rid)
+        return or_(
+            Report.due_date > report.due_date,
+            (Report.due_date == report.due_date) & (Report.id > rid),
+            Report.due_date.is_(None),
+        )
+
 
 def in_area(area: Area):
     """Reports inside an area: its bounding box in SQL, then the exact shape.
@@ -244,20 +266,9 @@ def inbox_map():
     )
 
 
-def next_report(report: Report) -> Report | None:
-    """The next older open report of the inbox after this one, for working down the list."""
-    return db.session.scalar(
-        visible(select(Report))
-        .where(
-            Report.status.in_(OPEN_VALUES),
-            or_(
-                Report.created_at < report.created_at,
-                (Report.created_at == report.created_at) & (Report.id < report.id),
-            ),
-        )
-        .order_by(*SORTS["neu"])
-        .limit(1)
-    )
+def next_report(report: Report, selection: InboxFilter) -> Report | None:
+    """The report after this one in the inbox selection it was opened from."""
+    return db.session.scalar(selection.statement().where(selection.after(report)).limit(1))
 
 
 def templates_for(report: Report) -> list[ResponseTemplate]:
@@ -287,11 +298,13 @@ def _status_form(report: Report, templates: list[ResponseTemplate]) -> StatusFor
 def render_report(report: Report, **forms):
     """The report with everything staff need, and a form for each action."""
     templates = templates_for(report)
+    selection = InboxFilter.from_args(request.args)
     status_form = forms.get("status_form") or _status_form(report, templates)
     return render_template(
         "mangel/workbench/report.html",
         report=report,
-        next_report=next_report(report),
+        selection=selection,
+        next_report=next_report(report, selection),
         action_form=ActionForm(),
         status_form=status_form,
         note_form=forms.get("note_form") or NoteForm(),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import date, timedelta
 
 import pytest
 
 from lotse.extensions import db
+from lotse.models import utcnow
 from tests.mangel.test_workbench import BASE, staff  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.both_dbs
@@ -78,7 +81,7 @@ def test_full_text_search_by_word_stem_on_postgresql(
 
     def found(q: str) -> set[int]:
         html = client.get(f"{BASE}/", query_string={"q": q}).get_data(as_text=True)
-        return {rid for rid in (potholes, lamp) if f'{BASE}/{rid}"' in html}
+        return {rid for rid in (potholes, lamp) if f"{BASE}/{rid}?" in html}
 
     assert found("schlaglöcher") == {potholes}
     assert found("Hauptstraße") == {lamp}
@@ -92,3 +95,49 @@ def test_full_text_search_by_word_stem_on_postgresql(
     else:  # LIKE finds the text as typed
         assert found("Schlagloch") == set()
         assert found("terne ist") == {lamp}
+
+
+def test_next_report_follows_the_selection_and_its_order(
+    client,
+    auth,
+    make_report,
+    staff,  # noqa: F811
+):
+    def report(hours: int, **kw) -> int:
+        kw.setdefault("department_id", staff["tiefbau"])
+        return make_report(created_at=utcnow() - timedelta(hours=hours), **kw)
+
+    oldest, middle, newest = report(30, priority=2), report(20), report(10, priority=2)
+    report(15, status="fixed")  # closed: not in the default selection
+    report(5, department_id=staff["green"])  # another department's
+    auth.login("a@town.example")
+
+    def next_of(rid: int, args: str = "") -> int | None:
+        html = client.get(f"{BASE}/{rid}{args}").get_data(as_text=True)
+        match = re.search(r'<a rel="next" accesskey="n"[^>]* href="[^"]*/(\d+)(\?[^"]*)?"', html)
+        return int(match.group(1)) if match else None
+
+    assert [next_of(newest), next_of(middle), next_of(oldest)] == [middle, oldest, None]
+    assert [next_of(oldest, "?sort=alt"), next_of(middle, "?sort=alt")] == [middle, newest]
+    assert next_of(oldest, "?sort=prioritaet") == newest
+    assert next_of(newest, "?sort=prioritaet") == middle
+    html = client.get(f"{BASE}/?sort=alt").get_data(as_text=True)
+    assert f'href="{BASE}/{oldest}?sort=alt"' in html  # the list hands its order on
+    page = client.get(f"{BASE}/{oldest}?sort=alt").get_data(as_text=True)
+    assert f'href="{BASE}/{middle}?sort=alt"' in page
+
+
+def test_overdue_reports_are_highlighted(client, auth, make_report, staff):  # noqa: F811
+    yesterday = date.today() - timedelta(days=1)
+    late = make_report(due_date=yesterday, department_id=staff["tiefbau"])
+    done = make_report(due_date=yesterday, status="fixed", department_id=staff["tiefbau"])
+    in_time = make_report(due_date=date.today() + timedelta(days=3), department_id=staff["tiefbau"])
+    auth.login("a@town.example")
+    html = client.get(f"{BASE}/?status=alle").get_data(as_text=True)
+    rows = {
+        rid: html[: html.index(f"{BASE}/{rid}?")].rsplit("<tr", 1)[1]
+        for rid in (late, done, in_time)
+    }
+    assert 'class="overdue"' in rows[late]
+    assert "overdue" not in rows[done] and "overdue" not in rows[in_time]
+    assert html.count("<strong>überfällig</strong>") == 1
