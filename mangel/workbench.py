@@ -194,7 +194,7 @@ def in_area(area: Area):
     inside = [i for i, flag in zip(ids, flags, strict=True) if flag]
     if len(inside) <= len(ids) / 2:
         return Report.id.in_(inside)
-    return in_box & Report.id.not_in(set(ids) - set(inside))
+    return in_box & Report.id.not_in(sorted(set(ids) - set(inside)))
 
 
 def search_clause(q: str):
