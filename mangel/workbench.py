@@ -215,17 +215,32 @@ def search_clause(q: str):
     )
 
 
+def paginate_capped(stmt: Select):
+    """One page of the selection, and whether it holds more than the page total says.
+
+    Counting a broad search to the last row costs more than the list itself, so the
+    count stops a little past ``MANGEL_INBOX_COUNT_LIMIT`` or past the page shown; the
+    pages still go on one by one from there.
+    """
+    config = current_app.config
+    page = db.paginate(stmt, per_page=config["MANGEL_PAGE_SIZE"], error_out=False, count=False)
+    limit = max(config["MANGEL_INBOX_COUNT_LIMIT"], page.page * page.per_page) + 1
+    page.total = db.session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).limit(limit).subquery())
+    )
+    return page, page.total == limit
+
+
 @bp.route("/meldungen/")
 @roles_required("clerk")
 def inbox():
     """The reports of the clerk's departments, filtered, searched, sorted and paged."""
     selection = InboxFilter.from_args(request.args)
-    page = db.paginate(
-        selection.statement(), per_page=current_app.config["MANGEL_PAGE_SIZE"], error_out=False
-    )
+    page, more = paginate_capped(selection.statement())
     return render_template(
         "mangel/workbench/inbox.html",
         page=page,
+        more=more,
         selection=selection,
         statuses=list(ReportStatus),
         categories=db.session.scalars(

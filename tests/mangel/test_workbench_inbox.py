@@ -11,6 +11,7 @@ import pytest
 
 from lotse.extensions import db
 from lotse.models import utcnow
+from tests.conftest import csrf_token_from
 from tests.mangel.test_workbench import BASE, staff  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.both_dbs
@@ -141,3 +142,23 @@ def test_overdue_reports_are_highlighted(client, auth, make_report, staff):  # n
     assert 'class="overdue"' in rows[late]
     assert "overdue" not in rows[done] and "overdue" not in rows[in_time]
     assert html.count("<strong>überfällig</strong>") == 1
+
+
+def test_a_large_selection_is_counted_up_to_a_limit_and_paged_on(
+    make_app,
+    make_report,
+    staff,  # noqa: F811
+):
+    app = make_app(MANGEL_INBOX_COUNT_LIMIT=2, MANGEL_PAGE_SIZE=1)
+    client = app.test_client()
+    for hours in range(4):
+        make_report(department_id=staff["tiefbau"], created_at=utcnow() - timedelta(hours=hours))
+    token = csrf_token_from(client.get("/anmelden").text)
+    login = {"email": "a@town.example", "password": "correct horse battery", "csrf_token": token}
+    assert client.post("/anmelden", data=login).status_code == 302
+    assert "mehr als 2 Meldungen" in client.get(f"{BASE}/").text
+    for number in (2, 3):
+        html = client.get(f"{BASE}/?page={number}").text
+        assert 'rel="next"' in html and f"Seite {number}<" in html
+    last = client.get(f"{BASE}/?page=4").text
+    assert "4 Meldungen" in last and "Seite 4 von 4" in last and 'rel="next"' not in last
