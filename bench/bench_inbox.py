@@ -82,14 +82,20 @@ def populate(app, reports: int) -> None:
         store_reports(rows)
 
 
-def p95(client, urls: list[str], requests: int) -> float:
-    times = []
+def p95(client, urls: list[str], requests: int) -> tuple[float, float]:
+    """p95 of the wall-clock time and of this process's CPU time per request, in ms.
+
+    On a shared machine the wall clock counts the waits for a CPU too; the CPU time of
+    the web process does not (PostgreSQL's own work is in the wall clock only).
+    """
+    walls, cpus = [], []
     for i in range(requests):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         response = client.get(urls[i % len(urls)])
-        times.append((time.perf_counter() - start) * 1000)
+        walls.append((time.perf_counter() - start) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
         assert response.status_code == 200, response.status_code
-    return statistics.quantiles(times, n=20)[18]
+    return statistics.quantiles(walls, n=20)[18], statistics.quantiles(cpus, n=20)[18]
 
 
 def run(backend: str, database_url: str, reports: int, requests: int) -> None:
@@ -106,13 +112,17 @@ def run(backend: str, database_url: str, reports: int, requests: int) -> None:
         app = create_app(config, instance_path=instance)
         started = time.perf_counter()
         populate(app, reports)
-        print(f"{backend}: {reports} reports stored in {time.perf_counter() - started:.0f} s")
+        print(
+            f"{backend}: {reports} reports stored in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
         base = "/verwaltung/maengel/meldungen/"
         cases = {
             "default list": [base, f"{base}?page=2", f"{base}?sort=alt"],
             "filtered search": [
                 f"{base}?q={w.lower()}&status=alle&department={{dep}}" for w in WORDS
             ],
+            "search, plural": [f"{base}?q=schlaglöcher", f"{base}?q=laternen&status=alle"],
         }
         for who in ("clerk", "admin"):
             client = app.test_client()
@@ -126,9 +136,14 @@ def run(backend: str, database_url: str, reports: int, requests: int) -> None:
             for name, urls in cases.items():
                 urls = [u.format(dep=dep) for u in urls]
                 client.get(urls[0])  # warm caches
-                figure = p95(client, urls, requests)
-                verdict = "ok" if figure <= TARGET_P95_MS else "OVER TARGET"
-                print(f"{backend:8} {who:5} {name:15} p95 {figure:6.1f} ms  ({verdict})")
+                wall, cpu = p95(client, urls, requests)
+                verdict = "ok" if wall <= TARGET_P95_MS else "OVER TARGET"
+                load = os.getloadavg()[0]
+                print(
+                    f"{backend:8} {who:5} {name:15} p95 {wall:6.1f} ms wall ({verdict}), "
+                    f"{cpu:6.1f} ms CPU of the web process; load average {load:.1f}",
+                    flush=True,
+                )
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ DEFAULTS = {
     "MANGEL_MAP_MAX_POINTS": 300,
     "MANGEL_CLUSTER_CACHE_SECONDS": 30,
     "MANGEL_PAGE_SIZE": 20,
+    "MANGEL_INBOX_COUNT_LIMIT": 1000,  # the staff inbox counts its selection this far
     # Staff workbench: reminders to the department, contact data kept after closing.
     "MANGEL_REMIND_ACCEPT_DAYS": 3,  # not accepted this many days after arrival
     "MANGEL_REMIND_WORK_DAYS": 14,  # open and untouched this long
@@ -61,6 +62,7 @@ def init_app(app: Flask) -> None:
         workbench,
         workbench_actions,
         workbench_bulk,
+        workbench_followers,
     )
     from mangel.delivery import sweep as delivery_sweep
     from mangel.demo import seed_demo

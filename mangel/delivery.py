@@ -192,6 +192,9 @@ def _reporter_mail(delivery: Delivery) -> tuple[str, str, dict]:
         subject = _("Ihre Meldung Nr. %(id)d wurde weitergeleitet", id=report.id)
         return subject, "mangel/emails/forwarded", {"link": link}
     if delivery.purpose == Purpose.STATUS.value:
+        if delivery.recipient != report.reporter_email:  # a follower (workbench_followers)
+            subject = _("Neuer Stand der Meldung Nr. %(id)d", id=report.id)
+            return subject, "mangel/emails/status", {"link": link, "follower": True}
         subject = _("Neuer Stand Ihrer Meldung Nr. %(id)d", id=report.id)
         return subject, "mangel/emails/status", {"link": link}
     subject = _("Ist es behoben? Ihre Meldung Nr. %(id)d", id=report.id)

@@ -230,7 +230,8 @@ def report_form_class(category: Category | None) -> type[ReportForm]:
 
 
 class SupportForm(FlaskForm):
-    """ "Ich bin auch betroffen": an e-mail address to confirm, kept only as a hash."""
+    """ "Ich bin auch betroffen": an e-mail address to confirm, kept only as a hash unless
+    the supporter wants to hear about changes."""
 
     email = EmailField(
         _l("Ihre E-Mail-Adresse"),
@@ -241,10 +242,17 @@ class SupportForm(FlaskForm):
             Length(max=254),
         ],
         description=_l(
-            "Nur zum Bestätigen. Wir speichern die Adresse nicht, nur einen Prüfwert, "
-            "damit jede Person einmal zählt."
+            "Zum Bestätigen. Wir speichern die Adresse nur, wenn Sie unten zustimmen, "
+            "sonst nur einen Prüfwert, damit jede Person einmal zählt."
         ),
         render_kw={"autocomplete": "email"},
+    )
+    notify = BooleanField(
+        _l("Mich per E-Mail über den weiteren Stand informieren"),
+        description=_l(
+            "Dann speichern wir Ihre Adresse, bis die Meldung erledigt ist, und schreiben "
+            "Ihnen bei jeder Statusänderung."
+        ),
     )
     website = StringField(_l("Webseite (bitte leer lassen)"))
     submit = SubmitField(_l("Ich bin auch betroffen"))

@@ -27,6 +27,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
+    literal_column,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -211,6 +214,11 @@ class Report(TimestampMixin, db.Model):
         # The staff inbox: one department's reports by status, newest first.
         Index("ix_report_inbox", "department_id", "status", "created_at"),
         Index("ix_report_created_at", "created_at"),  # the admins' inbox, newest first
+        Index(
+            "ix_report_search",
+            text("to_tsvector('german'::regconfig, (description || ' '::text) || street::text)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
         CheckConstraint(_STATUS_CHECK, name="known_status"),
         CheckConstraint("priority >= 0 AND priority <= 2", name="priority_range"),
         CheckConstraint("lat >= -90 AND lat <= 90 AND lon >= -180 AND lon <= 180", name="coords"),
@@ -264,11 +272,15 @@ class Report(TimestampMixin, db.Model):
     due_date: Mapped[date | None] = mapped_column(Date)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)  # hidden from the public
     original_description: Mapped[str | None] = mapped_column(Text)  # before staff edited it
+    # Set while the report is closed as Duplikat: its reporter and supporters follow that one.
     duplicate_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("report.id", ondelete="SET NULL")
+        ForeignKey("report.id", ondelete="SET NULL"), index=True
     )
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last escalation mail
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    duplicate_of: Mapped[Report | None] = relationship(
+        remote_side=[id], foreign_keys=[duplicate_of_id]
+    )
 
     @property
     def status_enum(self) -> ReportStatus:
@@ -285,6 +297,16 @@ class Report(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
+
+
+# The staff inbox's full-text search on PostgreSQL: German stems of text and street, so
+# "Schlagloch" finds "Schlaglöcher".  The GIN index ``ix_report_search`` (``Report``'s
+# table arguments) holds the same expression as PostgreSQL prints it, so that alembic sees
+# no drift; a query must use this expression to use the index.
+GERMAN = text("'german'::regconfig")
+REPORT_SEARCH_VECTOR = func.to_tsvector(
+    GERMAN, Report.__table__.c.description + literal_column("' '") + Report.__table__.c.street
+)
 
 
 @event.listens_for(Report, "before_insert")
@@ -338,7 +360,10 @@ class StatusChange(db.Model):
 class Support(db.Model):
     """ "Ich bin auch betroffen": one per e-mail and report, counted once confirmed.
 
-    The e-mail is kept only as a keyed hash, enough to recognise a second attempt.
+    The e-mail is kept as keyed hashes: ``email_hash`` (per report) recognises a second
+    attempt, ``person_hash`` (the same for every report) lets an original count a person
+    once who supported it and one of its duplicates.  The address itself is stored only
+    when the supporter asked to hear about changes (``notify_email``).
     """
 
     __tablename__ = "report_support"
@@ -347,6 +372,8 @@ class Support(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
     email_hash: Mapped[str] = mapped_column(String(64))
+    person_hash: Mapped[str | None] = mapped_column(String(64))
+    notify_email: Mapped[str | None] = mapped_column(String(254))  # personal data, staff only
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,7 +15,8 @@ import click
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from lotse.cli import lotse_cli
 from lotse.extensions import db
@@ -23,7 +24,7 @@ from lotse.mail import send_template
 from lotse.models import Department, utcnow
 from mangel import services
 from mangel.jobs import public_url
-from mangel.models import OPEN_STATUSES, Report, StatusChange
+from mangel.models import OPEN_STATUSES, Report, StatusChange, Support
 
 log = logging.getLogger(__name__)
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
@@ -73,7 +74,9 @@ def remind(now: datetime | None = None) -> None:
 
 
 def purge_contacts(now: datetime | None = None) -> int:
-    """Clear name, e-mail and phone of reports closed longer ago than their category keeps them."""
+    """Clear name, e-mail and phone of reports closed longer ago than their category keeps
+    them, and the addresses of their supporters.  A duplicate keeps them while its
+    original is open: its people still follow that one."""
     now = now or utcnow()
     config = current_app.config
     default = config["MANGEL_CONTACT_RETENTION_DAYS"]
@@ -83,13 +86,19 @@ def purge_contacts(now: datetime | None = None) -> int:
         .group_by(StatusChange.report_id)
         .subquery()
     )
+    original = aliased(Report)
     candidates = db.session.execute(
         select(Report.id, Report.category_id, last_change.c.closed_at)
         .join(last_change, last_change.c.report_id == Report.id)
+        .outerjoin(original, original.id == Report.duplicate_of_id)
         .where(
             Report.status.not_in(OPEN_VALUES),
+            or_(original.id.is_(None), original.status.not_in(OPEN_VALUES)),
             or_(
-                Report.reporter_name != "", Report.reporter_email != "", Report.reporter_phone != ""
+                Report.reporter_name != "",
+                Report.reporter_email != "",
+                Report.reporter_phone != "",
+                exists().where(Support.report_id == Report.id, Support.notify_email.is_not(None)),
             ),
         )
     ).all()
@@ -105,6 +114,9 @@ def purge_contacts(now: datetime | None = None) -> int:
             .values(
                 reporter_name="", reporter_email="", reporter_phone="", tracking_token_hash=None
             )
+        )
+        db.session.execute(
+            update(Support).where(Support.report_id.in_(due)).values(notify_email=None)
         )
     return len(due)
 

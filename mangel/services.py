@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, distinct, func, or_, select
 
 from lotse.extensions import db
 from lotse.geo import distance_m
@@ -50,11 +50,20 @@ def _expiry() -> datetime:
     return utcnow() + timedelta(hours=current_app.config["MANGEL_CONFIRM_HOURS"])
 
 
-def support_email_hash(report_id: int, email: str) -> str:
-    """A keyed hash of an e-mail, salted per report so hashes cannot be linked across reports."""
+def _keyed_hash(message: str) -> str:
     key = (current_app.config["MANGEL_HASH_KEY"] or current_app.config["SECRET_KEY"]).encode()
-    message = f"{report_id}:{normalise_email(email)}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def support_email_hash(report_id: int, email: str) -> str:
+    """A keyed hash of an e-mail, salted per report: one support per address and report."""
+    return _keyed_hash(f"{report_id}:{normalise_email(email)}")
+
+
+def person_hash(email: str) -> str:
+    """A keyed hash of an e-mail for every report alike, so that an original and its
+    duplicates count a person who supported several of them once."""
+    return _keyed_hash(f"person:{normalise_email(email)}")
 
 
 # --- categories ----------------------------------------------------------------------
@@ -256,8 +265,11 @@ def public_report(report_id: int) -> Report | None:
 # --- support ("Ich bin auch betroffen") ---------------------------------------------
 
 
-def request_support(report: Report, email: str) -> tuple[Support, str] | None:
-    """Start a support: a new or renewed confirmation token, or ``None`` if already counted."""
+def request_support(report: Report, email: str, notify: bool = False) -> tuple[Support, str] | None:
+    """Start a support: a new or renewed confirmation token, or ``None`` if already counted.
+
+    With ``notify`` the address is kept, to tell the supporter about status changes.
+    """
     email_hash = support_email_hash(report.id, email)
     support = db.session.scalar(
         select(Support).where(Support.report_id == report.id, Support.email_hash == email_hash)
@@ -267,6 +279,8 @@ def request_support(report: Report, email: str) -> tuple[Support, str] | None:
     if support is None:
         support = Support(report_id=report.id, email_hash=email_hash)
         db.session.add(support)
+    support.person_hash = person_hash(email)
+    support.notify_email = normalise_email(email) if notify else None
     token, support.token_hash = _new_token()
     support.token_expires_at = _expiry()
     db.session.flush()
@@ -282,14 +296,25 @@ def confirm_support(support: Support) -> None:
 
 
 def support_counts(report_ids: Iterable[int]) -> dict[int, int]:
-    """Confirmed supports per report."""
+    """Confirmed supports per report, those of its duplicates included, each person once.
+
+    A duplicate's own supports count for its original, so it has none of its own.
+    """
     ids = list(report_ids)
     if not ids:
         return {}
+    counted = func.coalesce(Report.duplicate_of_id, Report.id)
     rows = db.session.execute(
-        select(Support.report_id, func.count())
-        .where(Support.report_id.in_(ids), Support.confirmed_at.is_not(None))
-        .group_by(Support.report_id)
+        select(
+            counted, func.count(distinct(func.coalesce(Support.person_hash, Support.email_hash)))
+        )
+        .join(Report, Report.id == Support.report_id)
+        .where(
+            or_(Report.id.in_(ids), Report.duplicate_of_id.in_(ids)),
+            counted.in_(ids),
+            Support.confirmed_at.is_not(None),
+        )
+        .group_by(counted)
     )
     return dict(rows.all())
 

@@ -247,7 +247,7 @@ def support(report_id: int):
             abort(400)
         return render_report(report, form=form), 422
     if not form.website.data:
-        pending = services.request_support(report, form.email.data)
+        pending = services.request_support(report, form.email.data, form.notify.data)
         if pending is not None:
             db.session.commit()
             support_row, token = pending

@@ -9,15 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import shapely
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy import Select, exists, false, func, or_, select
 
 from lotse.auth import roles_required
 from lotse.extensions import db
+from lotse.geo import geometry_from_geojson
 from lotse.models import Department, utcnow
 from mangel import services
-from mangel.models import OPEN_STATUSES, Category, Report, ReportPhoto, ReportStatus
+from mangel.models import (
+    GERMAN,
+    OPEN_STATUSES,
+    REPORT_SEARCH_VECTOR,
+    Category,
+    Report,
+    ReportPhoto,
+    ReportStatus,
+)
+from mangel.routing_models import Area
 from mangel.views import map_config
 from mangel.workbench_forms import (
     PRIORITY_LABELS,
@@ -40,7 +51,7 @@ SORTS = {
     "neu": (Report.created_at.desc(), Report.id.desc()),
     "alt": (Report.created_at.asc(), Report.id.asc()),
     "prioritaet": (Report.priority.desc(), Report.created_at.asc(), Report.id.asc()),
-    "faellig": (Report.due_date.asc(), Report.id.asc()),
+    "faellig": (Report.due_date.asc().nulls_last(), Report.id.asc()),
 }
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
@@ -75,6 +86,7 @@ class InboxFilter:
     status: str = ""
     category: int | None = None
     department: int | None = None
+    area: int | None = None
     age: int | None = None  # older than this many days
     photo: bool = False
     overdue: bool = False
@@ -93,6 +105,7 @@ class InboxFilter:
             status=status if valid_status else "",
             category=number("category"),
             department=number("department"),
+            area=number("area"),
             age=number("age"),
             photo=args.get("photo") == "1",
             overdue=args.get("overdue") == "1",
@@ -106,6 +119,7 @@ class InboxFilter:
             "status": self.status,
             "category": self.category,
             "department": self.department,
+            "area": self.area,
             "age": self.age,
             "photo": "1" if self.photo else None,
             "overdue": "1" if self.overdue else None,
@@ -127,6 +141,9 @@ class InboxFilter:
             stmt = stmt.where(Report.category_id == self.category)
         if self.department:
             stmt = stmt.where(Report.department_id == self.department)
+        if self.area:
+            area = db.session.get(Area, self.area)
+            stmt = stmt.where(in_area(area) if area else false())
         if self.age:
             stmt = stmt.where(Report.created_at < utcnow() - timedelta(days=self.age))
         if self.photo:
@@ -137,23 +154,81 @@ class InboxFilter:
             stmt = stmt.where(search_clause(self.q))
         return stmt.order_by(*SORTS[self.sort])
 
+    def after(self, report: Report):
+        """The reports that come after this one in the selection's order (``SORTS``)."""
+        created, rid = report.created_at, report.id
+        if self.sort == "neu":
+            return or_(
+                Report.created_at < created, (Report.created_at == created) & (Report.id < rid)
+            )
+        later = or_(Report.created_at > created, (Report.created_at == created) & (Report.id > rid))
+        if self.sort == "alt":
+            return later
+        if self.sort == "prioritaet":
+            return or_(
+                Report.priority < report.priority, (Report.priority == report.priority) & later
+            )
+        if report.due_date is None:  # "faellig": reports without a date come last
+            return Report.due_date.is_(None) & (Report.id > rid)
+        return or_(
+            Report.due_date > report.due_date,
+            (Report.due_date == report.due_date) & (Report.id > rid),
+            Report.due_date.is_(None),
+        )
+
+
+def in_area(area: Area):
+    """Reports inside an area: its bounding box in SQL, then the exact shape.
+
+    The database has no geometry type on either engine, so shapely tests the points in
+    the box and the clause names the fewer of the ids inside or outside the shape.
+    """
+    in_box = Report.lat.between(area.min_lat, area.max_lat) & Report.lon.between(
+        area.min_lon, area.max_lon
+    )
+    rows = db.session.execute(select(Report.id, Report.lat, Report.lon).where(in_box)).all()
+    if not rows:
+        return false()
+    ids, lats, lons = zip(*rows, strict=True)
+    flags = shapely.contains_xy(geometry_from_geojson(area.geojson), lons, lats)
+    inside = [i for i, flag in zip(ids, flags, strict=True) if flag]
+    if len(inside) <= len(ids) / 2:
+        return Report.id.in_(inside)
+    return in_box & Report.id.not_in(sorted(set(ids) - set(inside)))
+
 
 def search_clause(q: str):
     """Full-text search: a report number, or words in description or street.
 
-    ILIKE on PostgreSQL; on SQLite plain LIKE, which ignores ASCII case already and,
-    unlike the ``lower()`` SQLAlchemy writes for ILIKE there, needs no function per row.
+    PostgreSQL matches German word stems with the GIN index ``ix_report_search`` and
+    the search syntax people know (``"…"`` for phrases, ``-wort`` to exclude, ``or``).
+    SQLite looks for the text as typed with LIKE, which ignores ASCII case.
     """
     if q.lstrip("#").isdigit():
         return Report.id == int(q.lstrip("#"))
+    if db.engine.dialect.name == "postgresql":
+        query = func.websearch_to_tsquery(GERMAN, q)
+        return REPORT_SEARCH_VECTOR.op("@@")(query)
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    sqlite = db.engine.dialect.name == "sqlite"
     return or_(
-        *(
-            column.like(pattern, escape="\\") if sqlite else column.ilike(pattern, escape="\\")
-            for column in (Report.description, Report.street)
-        )
+        *(column.like(pattern, escape="\\") for column in (Report.description, Report.street))
     )
+
+
+def paginate_capped(stmt: Select):
+    """One page of the selection, and whether it holds more than the page total says.
+
+    Counting a broad search to the last row costs more than the list itself, so the
+    count stops a little past ``MANGEL_INBOX_COUNT_LIMIT`` or past the page shown; the
+    pages still go on one by one from there.
+    """
+    config = current_app.config
+    page = db.paginate(stmt, per_page=config["MANGEL_PAGE_SIZE"], error_out=False, count=False)
+    limit = max(config["MANGEL_INBOX_COUNT_LIMIT"], page.page * page.per_page) + 1
+    page.total = db.session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).limit(limit).subquery())
+    )
+    return page, page.total == limit
 
 
 @bp.route("/meldungen/")
@@ -161,18 +236,18 @@ def search_clause(q: str):
 def inbox():
     """The reports of the clerk's departments, filtered, searched, sorted and paged."""
     selection = InboxFilter.from_args(request.args)
-    page = db.paginate(
-        selection.statement(), per_page=current_app.config["MANGEL_PAGE_SIZE"], error_out=False
-    )
+    page, more = paginate_capped(selection.statement())
     return render_template(
         "mangel/workbench/inbox.html",
         page=page,
+        more=more,
         selection=selection,
         statuses=list(ReportStatus),
         categories=db.session.scalars(
             select(Category).where(Category.parent_id.is_not(None)).order_by(Category.name)
         ).all(),
         departments=visible_departments(),
+        areas=db.session.scalars(select(Area).order_by(Area.name)).all(),
         today=date.today(),
         open_values=OPEN_VALUES,
         priorities=PRIORITY_LABELS,
@@ -206,20 +281,9 @@ def inbox_map():
     )
 
 
-def next_report(report: Report) -> Report | None:
-    """The next older open report of the inbox after this one, for working down the list."""
-    return db.session.scalar(
-        visible(select(Report))
-        .where(
-            Report.status.in_(OPEN_VALUES),
-            or_(
-                Report.created_at < report.created_at,
-                (Report.created_at == report.created_at) & (Report.id < report.id),
-            ),
-        )
-        .order_by(*SORTS["neu"])
-        .limit(1)
-    )
+def next_report(report: Report, selection: InboxFilter) -> Report | None:
+    """The report after this one in the inbox selection it was opened from."""
+    return db.session.scalar(selection.statement().where(selection.after(report)).limit(1))
 
 
 def templates_for(report: Report) -> list[ResponseTemplate]:
@@ -249,11 +313,13 @@ def _status_form(report: Report, templates: list[ResponseTemplate]) -> StatusFor
 def render_report(report: Report, **forms):
     """The report with everything staff need, and a form for each action."""
     templates = templates_for(report)
+    selection = InboxFilter.from_args(request.args)
     status_form = forms.get("status_form") or _status_form(report, templates)
     return render_template(
         "mangel/workbench/report.html",
         report=report,
-        next_report=next_report(report),
+        selection=selection,
+        next_report=next_report(report, selection),
         action_form=ActionForm(),
         status_form=status_form,
         note_form=forms.get("note_form") or NoteForm(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lotse.auth import roles_required
 from lotse.extensions import db
@@ -46,6 +46,8 @@ def change_status(report: Report, status: ReportStatus, note: str) -> StatusChan
     )
     report.history.append(change)
     report.status = status.value
+    if status is not ReportStatus.DUPLICATE and report.duplicate_of_id is not None:
+        report.duplicate_of_id = None  # reopened: its people follow this report again
     if status is not ReportStatus.OPEN and report.accepted_at is None:
         report.accepted_at, report.accepted_by_id = utcnow(), current_user.id
     audit(report, "status", f"{old.label} → {status.label}")
@@ -162,9 +164,24 @@ def mark_duplicate(report_id: int, original_id: int):
     """Close the report as a duplicate of a nearby one, pointing the public to it."""
     report = report_or_404(report_id)
     original = db.session.get(Report, original_id)
-    if not ActionForm().validate_on_submit() or original is None or original.id == report.id:
+    while original is not None and original.duplicate_of is not None:
+        original = original.duplicate_of  # follow the chain to the report still worked on
+    if (
+        not ActionForm().validate_on_submit()
+        or original is None
+        or original.id == report.id
+        or not original.is_public
+    ):
         return redirect(url_for(".report_view", report_id=report.id))
+    # Whoever followed this report follows the original now.
+    db.session.execute(
+        update(Report)
+        .where(Report.duplicate_of_id == report.id)
+        .values(duplicate_of_id=original.id)
+        .execution_options(synchronize_session=False)
+    )
     report.duplicate_of_id = original.id
+    audit(report, "duplicate", _("Nr. %(id)d", id=original.id))
     note = _("Diese Meldung ist ein Duplikat von Meldung %(id)d.", id=original.id)
     change_status(report, ReportStatus.DUPLICATE, note)
     return _done(report, note)

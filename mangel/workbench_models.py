@@ -18,6 +18,7 @@ AUDIT_LABELS = {
     "note": _l("Interne Notiz"),
     "forward": _l("Weitergeleitet"),
     "recategorise": _l("Kategorie geändert"),
+    "duplicate": _l("Duplikat von"),
     "move": _l("Ort geändert"),
     "plan": _l("Priorität/Termin"),
     "edit_text": _l("Text bearbeitet (vorher)"),

@@ -94,7 +94,7 @@ def test_filters_photo_overdue_and_age(app, client, auth, report_id, make_report
     late = make_report(due_date=date.today() - timedelta(days=1), department_id=staff["tiefbau"])
     auth.login("a@town.example")
     html = client.get(f"{BASE}/?overdue=1").get_data(as_text=True)
-    assert f"{BASE}/{late}" in html and f'{BASE}/{report_id}"' not in html
+    assert f"{BASE}/{late}?" in html and f"{BASE}/{report_id}?" not in html
     assert "Keine Meldungen" in client.get(f"{BASE}/?photo=1").get_data(as_text=True)
     assert "Keine Meldungen" in client.get(f"{BASE}/?age=3").get_data(as_text=True)
 
@@ -174,7 +174,7 @@ def test_recategorise_and_mark_duplicate(
     form_post(f"{url}/duplikat/{original}", page=url)
     public = client.get(f"/maengel/{report_id}").get_data(as_text=True)
     assert "Duplikat" in public and f"Duplikat von Meldung {original}" in public
-    assert audit_actions(app, report_id) == ["recategorise", "status"]
+    assert audit_actions(app, report_id) == ["recategorise", "duplicate", "status"]
 
 
 def test_release_edit_and_hide(app, client, auth, form_post, report_id):
@@ -244,6 +244,8 @@ def test_redacted_photo_is_black_and_the_original_gone(app, client, auth, form_p
     from mangel.models import ReportPhoto
 
     photo_id, name = add_photo(app, report_id)
+    with app.app_context():
+        thumb = db.session.get(ReportPhoto, photo_id).thumb_name
     auth.login("a@town.example")
     url = f"{BASE}/{report_id}"
     assert fetch(client, f"/maengel/fotos/{name}")[0] == 200  # staff see it unreleased
@@ -253,9 +255,12 @@ def test_redacted_photo_is_black_and_the_original_gone(app, client, auth, form_p
         page=url,
     )
     assert fetch(client, f"/maengel/fotos/{name}")[0] == 404
+    assert fetch(client, f"/maengel/fotos/{thumb}")[0] == 404
     with app.app_context():
         new_name = db.session.scalar(select(ReportPhoto.file_name))
         stored = photo_path(services.upload_dir(), new_name)
+        assert not photo_path(services.upload_dir(), name).exists()
+        assert not photo_path(services.upload_dir(), thumb).exists()
     with Image.open(stored) as raw:  # the stored file itself
         image = raw.convert("RGB")
     assert max(image.getpixel((350, 240))) < 30  # blacked out
@@ -368,3 +373,38 @@ def test_move_inside_the_town_reroutes(app, client, auth, form_post, report_id):
     assert heard == ["move"]
     assert "50.74750" in client.get(f"/maengel/{report_id}").get_data(as_text=True)
     assert audit_actions(app, report_id) == ["move"]
+
+
+def test_reporter_hears_of_status_and_forwarding_never_of_internal_notes(
+    app, client, auth, form_post, mailbox, report_id, staff
+):
+    auth.login("a@town.example")
+    url = f"{BASE}/{report_id}"
+    reporter = "erika.mustermann@example.org"
+    form_post(f"{url}/notiz", {"text": "Geheim: Bauhof fragen"}, page=url)
+    assert mailbox.messages(to=reporter) == []
+    form_post(
+        f"{url}/status", {"status": "waiting", "public_note": "Die Stadtwerke sind dran."}, page=url
+    )
+    mail = mailbox.latest(to=reporter)
+    text = mailbox.text(mail)
+    assert mail["Subject"] == f"Neuer Stand Ihrer Meldung Nr. {report_id}"
+    assert "wartet auf Dritte" in text and "Die Stadtwerke sind dran." in text
+    public = client.get(f"/maengel/{report_id}").get_data(as_text=True)
+    assert "wartet auf Dritte" in public and "Die Stadtwerke sind dran." in public
+    assert "Bauhof fragen" not in public
+    inbox = client.get(f"{BASE}/").get_data(as_text=True)  # waiting counts as open
+    assert f'{BASE}/{report_id}"' in inbox
+    form_post(f"{url}/weiterleiten", {"department_id": str(staff["green"])}, page=url)
+    forwarded = mailbox.latest(to=reporter)
+    assert "weitergeleitet" in forwarded["Subject"]
+    assert all("Bauhof" not in mailbox.text(m) for m in mailbox.messages())
+    assert audit_actions(app, report_id) == ["note", "status", "forward"]
+
+
+def test_department_filter_in_the_url_shows_no_foreign_reports(client, auth, make_report, staff):
+    foreign = make_report(department_id=staff["green"], description="Fremd")
+    auth.login("a@town.example")
+    for view in ("", "karte", "export.csv"):
+        body = client.get(f"{BASE}/{view}?department={staff['green']}&status=alle").text
+        assert f"{BASE}/{foreign}" not in body and "Fremd" not in body, view

@@ -63,3 +63,45 @@ def test_sweep_reminds_the_department_once(app, runner, make_report, mailbox, ca
     count = len(mailbox.messages())
     runner.invoke(args=["lotse", "sweep"])
     assert len(mailbox.messages()) == count
+
+
+def test_purge_clears_supporters_addresses_and_spares_duplicates_of_open_reports(
+    app, runner, make_report
+):
+    from mangel.models import Report, StatusChange, Support
+
+    long_ago = utcnow() - timedelta(days=91)
+    original = make_report()
+    duplicate = make_report(status="duplicate", duplicate_of_id=original)
+    closed = make_report(status="fixed")
+    with app.app_context():
+        for rid in (duplicate, closed):
+            db.session.get(Report, rid).history[0].created_at = long_ago
+            db.session.add(
+                Support(
+                    report_id=rid,
+                    email_hash=f"hash-{rid}",
+                    notify_email=f"nachbar{rid}@example.org",
+                    confirmed_at=long_ago,
+                )
+            )
+        db.session.commit()
+
+    def addresses(rid: int) -> tuple[str, str | None]:
+        with app.app_context():
+            support = db.session.scalar(db.select(Support).where(Support.report_id == rid))
+            return db.session.get(Report, rid).reporter_email, support.notify_email
+
+    runner.invoke(args=["lotse", "purge"])
+    assert addresses(closed) == ("", None)
+    assert addresses(duplicate) == (
+        "erika.mustermann@example.org",
+        f"nachbar{duplicate}@example.org",
+    )
+    with app.app_context():  # the original is closed: its duplicate's people follow no more
+        report = db.session.get(Report, original)
+        report.status = "fixed"
+        report.history.append(StatusChange(status="fixed", created_at=long_ago))
+        db.session.commit()
+    runner.invoke(args=["lotse", "purge"])
+    assert addresses(duplicate) == ("", None)
