@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     from mangel import (  # noqa: F401 - routes and commands register
         admin,
         apikeys,
+        areas,
         cli,
         delivery_admin,
         follow_up,
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> None:
         open311_submit,
         response_templates,
         routing,
+        routing_areas,
         stats,
         submit,
         views,
@@ -88,3 +90,6 @@ def init_app(app: Flask) -> None:
     register_sweep(app, delivery_sweep)
     register_sweep(app, delivery_admin.daily_summary)
     register_staff_link(app, _l("Mängelmelder: Zustellungen"), "mangel_admin.deliveries", "admin")
+    register_staff_link(
+        app, _l("Mängelmelder: Zuständigkeit"), "mangel_admin.responsibility", "admin"
+    )
