@@ -27,7 +27,9 @@ DEFAULTS = {
     "MANGEL_CONTACT_RETENTION_BY_CATEGORY": {},  # category id → days, overrides the default
     # Routing and delivery (mangel.routing, mangel.delivery)
     "MANGEL_FALLBACK_EMAIL": "maengel@musterstadt.example",  # no rule, no category default
-    "MANGEL_REPLY_TO": None,  # e.g. "maengel+{report_id}@musterstadt.example"
+    # Reply-To of department mails, e.g. "maengel+{report_id}@musterstadt.example";
+    # unset: the fallback inbox.
+    "MANGEL_REPLY_TO": None,
     "MANGEL_STAFF_REPORT_PATH": "/verwaltung/maengel/meldungen/{report_id}",
     "MANGEL_DELIVERY_BACKOFF": (5 * 60, 30 * 60),  # seconds after the first, later failures
     "MANGEL_DELIVERY_MAX_ATTEMPTS": 10,  # then "failed" until an admin retries
@@ -56,7 +58,7 @@ def init_app(app: Flask) -> None:
         open311_submit,
         response_templates,
         routing,
-        routing_areas,
+        routing_cli,
         stats,
         submit,
         views,

@@ -217,7 +217,10 @@ def send_email(delivery: Delivery) -> None:
                 **context,
             )
             return
-        reply_to = current_app.config["MANGEL_REPLY_TO"]
+        # Answers of a department go to the town's Mängelmelder inbox, never to noreply.
+        reply_to = (
+            current_app.config["MANGEL_REPLY_TO"] or current_app.config["MANGEL_FALLBACK_EMAIL"]
+        )
         send_template(
             delivery.recipient,
             _(
@@ -231,7 +234,7 @@ def send_email(delivery: Delivery) -> None:
             delivery=delivery,
             link=staff_link(report.id),
             attachments=_photos(delivery),
-            reply_to=reply_to.format(report_id=report.id) if reply_to else None,
+            reply_to=reply_to.format(report_id=report.id),
             headers=headers,
         )
 

@@ -110,13 +110,18 @@ def responsible_department(report: Report) -> Department | None:
 
 
 def target_for(department: Department | None) -> Target:
-    """A department's webhook if it has one, else its inbox; no department: the fallback."""
+    """A department's webhook if it has one, else its inbox; else the fallback inbox.
+
+    An external department may have only a webhook (its e-mail left empty) or only an
+    inbox; one with neither still gets its reports, through the fallback inbox.
+    """
+    fallback = current_app.config["MANGEL_FALLBACK_EMAIL"]
     if department is None:
-        return Target(None, DeliveryMethod.EMAIL, current_app.config["MANGEL_FALLBACK_EMAIL"])
+        return Target(None, DeliveryMethod.EMAIL, fallback)
     endpoint = db.session.get(DepartmentEndpoint, department.id)
     if endpoint is not None:
         return Target(department, DeliveryMethod.WEBHOOK, endpoint.webhook_url)
-    return Target(department, DeliveryMethod.EMAIL, department.email)
+    return Target(department, DeliveryMethod.EMAIL, department.email.strip() or fallback)
 
 
 def add_delivery(report: Report, purpose: Purpose, recipient: str, **values) -> Delivery:

@@ -9,17 +9,13 @@ with a message an admin can act on; ``store_area`` creates or replaces one area.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import click
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 from sqlalchemy import select
 
-from lotse.cli import lotse_cli
 from lotse.extensions import db
 from mangel.routing_models import Area
 
@@ -170,17 +166,3 @@ def store_areas(areas: list[tuple[str, BaseGeometry]]) -> tuple[int, int]:
 def import_areas(raw: bytes, name_property: str = "name") -> tuple[int, int]:
     """Create or replace one area per feature of a GeoJSON file; returns (new, replaced)."""
     return store_areas(read_areas(raw, name_property))
-
-
-@lotse_cli.command("import-areas")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--name-property", default="name", show_default=True)
-def import_areas_command(file: Path, name_property: str):
-    """Import Zuständigkeitsgebiete (Ortsteile, corridors) from a GeoJSON file."""
-    try:
-        with force_locale("de"):  # the messages are written for admins, in German
-            new, replaced = import_areas(file.read_bytes(), name_property)
-    except AreaFileError as exc:
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(f"{new + replaced} Gebiete importiert ({new} neu, {replaced} ersetzt).")

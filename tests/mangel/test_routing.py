@@ -189,6 +189,49 @@ def test_webhook_gets_one_signed_request(app, categories, new_report):
 
 
 @pytest.mark.both_dbs
+def test_external_department_with_only_a_webhook_gets_signed_json_and_no_mail(
+    app, categories, new_report, smtp, runner
+):
+    with app.app_context():
+        operator = Department(name="Netzbetreiber", email="", is_external=True)
+        db.session.add(RoutingRule(category_id=categories["light"], department=operator))
+        db.session.commit()
+    with WebhookReceiver() as hook:
+        result = runner.invoke(
+            args=["lotse", "department-webhook", "Netzbetreiber", "--url", hook.url]
+        )
+        assert result.exit_code == 0, result.output
+        secret = result.output.split("X-Lotse-Signature: ")[1].strip()
+        report_id, _ = new_report()
+        confirm(app, report_id)
+        [(headers, body)] = hook.requests
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["X-Lotse-Signature"], expected)
+    assert smtp.messages == []
+    [row] = deliveries(app, report_id)
+    assert (row["department"], row["method"], row["state"]) == ("Netzbetreiber", "webhook", "sent")
+
+
+def test_department_without_any_address_reaches_the_fallback_inbox_replying_there(
+    make_app, mail_config, categories, new_report, smtp
+):
+    app = make_app(**{**mail_config, "MANGEL_REPLY_TO": None})
+    with app.app_context():
+        db.session.add(
+            RoutingRule(
+                category_id=categories["light"],
+                department=Department(name="Bauhof Nord", email="", is_external=True),
+            )
+        )
+        db.session.commit()
+    report_id, _ = new_report()
+    confirm(app, report_id)
+    [mail] = smtp.to(FALLBACK)
+    assert mail["Reply-To"] == FALLBACK
+    assert deliveries(app, report_id)[0]["department"] == "Bauhof Nord"
+
+
+@pytest.mark.both_dbs
 def test_redis_down_at_confirmation_then_sweep_delivers_once(
     make_app, mail_config, categories, new_report, smtp, redis_url, client
 ):
