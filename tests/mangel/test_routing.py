@@ -212,6 +212,24 @@ def test_external_department_with_only_a_webhook_gets_signed_json_and_no_mail(
     assert (row["department"], row["method"], row["state"]) == ("Netzbetreiber", "webhook", "sent")
 
 
+def test_department_webhook_command_sets_and_removes_a_webhook(app, categories, runner):
+    def endpoint():
+        with app.app_context():
+            return db.session.scalar(select(DepartmentEndpoint.webhook_url))
+
+    args = ["lotse", "department-webhook", "Tiefbau"]
+    assert runner.invoke(args=[*args, "--url", "ftp://x"]).exit_code != 0
+    assert (
+        "gibt es nicht" in runner.invoke(args=[*args[:2], "Nirgends", "--url", "https://x"]).output
+    )
+    result = runner.invoke(args=[*args, "--url", "https://tb.example/hook", "--secret", "s3"])
+    assert result.exit_code == 0 and "Geheimnis" not in result.output
+    assert endpoint() == "https://tb.example/hook"
+    result = runner.invoke(args=[*args, "--remove"])
+    assert "per E-Mail an tiefbau@town.example" in result.output
+    assert endpoint() is None
+
+
 def test_department_without_any_address_reaches_the_fallback_inbox_replying_there(
     make_app, mail_config, categories, new_report, smtp
 ):
