@@ -6,6 +6,7 @@ periodic work come in through ``lotse.hooks``.
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from lotse import hooks
 from lotse.extensions import db
 from lotse.models import Department, Role, User, email_lookup
+from lotse.queue import get_queue, run_cron, run_sweeps
 
 lotse_cli = AppGroup("lotse", help="Lotse: Verwaltung, Demodaten, Worker.")
 
@@ -115,8 +117,6 @@ def seed_demo(if_empty: bool):
 @lotse_cli.command("sweep")
 def sweep():
     """Run periodic maintenance once: re-enqueue due work, expire holds, send reminders."""
-    from lotse.queue import run_sweeps
-
     try:
         run_sweeps()
     except RuntimeError as exc:
@@ -142,11 +142,7 @@ def worker(burst: bool, no_scheduler: bool, simple: bool):
     Unless ``--no-scheduler`` or ``--burst``, a cron process forked next to the worker
     enqueues the sweep every ``SWEEP_INTERVAL`` seconds, so no cron job or timer is needed.
     """
-    import multiprocessing
-
     from rq import SimpleWorker, Worker
-
-    from lotse.queue import get_queue, run_cron
 
     app = current_app._get_current_object()
     queue = get_queue(app)

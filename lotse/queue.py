@@ -35,6 +35,7 @@ from rq.exceptions import DuplicateJobError
 from rq.job import JobStatus
 
 from lotse import hooks
+from lotse.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,6 @@ def queue_status(app: Flask) -> dict[str, Any]:
 
 def run_sweeps() -> None:
     """Run every feature's periodic step once; a failing step does not stop the others."""
-    from lotse.extensions import db
-
     failed = []
     for step in hooks.sweeps():
         try:
