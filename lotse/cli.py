@@ -6,6 +6,7 @@ periodic work come in through ``lotse.hooks``.
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from lotse import hooks
 from lotse.extensions import db
 from lotse.models import Department, Role, User, email_lookup
+from lotse.queue import get_queue, run_cron, run_sweeps
 
 lotse_cli = AppGroup("lotse", help="Lotse: Verwaltung, Demodaten, Worker.")
 
@@ -115,32 +117,52 @@ def seed_demo(if_empty: bool):
 @lotse_cli.command("sweep")
 def sweep():
     """Run periodic maintenance once: re-enqueue due work, expire holds, send reminders."""
-    for job in hooks.sweeps():
-        job()
+    try:
+        run_sweeps()
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo("Sweep erledigt.")
 
 
 @lotse_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Beenden, wenn die Warteschlange leer ist.")
-@click.option("--no-scheduler", is_flag=True, help="Ohne Scheduler für verzögerte Jobs.")
+@click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Ohne Scheduler für verzögerte Jobs und ohne den minütlichen Sweep.",
+)
 @click.option(
     "--simple",
     is_flag=True,
     help="Jobs im Workerprozess statt in einem Kindprozess je Job (schneller, weniger isoliert).",
 )
 def worker(burst: bool, no_scheduler: bool, simple: bool):
-    """Run an RQ worker for this app's queue (needs REDIS_URL)."""
+    """Run an RQ worker for this app's queue (needs REDIS_URL), with the periodic sweep.
+
+    Unless ``--no-scheduler`` or ``--burst``, a cron process forked next to the worker
+    enqueues the sweep every ``SWEEP_INTERVAL`` seconds, so no cron job or timer is needed.
+    """
     from rq import SimpleWorker, Worker
 
-    from lotse.queue import get_queue
-
-    queue = get_queue(current_app)
+    app = current_app._get_current_object()
+    queue = get_queue(app)
     if queue is None:
         raise click.ClickException("REDIS_URL ist nicht gesetzt: Jobs laufen im Webprozess.")
+    cron = None
+    if not (no_scheduler or burst):
+        cron = multiprocessing.get_context("fork").Process(
+            target=run_cron, args=(app,), name="lotse-cron", daemon=True
+        )
+        cron.start()
     worker_class = SimpleWorker if simple else Worker
-    worker_class([queue], connection=queue.connection).work(
-        burst=burst, with_scheduler=not no_scheduler
-    )
+    try:
+        worker_class([queue], connection=queue.connection).work(
+            burst=burst, with_scheduler=not no_scheduler
+        )
+    finally:
+        if cron is not None:
+            cron.terminate()
+            cron.join(10)
 
 
 def init_app(app: Flask) -> None:

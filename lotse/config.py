@@ -68,6 +68,7 @@ class Defaults:
     REDIS_CONNECT_TIMEOUT = 1.0  # seconds; a dead Redis must never hang a request
     REDIS_SOCKET_TIMEOUT = 2.0
     JOB_TIMEOUT = 120
+    SWEEP_INTERVAL = 60  # seconds between periodic sweeps (the workers' cron)
 
     # Mail: without MAIL_SERVER mails are written as .eml files to instance/mail/.
     MAIL_SERVER: str | None = None

@@ -28,7 +28,9 @@ DEFAULTS = {
     "MANGEL_CONTACT_RETENTION_BY_CATEGORY": {},  # category id → days, overrides the default
     # Routing and delivery (mangel.routing, mangel.delivery)
     "MANGEL_FALLBACK_EMAIL": "maengel@musterstadt.example",  # no rule, no category default
-    "MANGEL_REPLY_TO": None,  # e.g. "maengel+{report_id}@musterstadt.example"
+    # Reply-To of department mails, e.g. "maengel+{report_id}@musterstadt.example";
+    # unset: the fallback inbox.
+    "MANGEL_REPLY_TO": None,
     "MANGEL_STAFF_REPORT_PATH": "/verwaltung/maengel/meldungen/{report_id}",
     "MANGEL_DELIVERY_BACKOFF": (5 * 60, 30 * 60),  # seconds after the first, later failures
     "MANGEL_DELIVERY_MAX_ATTEMPTS": 10,  # then "failed" until an admin retries
@@ -49,6 +51,7 @@ def init_app(app: Flask) -> None:
     from mangel import (  # noqa: F401 - routes and commands register
         admin,
         apikeys,
+        areas,
         cli,
         delivery_admin,
         follow_up,
@@ -56,6 +59,7 @@ def init_app(app: Flask) -> None:
         open311_submit,
         response_templates,
         routing,
+        routing_cli,
         stats,
         submit,
         views,
@@ -90,3 +94,6 @@ def init_app(app: Flask) -> None:
     register_sweep(app, delivery_sweep)
     register_sweep(app, delivery_admin.daily_summary)
     register_staff_link(app, _l("Mängelmelder: Zustellungen"), "mangel_admin.deliveries", "admin")
+    register_staff_link(
+        app, _l("Mängelmelder: Zuständigkeit"), "mangel_admin.responsibility", "admin"
+    )

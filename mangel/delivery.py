@@ -11,10 +11,11 @@ Between the SMTP server's "250 OK" and our commit of ``sent`` a crash leaves the
 at-least-once: the Message-ID is derived from the delivery, so the recipient's mail
 system (and the tests) can drop the duplicate.  Webhooks carry the row's idempotency key.
 
-Run ``flask lotse sweep`` every minute (cron or a systemd timer): it enqueues what Redis
-missed, retries after the backoff, takes over rows of dead workers once their lease
-(``MANGEL_DELIVERY_LEASE_SECONDS``, longer than ``JOB_TIMEOUT``) ran out, and sends the
-"Ist es behoben?" mails when due.  Without Redis the same jobs run in the sweep's process.
+The sweep runs every minute (the cron of ``flask lotse worker``; without Redis ``flask
+lotse sweep`` from cron): it enqueues what Redis missed, retries after the backoff, takes
+over rows of dead workers once their lease (``MANGEL_DELIVERY_LEASE_SECONDS``, longer than
+``JOB_TIMEOUT``) ran out, and sends the "Ist es behoben?" mails when due.  Without Redis the
+same jobs run in the sweep's process.
 """
 
 from __future__ import annotations
@@ -219,7 +220,10 @@ def send_email(delivery: Delivery) -> None:
                 **context,
             )
             return
-        reply_to = current_app.config["MANGEL_REPLY_TO"]
+        # Answers of a department go to the town's Mängelmelder inbox, never to noreply.
+        reply_to = (
+            current_app.config["MANGEL_REPLY_TO"] or current_app.config["MANGEL_FALLBACK_EMAIL"]
+        )
         send_template(
             delivery.recipient,
             _(
@@ -233,7 +237,7 @@ def send_email(delivery: Delivery) -> None:
             delivery=delivery,
             link=staff_link(report.id),
             attachments=_photos(delivery),
-            reply_to=reply_to.format(report_id=report.id) if reply_to else None,
+            reply_to=reply_to.format(report_id=report.id),
             headers=headers,
         )
 

@@ -2,8 +2,9 @@
 
 The most specific rule wins: a rule for the report's category (or, failing that, its main
 category) in the smallest area containing the report, then a rule for the category
-without an area, then the category's default department, then the fallback inbox
-``MANGEL_FALLBACK_EMAIL``.  The signal receivers add ``Delivery`` rows to the sender's
+without an area, then a rule for every category in an area, then the category's default
+department, then the fallback inbox ``MANGEL_FALLBACK_EMAIL``.  Areas come from GeoJSON
+(``mangel.routing_areas``); admins keep areas and rules under ``mangel.areas``.  The signal receivers add ``Delivery`` rows to the sender's
 session; ``mangel.delivery`` enqueues them once the session commits.
 
 How other parts trigger routing (emit inside the transaction, then ``commit()`` once):
@@ -17,23 +18,19 @@ How other parts trigger routing (emit inside the transaction, then ``commit()`` 
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-import click
 from flask import current_app
-from shapely.geometry import Point, mapping
+from shapely.geometry import Point
 from sqlalchemy import inspect, or_, select, update
 
-from lotse.cli import lotse_cli
 from lotse.extensions import db
 from lotse.geo import geometry_from_geojson
 from lotse.models import Department, utcnow
 from mangel.delivery import schedule
-from mangel.models import Report, StatusChange
+from mangel.models import Category, Report, StatusChange
 from mangel.routing_models import (
     Area,
     Delivery,
@@ -55,28 +52,44 @@ class Target:
     recipient: str
 
 
-def responsible_department(report: Report) -> Department | None:
-    """The department the rules give for this report's category and place."""
-    category_ids = [report.category_id]
-    if report.category.parent_id:
-        category_ids.append(report.category.parent_id)
+@dataclass(frozen=True)
+class Decision:
+    """Who is responsible, and why: the rule that won, or the category's default."""
+
+    department: Department | None
+    rule: RoutingRule | None = None
+    default_of: Category | None = None  # the category whose default department applies
+
+
+def decide(category: Category, lat: float, lon: float) -> Decision:
+    """The department for a report of this category at this place, and the rule that won.
+
+    A rule for the category (or its main category) in the smallest area around the point
+    wins, then one for the category anywhere, then one for everything in an area; without
+    a rule the category's (or main category's) default department; else none (fallback).
+    """
+    category_ids = [category.id]
+    if category.parent_id:
+        category_ids.append(category.parent_id)
     rules = db.session.scalars(
         select(RoutingRule)
         .outerjoin(Area)
         .where(
-            RoutingRule.category_id.in_(category_ids),
+            or_(RoutingRule.category_id.in_(category_ids), RoutingRule.category_id.is_(None)),
             or_(
                 RoutingRule.area_id.is_(None),
-                (Area.min_lat <= report.lat)
-                & (Area.max_lat >= report.lat)
-                & (Area.min_lon <= report.lon)
-                & (Area.max_lon >= report.lon),
+                (Area.min_lat <= lat)
+                & (Area.max_lat >= lat)
+                & (Area.min_lon <= lon)
+                & (Area.max_lon >= lon),
             ),
         )
     ).all()
-    point = Point(report.lon, report.lat)
+    point = Point(lon, lat)
 
     def rank(rule: RoutingRule) -> tuple:
+        if rule.category_id is None:
+            return (2, 0, rule.area.size)
         leaf_first = category_ids.index(rule.category_id)
         if rule.area is None:
             return (1, leaf_first, 0.0)
@@ -84,20 +97,31 @@ def responsible_department(report: Report) -> Department | None:
 
     for rule in sorted(rules, key=rank):
         if rule.area is None or geometry_from_geojson(rule.area.geojson).covers(point):
-            return rule.department
-    return report.category.department or (
-        report.category.parent.department if report.category.parent else None
-    )
+            return Decision(rule.department, rule=rule)
+    for candidate in (category, category.parent):
+        if candidate is not None and candidate.department is not None:
+            return Decision(candidate.department, default_of=candidate)
+    return Decision(None)
+
+
+def responsible_department(report: Report) -> Department | None:
+    """The department the rules give for this report's category and place."""
+    return decide(report.category, report.lat, report.lon).department
 
 
 def target_for(department: Department | None) -> Target:
-    """A department's webhook if it has one, else its inbox; no department: the fallback."""
+    """A department's webhook if it has one, else its inbox; else the fallback inbox.
+
+    An external department may have only a webhook (its e-mail left empty) or only an
+    inbox; one with neither still gets its reports, through the fallback inbox.
+    """
+    fallback = current_app.config["MANGEL_FALLBACK_EMAIL"]
     if department is None:
-        return Target(None, DeliveryMethod.EMAIL, current_app.config["MANGEL_FALLBACK_EMAIL"])
+        return Target(None, DeliveryMethod.EMAIL, fallback)
     endpoint = db.session.get(DepartmentEndpoint, department.id)
     if endpoint is not None:
         return Target(department, DeliveryMethod.WEBHOOK, endpoint.webhook_url)
-    return Target(department, DeliveryMethod.EMAIL, department.email)
+    return Target(department, DeliveryMethod.EMAIL, department.email.strip() or fallback)
 
 
 def add_delivery(report: Report, purpose: Purpose, recipient: str, **values) -> Delivery:
@@ -173,36 +197,3 @@ def on_status_changed(report: Report, change: StatusChange, **_) -> None:
             status_change=change,
             next_attempt_at=utcnow() + timedelta(weeks=weeks),
         )
-
-
-def import_areas(data: dict, name_property: str = "name") -> int:
-    """Create or replace one area per GeoJSON feature, named by a feature property."""
-    features = data["features"] if data.get("type") == "FeatureCollection" else [data]
-    count = 0
-    for feature in features:
-        name = str(feature.get("properties", {}).get(name_property, "")).strip()
-        if not name:
-            raise ValueError(f"feature without property {name_property!r}")
-        geometry = geometry_from_geojson(feature)
-        min_lon, min_lat, max_lon, max_lat = geometry.bounds
-        area = db.session.scalar(select(Area).where(Area.name == name)) or Area(name=name)
-        area.geojson = mapping(geometry)
-        area.min_lat, area.min_lon, area.max_lat, area.max_lon = min_lat, min_lon, max_lat, max_lon
-        area.size = geometry.area
-        db.session.add(area)
-        count += 1
-    db.session.flush()
-    return count
-
-
-@lotse_cli.command("import-areas")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--name-property", default="name", show_default=True)
-def import_areas_command(file: Path, name_property: str):
-    """Import Zuständigkeitsgebiete (Ortsteile, corridors) from a GeoJSON file."""
-    try:
-        count = import_areas(json.loads(file.read_text(encoding="utf-8")), name_property)
-    except (ValueError, KeyError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(f"{count} Gebiete importiert.")

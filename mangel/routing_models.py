@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,17 +48,37 @@ class Area(db.Model):
 
 
 class RoutingRule(db.Model):
-    """Reports of a category (inside an area, when given) go to a department."""
+    """Reports of a category and/or inside an area go to a department."""
 
     __tablename__ = "mangel_routing_rule"
-    __table_args__ = (UniqueConstraint("category_id", "area_id"),)
+    __table_args__ = (
+        UniqueConstraint("category_id", "area_id"),
+        CheckConstraint("category_id IS NOT NULL OR area_id IS NOT NULL", name="category_or_area"),
+        # NULLs are distinct in a unique constraint: one rule per category without an
+        # area and one per area without a category need indexes of their own.
+        Index(
+            "uq_mangel_routing_rule_category_only",
+            "category_id",
+            unique=True,
+            sqlite_where=text("area_id IS NULL"),
+            postgresql_where=text("area_id IS NULL"),
+        ),
+        Index(
+            "uq_mangel_routing_rule_area_only",
+            "area_id",
+            unique=True,
+            sqlite_where=text("category_id IS NULL"),
+            postgresql_where=text("category_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("category.id", ondelete="CASCADE"))
+    # None: every category (in the rule's area).
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="CASCADE"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("mangel_area.id", ondelete="CASCADE"))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"))
 
-    category: Mapped[Category] = relationship()
+    category: Mapped[Category | None] = relationship()
     area: Mapped[Area | None] = relationship()
     department: Mapped[Department] = relationship()
 

@@ -189,6 +189,67 @@ def test_webhook_gets_one_signed_request(app, categories, new_report):
 
 
 @pytest.mark.both_dbs
+def test_external_department_with_only_a_webhook_gets_signed_json_and_no_mail(
+    app, categories, new_report, smtp, runner
+):
+    with app.app_context():
+        operator = Department(name="Netzbetreiber", email="", is_external=True)
+        db.session.add(RoutingRule(category_id=categories["light"], department=operator))
+        db.session.commit()
+    with WebhookReceiver() as hook:
+        result = runner.invoke(
+            args=["lotse", "department-webhook", "Netzbetreiber", "--url", hook.url]
+        )
+        assert result.exit_code == 0, result.output
+        secret = result.output.split("X-Lotse-Signature: ")[1].strip()
+        report_id, _ = new_report()
+        confirm(app, report_id)
+        [(headers, body)] = hook.requests
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["X-Lotse-Signature"], expected)
+    assert smtp.messages == []
+    [row] = deliveries(app, report_id)
+    assert (row["department"], row["method"], row["state"]) == ("Netzbetreiber", "webhook", "sent")
+
+
+def test_department_webhook_command_sets_and_removes_a_webhook(app, categories, runner):
+    def endpoint():
+        with app.app_context():
+            return db.session.scalar(select(DepartmentEndpoint.webhook_url))
+
+    args = ["lotse", "department-webhook", "Tiefbau"]
+    assert runner.invoke(args=[*args, "--url", "ftp://x"]).exit_code != 0
+    assert (
+        "gibt es nicht" in runner.invoke(args=[*args[:2], "Nirgends", "--url", "https://x"]).output
+    )
+    result = runner.invoke(args=[*args, "--url", "https://tb.example/hook", "--secret", "s3"])
+    assert result.exit_code == 0 and "Geheimnis" not in result.output
+    assert endpoint() == "https://tb.example/hook"
+    result = runner.invoke(args=[*args, "--remove"])
+    assert "per E-Mail an tiefbau@town.example" in result.output
+    assert endpoint() is None
+
+
+def test_department_without_any_address_reaches_the_fallback_inbox_replying_there(
+    make_app, mail_config, categories, new_report, smtp
+):
+    app = make_app(**{**mail_config, "MANGEL_REPLY_TO": None})
+    with app.app_context():
+        db.session.add(
+            RoutingRule(
+                category_id=categories["light"],
+                department=Department(name="Bauhof Nord", email="", is_external=True),
+            )
+        )
+        db.session.commit()
+    report_id, _ = new_report()
+    confirm(app, report_id)
+    [mail] = smtp.to(FALLBACK)
+    assert mail["Reply-To"] == FALLBACK
+    assert deliveries(app, report_id)[0]["department"] == "Bauhof Nord"
+
+
+@pytest.mark.both_dbs
 def test_redis_down_at_confirmation_then_sweep_delivers_once(
     make_app, mail_config, categories, new_report, smtp, redis_url, client
 ):
@@ -213,6 +274,29 @@ def test_redis_down_at_confirmation_then_sweep_delivers_once(
     run_worker(up)
     assert len(smtp.to("tiefbau@town.example")) == 1
     assert [(d["state"], d["attempts"]) for d in deliveries(up, report_id)] == [("sent", 1)]
+
+
+def test_job_that_failed_before_its_bookkeeping_is_queued_again_by_the_sweep(
+    make_app, mail_config, categories, new_report, smtp, redis_url, tmp_path
+):
+    queue_name = f"db-away-{time.time_ns()}"
+    app = make_app(**mail_config, REDIS_URL=redis_url, QUEUE_NAME=queue_name)
+    report_id, _ = new_report()
+    confirm(app, report_id)  # queued; no worker yet
+    db_away = make_app(
+        **mail_config,
+        REDIS_URL=redis_url,
+        QUEUE_NAME=queue_name,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing' / 'x.sqlite3'}",
+    )
+    run_worker(db_away)  # the job fails: the database cannot be reached
+    assert smtp.messages == []
+    assert [(d["state"], d["attempts"]) for d in deliveries(app, report_id)] == [("pending", 0)]
+
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    run_worker(app)
+    assert len(smtp.to("tiefbau@town.example")) == 1
+    assert [(d["state"], d["attempts"]) for d in deliveries(app, report_id)] == [("sent", 1)]
 
 
 def run_worker(app) -> None:
@@ -287,9 +371,10 @@ def test_category_change_reroutes_and_resends_with_history(app, categories, new_
     assert "weitergeleitet" in note["Subject"]
 
 
-def start_worker(app, smtp, database_url: str, *args: str) -> subprocess.Popen:
+def start_worker(app, smtp, database_url: str, *args: str, **env: str) -> subprocess.Popen:
     """A real ``flask lotse worker`` process on this test's database, queue and SMTP sink."""
     env = {
+        **env,
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": app.config["REDIS_URL"],
@@ -449,3 +534,69 @@ def test_department_mail_carries_the_photos_and_respects_the_staging_switch(
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_filename() == "a.jpg"
     assert attachment.get_content() == b"\xff\xd8jpeg"
+
+
+@pytest.mark.parametrize("db_backend", ["postgres"], indirect=True)
+def test_workers_cron_delivers_what_redis_missed_once_without_a_manual_sweep(
+    make_app, mail_config, categories, new_report, smtp, redis_url, database_url
+):
+    down = make_app(**mail_config, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    reports = [new_report()[0] for _ in range(3)]
+    for report_id in reports:
+        confirm(down, report_id)
+    assert [d["state"] for r in reports for d in deliveries(down, r)] == ["pending"] * 3
+
+    app = make_app(**mail_config, REDIS_URL=redis_url, QUEUE_NAME=f"cron-{time.time_ns()}")
+    # Two workers, so two crons enqueue the sweep every second.
+    workers = [start_worker(app, smtp, database_url, LOTSE_SWEEP_INTERVAL="1") for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        while len(smtp.to("tiefbau@town.example")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3)  # a few more sweeps, which must find nothing left to send
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(20)
+    assert len(smtp.to("tiefbau@town.example")) == 3
+    assert sorted(m["Message-ID"] for m in smtp.messages) == sorted(
+        {m["Message-ID"] for m in smtp.messages}
+    )
+    assert [(d["state"], d["attempts"]) for r in reports for d in deliveries(app, r)] == [
+        ("sent", 1)
+    ] * 3
+    assert not any(_cron_processes_of(worker.pid) for worker in workers)
+
+
+def _cron_processes_of(pid: int) -> list[int]:
+    """Processes left over in a worker's process group (the cron must end with it)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pid and fields[0] != "Z":  # process group, state
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_scheduled_sweep_runs_once_per_interval_however_many_crons_enqueue_it(make_app, redis_url):
+    from lotse.hooks import register_sweep
+    from lotse.queue import scheduled_sweep
+
+    app = make_app(REDIS_URL=redis_url, SWEEP_INTERVAL=5, QUEUE_NAME=f"sweep-{time.time_ns()}")
+    runs = []
+    register_sweep(app, lambda: runs.append(time.monotonic()))
+    with app.app_context():
+        while time.time() % 5 > 1:  # both calls early in the same interval
+            time.sleep(0.05)
+        interval = time.time() // 5
+        scheduled_sweep()
+        scheduled_sweep()
+        assert time.time() // 5 == interval
+        assert len(runs) == 1
+        time.sleep(5 - time.time() % 5)
+        scheduled_sweep()
+    assert len(runs) == 2
