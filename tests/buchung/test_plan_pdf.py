@@ -61,7 +61,7 @@ def test_plan_pdf_shows_the_week_without_personal_data(client, busy_week):
     assert "10:00–11:00 Turnhalle Grünstraße belegt" in text
     assert "18:00–20:00 Turnhalle Grünstraße belegt" in text
     assert text.count("belegt") == 2
-    assert "00:00–24:00 Turnhalle Grünstraße geschlossen (Schließung für Bodenpflege)" in text
+    assert "ganztägig Turnhalle Grünstraße geschlossen (Schließung für Bodenpflege)" in text
     assert f"Dienstag {first + timedelta(days=1):%d.%m.} frei" in text
     for secret in (*PRIVATE, CLUB):
         assert secret not in text
