@@ -70,8 +70,11 @@ def fault_plan(stack: Stack, seconds: float) -> list[tuple[float, str, object]]:
     """(second, name, action) of every fault, scaled to the length of the run."""
     redis_down = min(30.0, seconds / 4)
     smtp_refusing = min(60.0, seconds / 5)
+    # The short drill spares the worker running RQ's scheduler, whose take-over alone
+    # takes a minute or two; the long one kills it.
+    long_run = seconds >= 300
     return [
-        (0.08 * seconds, "kill -9 RQ worker", stack.kill_worker),
+        (0.08 * seconds, "kill -9 RQ worker", lambda: stack.kill_worker(oldest=long_run)),
         (0.15 * seconds, "Redis stopped", stack.stop_redis),
         (0.15 * seconds + redis_down, "Redis restarted", stack.restart_redis),
         (0.45 * seconds, "SMTP refuses", lambda: stack.smtp_refuse(True)),

@@ -286,14 +286,18 @@ class Stack:
             self.sweeps += 1
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             self.sweep_failures += 1
-            self.note(f"sweep failed: {str(exc).splitlines()[0]}")
+            self.note(f"sweep failed: {str(exc).strip().splitlines()[-1][:160]}")
 
     # --- faults -------------------------------------------------------------------------------
 
-    def kill_worker(self) -> None:
-        """kill -9 one RQ worker; the supervisor starts another."""
+    def kill_worker(self, oldest: bool = True) -> None:
+        """kill -9 one RQ worker; the supervisor starts another.
+
+        The oldest runs RQ's scheduler of delayed jobs: another worker takes it over only
+        after its lock expired and at its next maintenance (a minute or two).
+        """
         with self._lock:
-            victim = self.workers[0]
+            victim = self.workers[0 if oldest else -1]
         os.killpg(victim.pid, signal.SIGKILL)
         self.note(f"kill -9 RQ worker {victim.pid}")
 
@@ -332,8 +336,10 @@ class Stack:
         self.note("SIGHUP gunicorn (graceful reload)")
 
     def smtp_refuse(self, on: bool) -> None:
-        self.smtp.mode = "refuse" if on else "accept"
-        self.note("SMTP sink refuses" if on else "SMTP sink accepts again")
+        mode = "refuse" if on else "accept"
+        if self.smtp.mode != mode:
+            self.smtp.mode = mode
+            self.note("SMTP sink refuses" if on else "SMTP sink accepts again")
 
     # --- stop -------------------------------------------------------------------------------
 
