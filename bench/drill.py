@@ -17,6 +17,7 @@ failed.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -93,7 +94,7 @@ def run_faults(plan, started: float, stop: threading.Event) -> None:
 
 
 def run_drill(
-    seconds: float, users: int = 16, web_workers: int = 4, drain: float = 90, keep_logs=False
+    seconds: float, users: int = 12, web_workers: int = 4, drain: float = 150, keep_logs=False
 ) -> Result:
     """Start the stack, load it through the faults, drain, shut down, check; the printout."""
     stack = Stack(web_workers=web_workers, sweep_every=5.0 if seconds < 120 else 10.0)
@@ -106,6 +107,7 @@ def run_drill(
             f"{stack.rq_workers} RQ workers (--simple, scheduler), sweep every "
             f"{stack.sweep_every:.0f} s, PostgreSQL {stack.db_name}, Redis :{stack.redis_port}"
         )
+        load_before = os.getloadavg()[0]
         load = Load(stack, stack.fixtures, users)
         memory = Memory(stack)
         memory.thread.start()
@@ -156,6 +158,10 @@ def run_drill(
         out.append("")
         out.append(memory.summary())
         out.append(
+            f"machine: {os.cpu_count()} cores, load average {load_before:.1f} at the start of "
+            f"the load, {os.getloadavg()[0]:.1f} at the end (shared with other work)"
+        )
+        out.append(
             f"sweeps: {stack.sweeps} ({stack.sweep_failures} failed); workers restarted by the "
             f"supervisor: {stack.worker_restarts}; drained in {drained:.0f} s"
         )
@@ -185,7 +191,7 @@ def run_drill(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=600, help="seconds of load")
-    parser.add_argument("--users", type=int, default=16, help="concurrent virtual users")
+    parser.add_argument("--users", type=int, default=12, help="concurrent virtual users")
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args()
