@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench.drill_checks import Check, drill_app, outstanding, table, verify  # noqa: E402
 from bench.drill_load import Load  # noqa: E402
 from bench.drill_stack import Stack, child_pids, rss_kib  # noqa: E402
+from lotse.extensions import db  # noqa: E402
 
 
 @dataclass
@@ -136,6 +137,8 @@ def run_drill(
 
         kills = [t for t, what in stack.events if what.startswith("kill -9 gunicorn")]
         checks = verify(app, load, [(t - 0.5, t + 3) for t in kills])
+        with app.app_context():
+            db.engine.dispose()
         graceful = all(code == 0 for code, _ in shutdown.values())
         checks.append(
             Check(
