@@ -138,6 +138,7 @@ def run_drill(
         kills = [t for t, what in stack.events if what.startswith("kill -9 gunicorn")]
         checks = verify(app, load, [(t - 0.5, t + 3) for t in kills])
         with app.app_context():
+            db.session.remove()
             db.engine.dispose()
         graceful = all(code == 0 for code, _ in shutdown.values())
         checks.append(

@@ -107,6 +107,7 @@ def prepare(stack) -> Fixtures:
         )
         fixtures.slots = bookable_slots()
         fixtures.resources = sorted({s.resource_id for s in fixtures.slots})
+        db.session.remove()
         db.engine.dispose()
     return fixtures
 
