@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from buchung.club_models import ClubMember
 from buchung.ics import booking_calendar
@@ -36,7 +36,22 @@ MAX_ATTEMPTS = 10
 def enqueue_notices(booking=None) -> None:
     """Hand the unsent mails (of one booking, or all) to the queue; call after the commit."""
     for notice_id in pending_notice_ids(booking):
-        enqueue("buchung.jobs.send_notice", notice_id, job_id=f"buchung-notice-{notice_id}")
+        enqueue_notice(notice_id, 0)
+
+
+def enqueue_notice(notice_id: int, attempts: int) -> None:
+    """Queue the next attempt of one mail.
+
+    The job id names the attempt: a failed job stays in RQ's failed registry for days under
+    its id, and the sweep's retry must not be taken for a duplicate of it.  The queue name
+    keeps towns sharing one Redis apart.
+    """
+    prefix = current_app.config["QUEUE_NAME"]
+    enqueue(
+        "buchung.jobs.send_notice",
+        notice_id,
+        job_id=f"{prefix}-buchung-notice-{notice_id}-{attempts}",
+    )
 
 
 def send_notice(notice_id: int) -> None:
@@ -97,11 +112,11 @@ def sweep() -> None:
     for booking in offers:
         enqueue_notices(booking)
     stale = utcnow() - timedelta(minutes=2)
-    for notice_id in db.session.scalars(
-        select(BookingNotice.id).where(
+    for notice_id, attempts in db.session.execute(
+        select(BookingNotice.id, BookingNotice.attempts).where(
             BookingNotice.sent_at.is_(None),
-            BookingNotice.created_at < stale,
+            or_(BookingNotice.attempts > 0, BookingNotice.created_at < stale),
             BookingNotice.attempts < MAX_ATTEMPTS,
         )
     ):
-        enqueue("buchung.jobs.send_notice", notice_id, job_id=f"buchung-notice-{notice_id}")
+        enqueue_notice(notice_id, attempts)

@@ -156,7 +156,9 @@ def worker(burst: bool, no_scheduler: bool, simple: bool):
         cron.start()
     worker_class = SimpleWorker if simple else Worker
     try:
-        worker_class([queue], connection=queue.connection).work(
+        # Every minute, not RQ's ten: the maintenance restarts the scheduler of delayed jobs
+        # when the worker running it died or lost Redis (and cleans up after dead workers).
+        worker_class([queue], connection=queue.connection, maintenance_interval=60).work(
             burst=burst, with_scheduler=not no_scheduler
         )
     finally:

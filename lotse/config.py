@@ -96,6 +96,11 @@ class Defaults:
     RATELIMIT_STORAGE_URI: str | None = None  # default: REDIS_URL, else memory
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "lotse"
+    # Redis down must not turn requests into 500s: count in each process's memory until it
+    # answers again, with timeouts short enough that a hanging Redis does not hang requests.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0}
     PROXY_FIX = 0  # number of trusted reverse proxies in front of gunicorn
 
     # --- i18n -----------------------------------------------------------------------

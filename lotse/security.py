@@ -1,10 +1,16 @@
-"""Security headers on every response."""
+"""Security headers on every response, and rate-limit hits counted by hand."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Flask
+from limits import RateLimitItem
+
+from lotse.extensions import limiter
+
+log = logging.getLogger(__name__)
 
 
 def _tile_origin(tile_url: str) -> str:
@@ -50,3 +56,17 @@ def init_app(app: Flask) -> None:
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def within_limit(item: RateLimitItem, *identifiers: str) -> bool:
+    """Count one hit of ``item`` for ``identifiers``; ``False`` once the limit is reached.
+
+    For limits a view counts itself (per e-mail address, per API key).  While the limiter's
+    storage (Redis) is unreachable the hit is let through: an uncounted request for a few
+    seconds is better than a 500 for a citizen.
+    """
+    try:
+        return limiter.limiter.hit(item, *identifiers)
+    except Exception as exc:  # noqa: BLE001 - whatever the storage raises
+        log.warning("rate-limit storage unreachable, %s not counted: %s", item, exc)
+        return True

@@ -18,12 +18,14 @@ from limits import parse as parse_limit
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
-from lotse.extensions import csrf, limiter
+from lotse.extensions import csrf
 from lotse.queue import enqueue
+from lotse.security import within_limit
 from mangel import services
 from mangel.apikey_models import ApiKey
 from mangel.apikeys import active_key
 from mangel.forms import question_field
+from mangel.jobs import send_soon
 from mangel.models import Category, QuestionType
 from mangel.open311 import (
     DATATYPE_DESCRIPTIONS,
@@ -48,7 +50,7 @@ def _api_key() -> ApiKey:
     if key is None:
         raise Open311Error(403, "api_key missing, unknown or revoked")
     item = parse_limit(key.rate_limit)
-    if not limiter.limiter.hit(item, "open311-key", str(key.id)):
+    if not within_limit(item, "open311-key", str(key.id)):
         raise Open311Error(429, GENERIC_ERRORS[429])
     return key
 
@@ -190,9 +192,9 @@ def request_create(fmt: str):
     tracking = services.confirm_report(report) if key.trusted else None
     services.commit_with_photos(written)
     if tracking and email:
-        enqueue("mangel.jobs.send_tracking_link", report.id, tracking)
+        send_soon("mangel.jobs.send_tracking_link", report.id, tracking)
     elif token and not key.trusted:
-        enqueue("mangel.jobs.send_report_confirmation", report.id, token)
+        send_soon("mangel.jobs.send_report_confirmation", report.id, token)
     if media_url is not None and not photos:
         enqueue("mangel.open311_media.fetch_media", report.id, media_url)
     notice = NOTICE_PUBLIC if report.confirmed_at else NOTICE_CONFIRM

@@ -8,6 +8,7 @@ and deletes unconfirmed reports.  The public report always stays.
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -57,20 +58,26 @@ def remind(now: datetime | None = None) -> None:
     by_department: dict[int, list[int]] = defaultdict(list)
     for report in overdue_reports(now):
         by_department[report.department_id].append(report.id)
-    for ids in by_department.values():
-        db.session.execute(update(Report).where(Report.id.in_(ids)).values(reminded_at=now))
-    db.session.commit()
     for department_id, ids in by_department.items():
         department = db.session.get(Department, department_id)
-        if not department.email:
-            continue
-        with force_locale("de"):
-            send_template(
-                department.email,
-                _("%(n)d Meldungen warten auf Bearbeitung", n=len(ids)),
-                "mangel/emails/reminder",
-                links=[public_url("mangel_workbench.report_view", report_id=i) for i in ids],
-            )
+        if department.email:
+            try:
+                with force_locale("de"):
+                    send_template(
+                        department.email,
+                        _("%(n)d Meldungen warten auf Bearbeitung", n=len(ids)),
+                        "mangel/emails/reminder",
+                        links=[
+                            public_url("mangel_workbench.report_view", report_id=i) for i in ids
+                        ],
+                    )
+            except (smtplib.SMTPException, OSError) as exc:
+                # Not marked: the next sweep reminds again.  Raising would stop the sweep
+                # before the hooks after this one (deliveries, booking mails) ran.
+                log.warning("reminder to %s not sent: %s", department.email, exc)
+                continue
+        db.session.execute(update(Report).where(Report.id.in_(ids)).values(reminded_at=now))
+        db.session.commit()
 
 
 def purge_contacts(now: datetime | None = None) -> int:

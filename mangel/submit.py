@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from limits import parse as parse_limit
 
 from lotse.extensions import db, limiter
-from lotse.queue import enqueue
+from lotse.security import within_limit
 from mangel import services
 from mangel.forms import (
     ConfirmForm,
@@ -21,6 +21,7 @@ from mangel.forms import (
     SupportForm,
     report_form_class,
 )
+from mangel.jobs import send_soon
 from mangel.models import Category
 from mangel.photos import PhotoError, ProcessedPhoto, process_photo
 from mangel.places import Location, check_point, resolve_location
@@ -149,7 +150,7 @@ def _read_photos(form: ReportForm) -> list[ProcessedPhoto]:
 def _email_within_limit(email: str) -> bool:
     """Count submissions per e-mail address (hashed), in the limiter's storage."""
     item = parse_limit(current_app.config["MANGEL_REPORT_LIMIT_PER_EMAIL"])
-    return limiter.limiter.hit(item, "mangel-report-email", services.hash_token(email.lower()))
+    return within_limit(item, "mangel-report-email", services.hash_token(email.lower()))
 
 
 @bp.route("/neu/angaben", methods=["GET", "POST"])
@@ -222,7 +223,7 @@ def new_details():
     tracking = None if token else services.issue_tracking_token(report)
     services.commit_with_photos(written)
     if token:
-        enqueue("mangel.jobs.send_report_confirmation", report.id, token)
+        send_soon("mangel.jobs.send_report_confirmation", report.id, token)
         return redirect(url_for(".new_thanks"))
     flash(_("Danke! Ihre Meldung ist eingegangen."), "success")
     return redirect(url_for(".tracking", token=tracking))
@@ -251,7 +252,9 @@ def support(report_id: int):
         if pending is not None:
             db.session.commit()
             support_row, token = pending
-            enqueue("mangel.jobs.send_support_confirmation", support_row.id, form.email.data, token)
+            send_soon(
+                "mangel.jobs.send_support_confirmation", support_row.id, form.email.data, token
+            )
     # The same answer whether the address had supported before: nothing to learn from it.
     flash(
         _("Danke! Bitte bestätigen Sie Ihre Unterstützung mit dem Link in unserer E-Mail."),
@@ -273,7 +276,7 @@ def confirm(kind: str, token: str):
         if kind == "meldung":
             tracking = services.confirm_report(item)
             db.session.commit()
-            enqueue("mangel.jobs.send_tracking_link", item.id, tracking)
+            send_soon("mangel.jobs.send_tracking_link", item.id, tracking)
             flash(
                 _(
                     "Danke! Ihre Meldung ist bestätigt und jetzt öffentlich. Diese Seite ist Ihr "

@@ -206,6 +206,32 @@ def test_public_pages_show_no_booker(client, make_resource, book):
     assert client.get("/buchung/b/falsches-token").status_code == 404
 
 
+def test_sweep_retries_a_failed_mail_although_rq_still_keeps_its_job(
+    app, make_app, make_resource, book, redis_url
+):
+    """RQ keeps a failed job for days under its id: the retry needs an id of its own."""
+    from rq import Queue
+
+    from buchung import jobs
+    from buchung.services.booking import mark_notice
+    from lotse.queue import get_redis
+
+    book(make_resource(), DAY, "10:00", "11:00")
+    queued = make_app(REDIS_URL=redis_url)
+    with queued.app_context():
+        queue = Queue(queued.config["QUEUE_NAME"], connection=get_redis())
+        queue.empty()
+        jobs.enqueue_notices()
+        notice_id = db.session.scalar(select(BookingNotice.id))
+        mark_notice(notice_id, "SMTPDataError: 550")  # the first attempt failed
+        db.session.commit()
+        jobs.sweep()
+        jobs.sweep()
+        prefix = f"{queued.config['QUEUE_NAME']}-buchung-notice-{notice_id}"
+        assert queue.job_ids == [f"{prefix}-0", f"{prefix}-1"]
+        queue.empty()
+
+
 def test_failed_mail_is_recorded_and_retried(app, make_resource, book, monkeypatch):
     from buchung import jobs
 

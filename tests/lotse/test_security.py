@@ -66,3 +66,21 @@ def test_session_cookie_flags_in_production(make_app, make_user, form_post):
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_login_limits_do_not_fail_while_their_storage_is_down(make_app, make_user, form_post):
+    """Redis (the rate-limit storage) unreachable: the login still answers, limits count in memory."""
+    from tests.sinks import free_port
+
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    make_user()
+    client = app.test_client()
+    page = client.get("/anmelden").get_data(as_text=True)
+    data = {
+        "email": "clerk@town.example",
+        "password": "falsch",
+        "csrf_token": csrf_token_from(page),
+    }
+    assert client.post("/anmelden", data=data).status_code == 401
+    data["password"] = "correct horse battery"
+    assert client.post("/anmelden", data=data).status_code == 302

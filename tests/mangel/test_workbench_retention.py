@@ -105,3 +105,28 @@ def test_purge_clears_supporters_addresses_and_spares_duplicates_of_open_reports
         db.session.commit()
     runner.invoke(args=["lotse", "purge"])
     assert addresses(duplicate) == ("", None)
+
+
+def test_refused_reminder_is_sent_by_a_later_sweep_and_the_sweep_goes_on(
+    make_app, make_report, categories
+):
+    """The mail server refusing a reminder must not stop the rest of the sweep."""
+    from mangel import retention
+    from mangel.models import Category, Report
+    from tests.sinks import SmtpSink
+
+    with SmtpSink() as smtp:
+        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+        with app.app_context():
+            department_id = db.session.get(Category, categories["pothole"]).department_id
+        late = make_report(created_at=utcnow() - timedelta(days=4), department_id=department_id)
+        smtp.mode = "refuse"
+        with app.app_context():
+            retention.remind()  # does not raise: the sweep's later hooks still run
+            assert db.session.get(Report, late).reminded_at is None
+        assert smtp.messages == []
+        smtp.mode = "accept"
+        with app.app_context():
+            retention.remind()
+            assert db.session.get(Report, late).reminded_at is not None
+        assert len(smtp.messages) == 1

@@ -1,0 +1,344 @@
+"""The drill's verdict: what the sinks received against what the database says was owed.
+
+Each check returns a ``Check`` (name, passed, figure); the drill fails when any fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bench.drill_load import Load, Sample, by_label
+from buchung.club_models import BookingSeries
+from buchung.models import ACTIVE_STATUSES, SLOT, Booking, BookingNotice, BookingSlot, Resource
+from lotse import create_app
+from lotse.extensions import db
+from lotse.models import Department
+from mangel.models import Report
+from mangel.routing_models import Delivery, DeliveryMethod, DeliveryState
+
+MESSAGE_ID_RE = re.compile(r"<mangel-delivery-(\d+)-")
+DRILL_MAIL = "%@drill.example"
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    figure: str
+
+
+def drill_app(stack):
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": stack.db_url,
+            "SECRET_KEY": "drill-checks",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        },
+        instance_path=str(stack.workdir / "checks"),
+    )
+
+
+def outstanding(app, load: Load) -> int:
+    """Work still owed: deliveries and booking mails not sent, confirmation mails missing."""
+    with app.app_context():
+        deliveries = db.session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.state != DeliveryState.SENT)
+        )
+        notices = db.session.scalar(
+            select(func.count()).select_from(BookingNotice).where(BookingNotice.sent_at.is_(None))
+        )
+        reports = db.session.scalar(
+            select(func.count()).select_from(Report).where(Report.reporter_email.like(DRILL_MAIL))
+        )
+        confirmed = db.session.scalar(
+            select(func.count())
+            .select_from(Report)
+            .where(Report.reporter_email.like(DRILL_MAIL), Report.confirmed_at.is_not(None))
+        )
+        db.session.remove()
+    subjects = Counter(_kind(str(m["Subject"])) for m in list(load.stack.smtp.messages))
+    missing_mails = max(0, reports - subjects["confirm_report"]) + max(
+        0, confirmed - subjects["tracking"]
+    )
+    return deliveries + notices + missing_mails
+
+
+def _kind(subject: str) -> str:
+    if subject.startswith("Bitte bestätigen Sie Ihre Meldung"):
+        return "confirm_report"
+    if re.match(r"Ihre Meldung Nr\. \d+ ist eingegangen", subject):
+        return "tracking"
+    return "other"
+
+
+def verify(app, load: Load, fault_windows: list[tuple[float, float]]) -> list[Check]:
+    """Every check of the drill, in the order they are printed."""
+    # German subjects, as the jobs render them.
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        checks = (
+            _deliveries(load)
+            + _citizen_mails(load)
+            + _bookings(load)
+            + _requests(load.recorder.samples, load.recorder.broken, fault_windows)
+        )
+        db.session.remove()
+    return checks
+
+
+def _deliveries(load: Load) -> list[Check]:
+    rows = db.session.scalars(select(Delivery)).all()
+    messages = list(load.stack.smtp.messages)
+    at_sink = Counter(
+        int(m.group(1))
+        for m in (MESSAGE_ID_RE.search(str(msg["Message-ID"])) for msg in messages)
+        if m
+    )
+    hooks = Counter(
+        headers.get("Idempotency-Key") for headers, _ in list(load.stack.webhook.requests)
+    )
+    confirmed = db.session.scalar(
+        select(func.count())
+        .select_from(Report)
+        .where(Report.reporter_email.like(DRILL_MAIL), Report.confirmed_at.is_not(None))
+    )
+    department = [r for r in rows if r.purpose == "department"]
+    unsent = [r for r in rows if r.state != DeliveryState.SENT]
+    lost = dupes = 0
+    for row in rows:
+        count = (
+            hooks[row.idempotency_key] if row.method == DeliveryMethod.WEBHOOK else at_sink[row.id]
+        )
+        lost += count == 0
+        dupes += max(0, count - 1)
+    known = {r.id for r in rows}
+    strangers = sum(n for i, n in at_sink.items() if i not in known)
+    reports_with_copy = len({r.report_id for r in department})
+    webhook = sum(1 for r in department if r.method == DeliveryMethod.WEBHOOK)
+    return [
+        Check(
+            "confirmed reports each delivered to a department",
+            reports_with_copy == confirmed,
+            f"{confirmed} confirmed, {reports_with_copy} with a department delivery "
+            f"({len(department) - webhook} by mail, {webhook} by webhook)",
+        ),
+        Check(
+            "deliveries sent (none pending or failed)",
+            not unsent,
+            f"{len(rows) - len(unsent)} of {len(rows)} sent"
+            + (f"; unsent states {Counter(r.state for r in unsent)}" if unsent else ""),
+        ),
+        Check(
+            "deliveries at the sinks exactly once",
+            lost == 0 and dupes == 0 and strangers == 0,
+            f"{sum(at_sink.values())} mails + {sum(hooks.values())} webhooks for {len(rows)} "
+            f"deliveries: {lost} lost, {dupes} duplicated, {strangers} unknown",
+        ),
+    ]
+
+
+def _citizen_mails(load: Load) -> list[Check]:
+    messages = list(load.stack.smtp.messages)
+    by_kind: dict[str, Counter] = {"confirm_report": Counter(), "tracking": Counter()}
+    for message in messages:
+        kind = _kind(str(message["Subject"]))
+        if kind in by_kind:
+            by_kind[kind][str(message["To"]).lower()] += 1
+    reports = db.session.execute(
+        select(Report.reporter_email, Report.confirmed_at).where(
+            Report.reporter_email.like(DRILL_MAIL)
+        )
+    ).all()
+    stored = Counter(email for email, _ in reports)
+    submitted = load.outcomes.reports_submitted
+    lost_reports = [e for e in submitted if stored[e] != 1]
+    confirm_bad = sum(by_kind["confirm_report"][e] != 1 for e, _ in reports)
+    confirmed = [e for e, at in reports if at is not None]
+    tracking_bad = sum(by_kind["tracking"][e] != 1 for e in confirmed)
+    unconfirmed_links = len(load.outcomes.reports_confirmed) - len(confirmed)
+
+    notices = db.session.execute(
+        select(BookingNotice.event, BookingNotice.sent_at, Booking.contact_email, Department.email)
+        .join(Booking, BookingNotice.booking_id == Booking.id)
+        .join(Resource, Booking.resource_id == Resource.id)
+        .outerjoin(Department, Resource.department_id == Department.id)
+    ).all()
+    from buchung.jobs import SUBJECTS
+
+    owed = Counter()
+    for event, _sent, contact, office in notices:
+        to = office if event == "office_request" else contact
+        if to:
+            owed[(to.lower(), str(SUBJECTS[event]))] += 1
+    subjects = {str(s) for s in SUBJECTS.values()}
+    got = Counter(
+        (str(m["To"]).lower(), str(m["Subject"])) for m in messages if str(m["Subject"]) in subjects
+    )
+    notice_lost = sum(max(0, n - got[key]) for key, n in owed.items())
+    notice_dupes = sum(max(0, n - owed[key]) for key, n in got.items())
+    unsent = sum(1 for _, sent, _, _ in notices if sent is None)
+    return [
+        Check(
+            "submitted reports stored",
+            not lost_reports,
+            f"{len(submitted)} accepted (+{len(load.outcomes.reports_unknown)} unknown), "
+            f"{len(reports)} stored, {len(lost_reports)} missing",
+        ),
+        Check(
+            "confirmation mail once per report",
+            confirm_bad == 0,
+            f"{len(reports)} reports, {confirm_bad} without exactly one mail",
+        ),
+        Check(
+            "confirmed by the citizen = confirmed in the database",
+            unconfirmed_links <= 0,
+            f"{len(load.outcomes.reports_confirmed)} confirmations answered, "
+            f"{len(confirmed)} confirmed reports",
+        ),
+        Check(
+            "tracking link mail once per confirmed report",
+            tracking_bad == 0,
+            f"{len(confirmed)} confirmed, {tracking_bad} without exactly one mail",
+        ),
+        Check(
+            "booking mails once each",
+            notice_lost == 0 and notice_dupes == 0 and unsent == 0,
+            f"{len(notices)} notices, {sum(got.values())} mails: {notice_lost} lost, "
+            f"{notice_dupes} duplicated, {unsent} unsent",
+        ),
+    ]
+
+
+def _bookings(load: Load) -> list[Check]:
+    active = db.session.scalars(select(Booking).where(Booking.status.in_(ACTIVE_STATUSES))).all()
+    taken: Counter = Counter()
+    for booking in active:
+        units = booking.resource.unit_ids()
+        moment = booking.starts_at
+        while moment < booking.ends_at:
+            for unit in units:
+                taken[(unit, moment)] += 1
+            moment += SLOT
+    doubles = sum(1 for n in taken.values() if n > 1)
+    slot_rows = db.session.execute(select(BookingSlot.unit_id, BookingSlot.slot_start)).all()
+    rows = Counter((unit, start) for unit, start in slot_rows)
+    mismatch = len(set(rows) ^ set(taken))
+
+    per_email = Counter(
+        db.session.scalars(
+            select(Booking.contact_email).where(Booking.contact_email.like(DRILL_MAIL))
+        )
+    )
+    outcomes = load.outcomes.bookings
+    wrong = sum(
+        1
+        for email, outcome in outcomes.items()
+        if (outcome == "booked" and per_email[email] != 1)
+        or (outcome == "taken" and per_email[email] != 0)
+        or (outcome == "unknown" and per_email[email] > 1)
+    )
+    booked = sum(1 for o in outcomes.values() if o == "booked")
+    refused = sum(1 for o in outcomes.values() if o == "taken")
+    confirmed_tokens = load.outcomes.bookings_confirmed
+    still_held = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.token.in_(confirmed_tokens), Booking.status == "held")
+        )
+        if confirmed_tokens
+        else 0
+    )
+
+    series = {
+        purpose: n
+        for purpose, n in db.session.execute(
+            select(BookingSeries.purpose, func.count(Booking.id))
+            .outerjoin(Booking, Booking.series_id == BookingSeries.id)
+            .where(BookingSeries.purpose.like("Drill-Training %"))
+            .group_by(BookingSeries.purpose)
+        )
+    }
+    club_wrong = sum(
+        1
+        for purpose, outcome in load.outcomes.club_series
+        if (outcome == "booked" and series.get(purpose, 0) < 1)
+        or (outcome == "none" and purpose in series)
+    )
+    club_booked = sum(1 for _, o in load.outcomes.club_series if o == "booked")
+    return [
+        Check(
+            "no slot booked twice",
+            doubles == 0 and mismatch == 0,
+            f"{len(active)} active bookings on {len(taken)} unit slots: {doubles} double, "
+            f"{mismatch} slot rows not matching",
+        ),
+        Check(
+            "booking answers match the database",
+            wrong == 0 and club_wrong == 0 and still_held == 0,
+            f"citizens {booked} booked / {refused} refused with 409; clubs {club_booked} booked / "
+            f"{len(load.outcomes.club_series) - club_booked} nothing free; {wrong + club_wrong} "
+            f"mismatches; {len(confirmed_tokens)} confirmed by link, {still_held} still held",
+        ),
+    ]
+
+
+def _requests(
+    samples: list[Sample], broken: list[tuple[float, str]], windows: list[tuple[float, float]]
+) -> list[Check]:
+    server_errors = sum(1 for s in samples if s.status >= 500)
+    unexpected = sum(1 for s in samples if not s.ok and s.status != 0)
+    outside = [b for b in broken if not any(lo <= b[0] <= hi for lo, hi in windows)]
+    return [
+        Check(
+            "no HTTP 5xx for valid requests",
+            server_errors == 0,
+            f"{server_errors} of {len(samples)}",
+        ),
+        Check("no other unexpected answers", unexpected == 0, f"{unexpected} of {len(samples)}"),
+        Check(
+            "broken connections only when a web worker was killed",
+            not outside,
+            f"{len(broken)} broken ({len(outside)} outside the kill window)",
+        ),
+    ]
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def table(samples: list[Sample], seconds: float) -> str:
+    """Per endpoint: requests, errors, 5xx, error rate, p50/p95/p99 latency; then totals."""
+    header = f"{'endpoint':<46} {'n':>6} {'err':>4} {'5xx':>4} {'err%':>6} {'p50':>7} {'p95':>7} {'p99':>7}"
+    lines = [header + "   (ms)", "-" * len(header)]
+    for label, group in by_label(samples).items():
+        ms = [s.ms for s in group if s.status]
+        errors = sum(1 for s in group if not s.ok)
+        fives = sum(1 for s in group if s.status >= 500)
+        lines.append(
+            f"{label:<46} {len(group):>6} {errors:>4} {fives:>4} {100 * errors / len(group):>5.2f}% "
+            f"{percentile(ms, 50):>7.0f} {percentile(ms, 95):>7.0f} {percentile(ms, 99):>7.0f}"
+        )
+    ms = [s.ms for s in samples if s.status]
+    errors = sum(1 for s in samples if not s.ok)
+    lines.append("-" * len(header))
+    lines.append(
+        f"{'all':<46} {len(samples):>6} {errors:>4} {sum(1 for s in samples if s.status >= 500):>4} "
+        f"{100 * errors / max(1, len(samples)):>5.2f}% {percentile(ms, 50):>7.0f} "
+        f"{percentile(ms, 95):>7.0f} {percentile(ms, 99):>7.0f}"
+    )
+    lines.append(f"requests per second: {len(samples) / seconds:.1f} over {seconds:.0f} s")
+    return "\n".join(lines)
+
+
+def as_json(checks: list[Check]) -> str:
+    return json.dumps([c.__dict__ for c in checks], ensure_ascii=False, indent=1)
