@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import date, timedelta
 
@@ -22,7 +23,7 @@ TRIANGLE = [[6.490, 50.746], [6.497, 50.746], [6.490, 50.752], [6.490, 50.746]]
 
 @pytest.fixture
 def area_id(app) -> int:
-    from mangel.routing import import_areas
+    from mangel.routing_areas import import_areas
     from mangel.routing_models import Area
 
     feature = {
@@ -31,7 +32,7 @@ def area_id(app) -> int:
         "geometry": {"type": "Polygon", "coordinates": [TRIANGLE]},
     }
     with app.app_context():
-        import_areas(feature)
+        import_areas(json.dumps(feature).encode())
         db.session.commit()
         return db.session.scalar(db.select(Area.id))
 
