@@ -64,11 +64,17 @@ def slot_starts(starts_at: datetime, ends_at: datetime) -> list[datetime]:
 
 def holders(resource: Resource, starts_at: datetime, ends_at: datetime) -> list[Booking]:
     """The active bookings that hold any unit of ``resource`` during ``[starts_at, ends_at)``."""
-    ids = select(BookingSlot.booking_id).where(
-        BookingSlot.unit_id.in_(resource.unit_ids()),
-        BookingSlot.slot_start >= starts_at,
-        BookingSlot.slot_start < ends_at,
+    ids = set(
+        db.session.scalars(
+            select(BookingSlot.booking_id).where(
+                BookingSlot.unit_id.in_(resource.unit_ids()),
+                BookingSlot.slot_start >= starts_at,
+                BookingSlot.slot_start < ends_at,
+            )
+        )
     )
+    if not ids:  # a free time (the usual case): no bookings to load
+        return []
     return list(db.session.scalars(select(Booking).where(Booking.id.in_(ids))))
 
 
