@@ -15,11 +15,13 @@ minutes between 16:00 and 21:00 on weekdays, three halls or hall parts ranked.  
   maximum after (the build and the proposal peak lower, so the maximum is publishing's).
 
 Runs on a SQLite file and a throw-away PostgreSQL database, like ``bench_booking.py``.
-Usage: ``python bench/bench_allocation.py``.
+Usage: ``python bench/bench_allocation.py [REQUESTS]`` (default 200; a smaller round, e.g.
+50, for a loaded machine).  Times are wall clock and this process's CPU time.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import sys
@@ -50,7 +52,8 @@ from lotse import create_app  # noqa: E402
 from lotse.extensions import db  # noqa: E402
 from lotse.models import Department, utcnow  # noqa: E402
 
-HALLS, DIVISIBLE, CLUBS, REQUESTS, WEEKS = 10, 3, 100, 200, 40
+HALLS, DIVISIBLE, CLUBS, WEEKS = 10, 3, 100, 40
+REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 CLASSES = [("Schule", 1, False), ("Kita", 2, False), ("Wettkampf", 3, True)]
 CLASSES += [("Training", 4, True), ("Gewerblich", 5, True)]
 CLASS_WEIGHTS = [10, 5, 20, 60, 5]
@@ -141,7 +144,7 @@ def bench(label: str, url: str, instance: str) -> None:
     with app.app_context(), app.test_request_context():
         season = db.session.get(AllocationRound, round_id).season
         public_holidays(season.first_day, season.last_day)  # load the holidays data first
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         series = BookingSeries(
             club=db.session.get(Club, baseline_club),
             resource=db.session.get(Resource, baseline_hall),
@@ -155,7 +158,10 @@ def bench(label: str, url: str, instance: str) -> None:
         book_free(series)
         db.session.commit()
         baseline = time.perf_counter() - t0
-        print(f"  baseline, one club's 40-week series (book_free): {baseline * 1000:.0f} ms")
+        print(
+            f"  baseline, one club's 40-week series (book_free): {baseline * 1000:.0f} ms "
+            f"(CPU {(time.process_time() - cpu0) * 1000:.0f} ms)"
+        )
 
         t0 = time.perf_counter()
         allocations = propose(db.session.get(AllocationRound, round_id))
@@ -167,15 +173,16 @@ def bench(label: str, url: str, instance: str) -> None:
         )
 
         rss_before = _max_rss_mib()
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         booked = publish(db.session.get(AllocationRound, round_id))
         db.session.commit()
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         bookings = db.session.scalar(
             select(func.count()).select_from(Booking).where(Booking.series_id != series.id)
         )
         print(
-            f"  publish: {elapsed:.1f} s for {len(booked)} series, {bookings} occurrences booked, "
+            f"  publish: {elapsed:.1f} s (CPU {cpu:.1f} s) for {len(booked)} series, "
+            f"{bookings} occurrences booked ({elapsed / max(bookings, 1) * 1000:.1f} ms each), "
             f"{count(AllocationSkip)} dates skipped with reasons; "
             f"{elapsed / len(booked) * 1000:.0f} ms per series = "
             f"{elapsed / len(booked) / baseline:.2f}× the baseline"
@@ -199,6 +206,7 @@ def bench(label: str, url: str, instance: str) -> None:
         )
 
         db.engine.dispose()
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

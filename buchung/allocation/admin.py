@@ -19,16 +19,17 @@ from buchung.allocation.forms import (
     RoundForm,
     UnpublishForm,
 )
-from buchung.allocation.jobs import enqueue_result_mails
+from buchung.allocation.jobs import enqueue_publishing, start
 from buchung.allocation.models import (
     Allocation,
     AllocationRequest,
     AllocationRound,
     ApplicantClass,
     PriorityClass,
+    RoundState,
 )
 from buchung.allocation.proposal import propose
-from buchung.allocation.publishing import created_series, publish, unpublish
+from buchung.allocation.publishing import created_series
 from buchung.allocation.services import (
     AllocationRefused,
     add_allocation,
@@ -201,7 +202,7 @@ def request_class(request_id: int):
     form = _request_class_form()
     if not form.validate_on_submit():
         abort(400)
-    if application.round.published:
+    if application.round.state != RoundState.OPEN:
         flash(
             _("Die Runde ist veröffentlicht; bitte erst die Veröffentlichung zurücknehmen."),
             "error",
@@ -217,7 +218,7 @@ def _after_deadline(round_: AllocationRound) -> bool:
     if utcnow() < round_.deadline:
         flash(_("Vor Ablauf der Antragsfrist wird nicht vergeben."), "error")
         return False
-    if round_.published:
+    if round_.state != RoundState.OPEN:
         flash(
             _("Die Runde ist veröffentlicht; bitte erst die Veröffentlichung zurücknehmen."),
             "error",
@@ -312,10 +313,12 @@ def publish_round(round_id: int):
     if utcnow() < round_.deadline:
         flash(_("Vor Ablauf der Antragsfrist wird nicht vergeben."), "error")
         return redirect(url_for(".round_page", round_id=round_id))
-    booked = publish(round_)
-    db.session.commit()
-    enqueue_result_mails(round_.id)
-    flash(_("Veröffentlicht: %(count)s Serien gebucht.", count=len(booked)), "success")
+    if start(round_, RoundState.PUBLISHING):
+        db.session.commit()
+        enqueue_publishing(round_.id)
+        flash(_("Die Runde wird veröffentlicht; die Serien werden jetzt gebucht."), "success")
+    else:
+        flash(_("Die Runde wird schon veröffentlicht oder ist veröffentlicht."), "error")
     return redirect(url_for(".round_page", round_id=round_id))
 
 
@@ -330,9 +333,18 @@ def unpublish_round(round_id: int):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit() and form.series_ids.data == listed:
-            count = unpublish(round_)
-            db.session.commit()
-            flash(_("Zurückgenommen: %(count)s Serien gelöscht.", count=count), "success")
+            if start(round_, RoundState.REVOKING):
+                db.session.commit()
+                enqueue_publishing(round_.id)
+                flash(
+                    _(
+                        "Die Veröffentlichung wird zurückgenommen: %(count)s Serien werden gelöscht.",
+                        count=len(series_list),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Die Runde ist nicht veröffentlicht."), "error")
             return redirect(url_for(".round_page", round_id=round_id))
         if form.series_ids.data != listed:
             form.confirm.errors = [

@@ -1,4 +1,9 @@
-"""Result mails of a published round: one per applicant, sent at most once."""
+"""Background work of a round: publishing and un-publishing it, and its result mails.
+
+The office's click only marks the round (``publishing`` / ``revoking``) and hands its id
+to the queue; ``run_publishing`` does the work, which may take minutes for a large
+round.  Result mails: one per applicant, sent at most once.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,87 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from buchung.allocation.models import AllocationRequest, ResultMail
+from buchung.allocation.models import AllocationRequest, AllocationRound, ResultMail, RoundState
+from buchung.allocation.publishing import lock, publish, unpublish
 from lotse.extensions import db
 from lotse.mail import send_template
 from lotse.models import utcnow
 from lotse.queue import enqueue
 
 MAX_ATTEMPTS = 10
+STUCK_AFTER = timedelta(minutes=30)  # longer than publishing the largest round takes
+
+
+def start(round_: AllocationRound, state: RoundState) -> bool:
+    """Mark the round for the job (``PUBLISHING`` from open, ``REVOKING`` from published);
+    ``False`` when it is not in the state to start from (someone else was faster)."""
+    start_from = RoundState.OPEN if state == RoundState.PUBLISHING else RoundState.PUBLISHED
+    changed = db.session.execute(
+        update(AllocationRound)
+        .where(AllocationRound.id == round_.id, AllocationRound.state == start_from)
+        .values(state=state, job_queued_at=utcnow(), job_error=None)
+    ).rowcount
+    db.session.refresh(round_)
+    return bool(changed)
+
+
+def enqueue_publishing(round_id: int) -> None:
+    """Hand the round's publishing (or un-publishing) to the queue; call after the commit.
+
+    The job id names the attempt (the time it was queued): a failed or killed attempt
+    stays in RQ's registry for days and must not keep a retry out.
+    """
+    queued_at = db.session.scalar(
+        select(AllocationRound.job_queued_at).where(AllocationRound.id == round_id)
+    )
+    stamp = int(queued_at.timestamp()) if queued_at else 0
+    enqueue(
+        "buchung.allocation.jobs.run_publishing",
+        round_id,
+        job_id=f"allocation-publish-{round_id}-{stamp}",
+        timeout=int(STUCK_AFTER.total_seconds()),
+    )
+
+
+def run_publishing(round_id: int) -> None:
+    """Publish or un-publish the round as the office asked, then mail the results.
+
+    Runs twice without harm: the round row is locked and its state read again, and
+    ``publish`` books only allocations without a series.  On failure nothing is kept, the
+    round returns to where it was and shows the error, and the office may try again.
+    """
+    round_ = db.session.get(AllocationRound, round_id)
+    if round_ is None:
+        return
+    lock(round_)
+    db.session.refresh(round_)
+    state = round_.state
+    if state not in (RoundState.PUBLISHING, RoundState.REVOKING):
+        db.session.rollback()
+        return
+    try:
+        if state == RoundState.PUBLISHING:
+            publish(round_)
+        else:
+            unpublish(round_)
+        db.session.execute(
+            update(AllocationRound)
+            .where(AllocationRound.id == round_id)
+            .values(job_queued_at=None, job_error=None)
+        )
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        back = RoundState.OPEN if state == RoundState.PUBLISHING else RoundState.PUBLISHED
+        db.session.execute(
+            update(AllocationRound)
+            .where(AllocationRound.id == round_id, AllocationRound.state == state)
+            .values(state=back, job_queued_at=None, job_error=f"{type(exc).__name__}: {exc}")
+        )
+        db.session.commit()
+        raise
+    if state == RoundState.PUBLISHING:
+        enqueue_result_mails(round_id)
 
 
 def enqueue_result_mails(round_id: int) -> None:
@@ -74,7 +153,25 @@ def _mark(mail_id: int, error: str = "") -> None:
 
 
 def sweep() -> None:
-    """Send result mails again that did not go out (Redis was down, SMTP failed)."""
+    """Publish rounds again whose job never ran or died (Redis was down, the worker was
+    killed); send result mails again that did not go out (Redis was down, SMTP failed)."""
+    stuck = list(
+        db.session.scalars(
+            select(AllocationRound.id).where(
+                AllocationRound.state.in_([RoundState.PUBLISHING, RoundState.REVOKING]),
+                AllocationRound.job_queued_at < utcnow() - STUCK_AFTER,
+            )
+        )
+    )
+    if stuck:
+        db.session.execute(
+            update(AllocationRound)
+            .where(AllocationRound.id.in_(stuck))
+            .values(job_queued_at=utcnow())
+        )
+        db.session.commit()
+        for round_id in stuck:
+            enqueue_publishing(round_id)
     stale = utcnow() - timedelta(minutes=2)
     for mail_id in db.session.scalars(
         select(ResultMail.id).where(

@@ -80,14 +80,20 @@ round_resource = Table(
 
 class RoundState(enum.StrEnum):
     OPEN = "open"  # applications until the deadline, then the office allocates
+    PUBLISHING = "publishing"  # the office clicked "Veröffentlichen"; a job books the series
     PUBLISHED = "published"
+    REVOKING = "revoking"  # the office took the publication back; a job removes the series
 
 
 class AllocationRound(TimestampMixin, db.Model):
     """One Vergaberunde: halls for a season, applications until the deadline."""
 
     __tablename__ = "allocation_round"
-    __table_args__ = (CheckConstraint("state IN ('open', 'published')", name="known_state"),)
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('open', 'publishing', 'published', 'revoking')", name="known_state"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -96,6 +102,10 @@ class AllocationRound(TimestampMixin, db.Model):
     state: Mapped[str] = mapped_column(String(10), default=RoundState.OPEN)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the publishing (or un-publishing) job was last handed to the queue, and why
+    # its last run failed; the sweep hands a round stuck for long to the queue again.
+    job_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    job_error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
@@ -113,8 +123,13 @@ class AllocationRound(TimestampMixin, db.Model):
     def published(self) -> bool:
         return self.state == RoundState.PUBLISHED
 
+    @property
+    def busy(self) -> bool:
+        """A job is publishing or un-publishing the round right now."""
+        return self.state in (RoundState.PUBLISHING, RoundState.REVOKING)
+
     def accepts_applications(self, now: datetime | None = None) -> bool:
-        return not self.published and (now or utcnow()) < self.deadline
+        return self.state == RoundState.OPEN and (now or utcnow()) < self.deadline
 
     def __repr__(self) -> str:
         return f"<AllocationRound {self.name}>"

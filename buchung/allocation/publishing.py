@@ -4,7 +4,8 @@
 ``buchung.services.series.book_free`` (the same rules, closures, holidays and slot claim
 as a club's own series) and records every date that could not be booked, with its
 reason.  Publishing again books nothing twice and mails nobody twice.  ``unpublish``
-removes exactly the series the round created, with their occurrences.
+removes exactly the series the round created, with their occurrences.  Both run in a
+background job (``buchung.allocation.jobs.run_publishing``), not in the office's request.
 """
 
 from __future__ import annotations

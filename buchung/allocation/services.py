@@ -20,6 +20,7 @@ from buchung.allocation.models import (
     NoteReason,
     PriorityClass,
     RequestHall,
+    RoundState,
 )
 from buchung.allocation.proposal import SeasonCalendar, describe_time, hours
 from buchung.club_models import Club
@@ -97,7 +98,7 @@ def set_applicant_class(club: Club, priority_class: PriorityClass) -> None:
     for request in db.session.scalars(
         select(AllocationRequest).where(AllocationRequest.club_id == club.id)
     ):
-        if not request.round.published:
+        if request.round.state == RoundState.OPEN:
             request.priority_class_id = priority_class.id
     db.session.flush()
 

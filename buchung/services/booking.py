@@ -26,8 +26,8 @@ from buchung.models import (
     Club,
     Resource,
 )
-from buchung.services.quotas import quota_violation
-from buchung.services.rules import RuleViolation, check_booking
+from buchung.services.quotas import QuotaUsage, quota_violation
+from buchung.services.rules import ClosedInterval, RuleViolation, check_booking
 from lotse.extensions import db
 from lotse.models import User, utcnow
 
@@ -64,11 +64,17 @@ def slot_starts(starts_at: datetime, ends_at: datetime) -> list[datetime]:
 
 def holders(resource: Resource, starts_at: datetime, ends_at: datetime) -> list[Booking]:
     """The active bookings that hold any unit of ``resource`` during ``[starts_at, ends_at)``."""
-    ids = select(BookingSlot.booking_id).where(
-        BookingSlot.unit_id.in_(resource.unit_ids()),
-        BookingSlot.slot_start >= starts_at,
-        BookingSlot.slot_start < ends_at,
+    ids = set(
+        db.session.scalars(
+            select(BookingSlot.booking_id).where(
+                BookingSlot.unit_id.in_(resource.unit_ids()),
+                BookingSlot.slot_start >= starts_at,
+                BookingSlot.slot_start < ends_at,
+            )
+        )
     )
+    if not ids:  # a free time (the usual case): no bookings to load
+        return []
     return list(db.session.scalars(select(Booking).where(Booking.id.in_(ids))))
 
 
@@ -123,13 +129,16 @@ def create_booking(
     series: BookingSeries | None = None,
     hold_minutes: int | None = None,
     notice: str | None = None,
+    closed: list[ClosedInterval] | None = None,
+    usage: QuotaUsage | None = None,
 ) -> Booking:
     """Book ``resource``: a guest's booking is held until the e-mail link is confirmed.
 
     Staff bookings (on behalf of a caller) and blockings are confirmed at once; a logged-in
     club's booking skips the hold (confirmed, or requested where the office approves).
     Occurrences of a ``series`` send no mail each.  A waiting-list offer holds for
-    ``hold_minutes`` and sends its own ``notice``.  Raises ``BookingRefused`` for broken
+    ``hold_minutes`` and sends its own ``notice``.  A series passes the ``closed``
+    intervals and the club's quota ``usage`` it read once for all its dates.  Raises ``BookingRefused`` for broken
     rules and ``SlotTaken`` when the time is held already.
     """
     violations = check_booking(
@@ -139,8 +148,11 @@ def create_booking(
         attendees=attendees,
         staff=staff is not None,
         club=club is not None and club.approved,
+        closed=closed,
     )
-    if club is not None and (over := quota_violation(club, resource, starts_at, ends_at)):
+    if club is not None and (
+        over := quota_violation(club, resource, starts_at, ends_at, usage=usage)
+    ):
         violations.append(over)
     if violations:
         raise BookingRefused(violations)

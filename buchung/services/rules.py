@@ -169,12 +169,15 @@ def check_booking(
     staff: bool = False,
     club: bool = False,
     now: datetime | None = None,
+    closed: list[ClosedInterval] | None = None,
 ) -> list[RuleViolation]:
     """Everything wrong with booking ``resource`` for ``[starts_at, ends_at)``, in German.
 
     Staff (booking on behalf of a caller, or blocking) may book outside the public rules;
     only the time grid and a sensible order of start and end still apply to them.  An
-    approved ``club`` may book club-only resources and plan a season ahead.
+    approved ``club`` may book club-only resources and plan a season ahead.  ``closed``:
+    the resource's ``closed_intervals`` read once for a range holding this time (a
+    series), instead of reading them again for each date.
     """
     rules = resource.root
     problems: list[RuleViolation] = []
@@ -231,11 +234,12 @@ def check_booking(
         problems.append(
             RuleViolation("start", _l("Diese Zeit liegt außerhalb der Öffnungszeiten."))
         )
-    for closed in closed_intervals(resource, starts_at, ends_at)[:1]:
+    if closed is None:
+        closed = closed_intervals(resource, starts_at, ends_at)
+    hit = next((c for c in closed if overlaps(starts_at, ends_at, c.starts_at, c.ends_at)), None)
+    if hit is not None:
         problems.append(
-            RuleViolation(
-                "date", _l("In dieser Zeit ist geschlossen: %(title)s.", title=closed.title)
-            )
+            RuleViolation("date", _l("In dieser Zeit ist geschlossen: %(title)s.", title=hit.title))
         )
     if attendees and resource.capacity and attendees > resource.capacity:
         problems.append(

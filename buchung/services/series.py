@@ -25,8 +25,8 @@ from buchung.services.booking import (
     release_slots,
     slot_starts,
 )
-from buchung.services.quotas import quota_violation
-from buchung.services.rules import check_booking, closed_intervals, overlaps
+from buchung.services.quotas import QuotaUsage, quota_usage, quota_violation
+from buchung.services.rules import ClosedInterval, check_booking, closed_intervals, overlaps
 from lotse.extensions import db
 
 
@@ -57,18 +57,25 @@ def series_days(series: BookingSeries) -> list[date]:
 
 
 def preview(series: BookingSeries) -> list[Planned]:
-    """Every date of the series with its state, before anything is booked.
+    """Every date of the series with its state, before anything is booked."""
+    return _plan(series)[0]
 
-    Closures and public holidays are read once for the whole range, held slots in one
-    range scan of the slot table; the other rules are checked per date.
+
+def _plan(series: BookingSeries) -> tuple[list[Planned], list[ClosedInterval], QuotaUsage]:
+    """The preview, with the closures and the club's quota usage it read for the range.
+
+    Closures and public holidays are read once for the whole range, the club's bookings
+    for its quota once for all the weeks, held slots in one range scan of the slot table;
+    each date is then checked in memory.
     """
     resource = series.resource
     days = series_days(series)
     if not days:
-        return []
+        return [], [], QuotaUsage(resource.root, None)
     start = local_moment(days[0], series.start_minute)
     end = local_moment(days[-1], series.end_minute)
     closed = closed_intervals(resource, start, end)
+    usage = quota_usage(series.club, resource, start, end)
     taken = taken_units(resource, start, end)
     planned: list[Planned] = []
     week_minutes: dict[date, int] = {}  # free dates of this series per week, for the quota
@@ -79,8 +86,8 @@ def preview(series: BookingSeries) -> list[Planned]:
             planned.append(Planned(day, s, e, "closed", hit.title))
             continue
         week = monday_of(day)
-        violations = check_booking(resource, s, e, club=series.club.approved)
-        over = quota_violation(series.club, resource, s, e, week_minutes.get(week, 0))
+        violations = check_booking(resource, s, e, club=series.club.approved, closed=closed)
+        over = usage.violation(s, e, week_minutes.get(week, 0))
         violations += filter(None, [over])
         if violations:
             planned.append(Planned(day, s, e, "refused", str(violations[0].message)))
@@ -89,17 +96,20 @@ def preview(series: BookingSeries) -> list[Planned]:
         else:
             planned.append(Planned(day, s, e, "free"))
             week_minutes[week] = week_minutes.get(week, 0) + (e - s) // timedelta(minutes=1)
-    return planned
+    return planned, closed, usage
 
 
 def book_free(series: BookingSeries) -> list[Planned]:
     """Store the series and book every free date; a date lost meanwhile becomes a conflict.
 
-    Returns the preview with each booked date's ``booking`` set.
+    Each date is booked by ``create_booking`` in its own SAVEPOINT, its slot rows being
+    the guard against a faster booker; the rules are checked against the closures and
+    quota usage the preview read once.  Returns the preview with each booked date's
+    ``booking`` set.
     """
     db.session.add(series)
     db.session.flush()
-    planned = preview(series)
+    planned, closed, usage = _plan(series)
     for item in planned:
         if item.state != "free":
             continue
@@ -113,10 +123,14 @@ def book_free(series: BookingSeries) -> list[Planned]:
                     customer_group="club",
                     club=series.club,
                     series=series,
+                    closed=closed,
+                    usage=usage,
                 )
         except BookingRefused as refused:
             item.state = "conflict" if isinstance(refused, SlotTaken) else "refused"
             item.note = str(refused.violations[0].message)
+        else:
+            usage.add(item.booking)
     return planned
 
 

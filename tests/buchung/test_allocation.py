@@ -381,3 +381,41 @@ def test_club_pages_need_a_club_login_and_office_pages_staff(
     make_user(email="clerk@town.example", roles=("clerk",))
     auth.login()
     assert client.get("/verwaltung/buchung/vergabe/").status_code == 403
+
+
+def test_failed_publishing_shows_the_error_keeps_nothing_and_can_be_retried(
+    app, client, office, scenario, monkeypatch
+):
+    s = scenario
+    apply_all(app, s)
+    end_deadline(app, s["round"])
+    office()
+    round_url = f"/verwaltung/buchung/vergabe/{s['round']}"
+    post(client, f"{round_url}/vorschlag", page=round_url)
+    from buchung.services import series as series_service
+
+    book_free, calls = series_service.book_free, []
+
+    def fail_on_the_second(series):
+        calls.append(series)
+        if len(calls) == 2:
+            raise RuntimeError("Verbindung zur Datenbank verloren")
+        return book_free(series)
+
+    monkeypatch.setattr(series_service, "book_free", fail_on_the_second)
+    post(client, f"{round_url}/veroeffentlichen", page=round_url)
+    page = client.get(round_url).get_data(as_text=True)
+    assert "Veröffentlichen ist fehlgeschlagen" in page
+    assert "Verbindung zur Datenbank verloren" in page
+    assert "Veröffentlichen und Serien buchen" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BookingSeries)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
+
+    monkeypatch.setattr(series_service, "book_free", book_free)
+    post(client, f"{round_url}/veroeffentlichen", page=round_url)
+    page = client.get(round_url).get_data(as_text=True)
+    assert "Veröffentlicht am" in page and "fehlgeschlagen" not in page
+    with app.app_context():
+        allocations = db.session.scalar(select(func.count()).select_from(Allocation))
+        assert db.session.scalar(select(func.count()).select_from(BookingSeries)) == allocations
