@@ -163,21 +163,22 @@ class Load:
         for thread in threads:
             thread.join(60)
 
+    def _confirm_waiting(self, session) -> bool:
+        """Follow one confirmation link that arrived by mail; False when none waits."""
+        self.mail.poll()
+        for kind, confirm in (("report", self.confirm_report), ("booking", self.confirm_booking)):
+            link = self.mail.take(kind)
+            if link:
+                self._safely(confirm, session, link)
+                return True
+        return False
+
     def finish_links(self, seconds: float) -> None:
         """After the load: follow the confirmation links still waiting (one user)."""
         session = self._session()
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self.mail.poll()
-            link = self.mail.take("report")
-            if link:
-                self._safely(self.confirm_report, session, link)
-                continue
-            link = self.mail.take("booking")
-            if link:
-                self._safely(self.confirm_booking, session, link)
-                continue
-            break
+        while time.monotonic() < deadline and self._confirm_waiting(session):
+            pass
 
     def _user(self, number: int, deadline: float) -> None:
         rnd = random.Random(number * 7919)
@@ -185,14 +186,7 @@ class Load:
         clerk = club = None
         names, weights = zip(*JOURNEYS.items(), strict=True)
         while time.monotonic() < deadline:
-            self.mail.poll()
-            link = self.mail.take("report")
-            if link:
-                self._safely(self.confirm_report, session, link)
-                continue
-            link = self.mail.take("booking")
-            if link:
-                self._safely(self.confirm_booking, session, link)
+            if self._confirm_waiting(session):
                 continue
             journey = rnd.choices(names, weights)[0]
             if journey == "clerk":

@@ -323,13 +323,7 @@ def test_quota_refuses_more_hours_a_week_with_a_clear_message(
 ):
     hall = make_resource()
     ids = make_club()
-    office()
-    form_post(
-        f"/verwaltung/buchung/vereine/{ids['club']}/kontingent",
-        {"resource_id": hall, "hours": "3"},
-        page="/verwaltung/buchung/vereine",
-    )
-    form_post("/abmelden", page="/verwaltung/")
+    set_quota(form_post, office, ids["club"], hall, 3)
     first = next_weekday(0)
     book_series(hall, first, first + timedelta(weeks=1))
     wednesday = first + timedelta(days=2)
@@ -351,13 +345,7 @@ def test_a_series_alone_over_the_quota_is_refused_in_the_preview(
 ):
     hall = make_resource()
     ids = make_club()
-    office()
-    form_post(
-        f"/verwaltung/buchung/vereine/{ids['club']}/kontingent",
-        {"resource_id": hall, "hours": "3"},
-        page="/verwaltung/buchung/vereine",
-    )
-    form_post("/abmelden", page="/verwaltung/")
+    set_quota(form_post, office, ids["club"], hall, 3)
     club_login()
     first = next_weekday(0)
     data = series_data(hall, first, first + timedelta(weeks=1, days=2), weekdays=[0, 2])
@@ -379,13 +367,7 @@ def test_moving_an_occurrence_keeps_to_the_quota(
 ):
     hall = make_resource()
     ids = make_club()
-    office()
-    form_post(
-        f"/verwaltung/buchung/vereine/{ids['club']}/kontingent",
-        {"resource_id": hall, "hours": "2"},
-        page="/verwaltung/buchung/vereine",
-    )
-    form_post("/abmelden", page="/verwaltung/")
+    set_quota(form_post, office, ids["club"], hall, 2)
     first = next_weekday(0)
     book_series(hall, first, first + timedelta(weeks=1))  # 2 hours in each week: the quota
     with app.app_context():
@@ -492,3 +474,14 @@ def test_a_booker_cancelling_offers_the_time_to_the_waiting_list_at_once(
         token = db.session.get(Booking, booking_id).token
     form_post(f"/buchung/b/{token}/stornieren", page=f"/buchung/b/{token}")
     assert "Warteliste" in mailbox.latest(to="wanda@example.org")["Subject"]
+
+
+def set_quota(form_post, office, club_id: int, hall: int, hours: int) -> None:
+    """The booking office sets the club's weekly hours for the hall, then logs out."""
+    office()
+    form_post(
+        f"/verwaltung/buchung/vereine/{club_id}/kontingent",
+        {"resource_id": hall, "hours": str(hours)},
+        page="/verwaltung/buchung/vereine",
+    )
+    form_post("/abmelden", page="/verwaltung/")
