@@ -30,9 +30,10 @@ sys.path.insert(0, str(ROOT))
 from lotse import create_app  # noqa: E402
 from lotse.extensions import db  # noqa: E402
 from lotse.models import Department, utcnow  # noqa: E402
-from mangel import delivery, services  # noqa: E402
+from mangel import services  # noqa: E402
 from mangel.models import Category, Report  # noqa: E402
-from mangel.routing_models import Delivery  # noqa: E402
+from mangel.routing import delivery  # noqa: E402
+from mangel.routing.models import Delivery  # noqa: E402
 from tests.sinks import SmtpSink  # noqa: E402
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -19,7 +19,7 @@ from lotse import create_app
 from lotse.extensions import db
 from lotse.models import Department
 from mangel.models import Report
-from mangel.routing_models import Delivery, DeliveryMethod, DeliveryState
+from mangel.routing.models import Delivery, DeliveryMethod, DeliveryState
 
 MESSAGE_ID_RE = re.compile(r"<mangel-delivery-(\d+)-")
 DRILL_MAIL = "%@drill.example"

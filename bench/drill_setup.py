@@ -23,7 +23,7 @@ from lotse.cli import create_staff_user
 from lotse.extensions import db
 from lotse.models import Department, Role, utcnow
 from mangel.models import Category, Report
-from mangel.routing_models import DepartmentEndpoint
+from mangel.routing.models import DepartmentEndpoint
 
 CLERKS = 3
 CLUBS = 6

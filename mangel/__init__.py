@@ -26,7 +26,7 @@ DEFAULTS = {
     "MANGEL_REMIND_WORK_DAYS": 14,  # open and untouched this long
     "MANGEL_CONTACT_RETENTION_DAYS": 90,
     "MANGEL_CONTACT_RETENTION_BY_CATEGORY": {},  # category id → days, overrides the default
-    # Routing and delivery (mangel.routing, mangel.delivery)
+    # Routing and delivery (mangel.routing.rules, mangel.routing.delivery)
     "MANGEL_FALLBACK_EMAIL": "maengel@musterstadt.example",  # no rule, no category default
     # Reply-To of department mails, e.g. "maengel+{report_id}@musterstadt.example";
     # unset: the fallback inbox.
@@ -48,30 +48,20 @@ def init_app(app: Flask) -> None:
         register_staff_link,
         register_sweep,
     )
-    from mangel import (  # noqa: F401 - routes and commands register
-        admin,
-        apikeys,
-        areas,
-        cli,
-        delivery_admin,
-        follow_up,
-        open311,
-        open311_submit,
-        response_templates,
-        routing,
-        routing_cli,
-        stats,
-        submit,
-        views,
-        workbench,
-        workbench_actions,
-        workbench_bulk,
-        workbench_followers,
-    )
-    from mangel.delivery import sweep as delivery_sweep
+    from mangel import admin, cli, follow_up, submit, views  # noqa: F401 - routes register
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
+    from mangel.open311 import apikeys  # noqa: F401
+    from mangel.open311 import submit as open311_submit  # noqa: F401
+    from mangel.open311 import views as open311
     from mangel.retention import remind
+    from mangel.routing import admin as areas  # noqa: F401
+    from mangel.routing import cli as routing_cli  # noqa: F401
+    from mangel.routing import delivery_admin
+    from mangel.routing import rules as routing  # noqa: F401 - signal receivers
+    from mangel.routing.delivery import sweep as delivery_sweep
+    from mangel.workbench import actions, bulk, followers, response_templates, stats  # noqa: F401
+    from mangel.workbench import views as workbench
 
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)

@@ -68,14 +68,14 @@ def departments(app) -> dict[str, int]:
 
 
 def area_ids(app) -> dict[str, int]:
-    from mangel.routing_models import Area
+    from mangel.routing.models import Area
 
     with app.app_context():
         return dict(db.session.execute(select(Area.name, Area.id)).all())
 
 
 def rules(app) -> list[tuple]:
-    from mangel.routing_models import RoutingRule
+    from mangel.routing.models import RoutingRule
 
     with app.app_context():
         return sorted(
@@ -105,7 +105,7 @@ def test_upload_adds_areas_and_replaces_those_of_the_same_name(app, client, admi
     response = upload(collection(square("Drove", *moved, half=0.01)))
     assert "1 Gebiete übernommen: 0 neu, 1 ersetzt." in client.get(BASE).get_data(as_text=True)
     assert area_ids(app) == before
-    from mangel.routing_models import Area
+    from mangel.routing.models import Area
 
     with app.app_context():
         drove = db.session.get(Area, before["Drove"])
@@ -263,7 +263,7 @@ def test_rules_are_created_checked_changed_and_deleted(
     assert "Bitte wählen Sie den zuständigen Fachbereich." in html
     assert len(rules(app)) == 3
 
-    from mangel.routing_models import RoutingRule
+    from mangel.routing.models import RoutingRule
 
     with app.app_context():
         main_rule = db.session.scalar(

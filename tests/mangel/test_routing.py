@@ -21,7 +21,7 @@ from lotse.extensions import db
 from lotse.models import Department, utcnow
 from mangel import services
 from mangel.models import Report
-from mangel.routing_models import Delivery, DepartmentEndpoint, RoutingRule
+from mangel.routing.models import Delivery, DepartmentEndpoint, RoutingRule
 from mangel.signals import report_rerouted
 from tests.conftest import csrf_token_from
 from tests.mangel.conftest import INSIDE
@@ -122,7 +122,7 @@ def kreis_area(app, categories, runner, tmp_path) -> int:
     result = runner.invoke(args=["lotse", "import-areas", str(path)])
     assert "1 Gebiete importiert" in result.output, result.output
     with app.app_context():
-        from mangel.routing_models import Area
+        from mangel.routing.models import Area
 
         department = Department(**KREIS, is_external=True)
         area = db.session.scalar(select(Area))

@@ -50,7 +50,7 @@ def fetch(client, url):
 
 
 def audit_actions(app, rid):
-    from mangel.workbench_models import AuditEntry
+    from mangel.workbench.models import AuditEntry
 
     with app.app_context():
         return [

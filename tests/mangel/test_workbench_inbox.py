@@ -23,8 +23,8 @@ TRIANGLE = [[6.490, 50.746], [6.497, 50.746], [6.490, 50.752], [6.490, 50.746]]
 
 @pytest.fixture
 def area_id(app) -> int:
-    from mangel.routing_areas import import_areas
-    from mangel.routing_models import Area
+    from mangel.routing.areas import import_areas
+    from mangel.routing.models import Area
 
     feature = {
         "type": "Feature",

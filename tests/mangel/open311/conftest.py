@@ -53,7 +53,7 @@ def survey(app, categories) -> int:
 @pytest.fixture
 def make_key(app) -> Callable[..., str]:
     """Create an API key (default: untrusted, all categories); returns the raw key."""
-    from mangel.apikeys import create_api_key
+    from mangel.open311.apikeys import create_api_key
 
     def make(name: str = "Stadt-App", **kw: Any) -> str:
         with app.app_context():

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.both_dbs
 
 
 def test_cli_prints_the_key_once_and_stores_only_its_hash(app, runner, make_key, post_request):
-    from mangel.apikey_models import ApiKey
+    from mangel.open311.apikey_models import ApiKey
 
     result = runner.invoke(args=["lotse", "create-api-key", "Stadt-App", "--trusted"])
     assert result.exit_code == 0, result.output
@@ -39,7 +39,7 @@ def test_cli_refuses_a_bad_rate_limit(runner):
 def test_admin_creates_lists_and_revokes_keys(
     app, client, auth, make_user, form_post, categories, post_request
 ):
-    from mangel.apikey_models import ApiKey
+    from mangel.open311.apikey_models import ApiKey
 
     url = "/verwaltung/maengel/api-schluessel/"
     make_user()
@@ -71,7 +71,7 @@ def test_admin_creates_lists_and_revokes_keys(
     "address", ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fd00::1"]
 )
 def test_media_url_to_private_addresses_is_refused(monkeypatch, address):
-    from mangel import open311_media
+    from mangel.open311 import media as open311_media
 
     def resolve(host, port, **kw):
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
@@ -83,7 +83,7 @@ def test_media_url_to_private_addresses_is_refused(monkeypatch, address):
 
 
 def test_media_url_with_one_private_address_among_public_ones_is_refused(monkeypatch):
-    from mangel import open311_media
+    from mangel.open311 import media as open311_media
 
     def resolve(host, port, **kw):
         return [
@@ -129,7 +129,7 @@ def image_server():
 @pytest.fixture
 def loopback_allowed(monkeypatch):
     """Let the download reach the local test server: the only address check bypassed."""
-    from mangel import open311_media
+    from mangel.open311 import media as open311_media
 
     monkeypatch.setattr(open311_media, "public_address", lambda host, port: "127.0.0.1")
 
@@ -148,14 +148,14 @@ def test_media_url_is_fetched_by_the_job_into_the_photo_pipeline(
 
 
 def test_media_url_over_the_size_limit_is_dropped(app, image_server, loopback_allowed):
-    from mangel import open311_media
+    from mangel.open311 import media as open311_media
 
     with pytest.raises(open311_media.MediaRefused, match="larger"):
         open311_media.download(f"{image_server}/gross", 1_000_000)
 
 
 def test_media_url_that_trickles_past_the_deadline_is_dropped(image_server, loopback_allowed):
-    from mangel import open311_media
+    from mangel.open311 import media as open311_media
 
     with pytest.raises(open311_media.MediaRefused, match="too long"):
         open311_media.download(f"{image_server}/langsam", 1_000_000, seconds=0.5)
@@ -172,7 +172,7 @@ def test_report_with_a_refused_media_url_is_kept_without_photo(app, make_key, po
 
 
 def test_key_admin_refuses_a_post_without_csrf_token(app, client, auth, make_user):
-    from mangel.apikey_models import ApiKey
+    from mangel.open311.apikey_models import ApiKey
 
     make_user(email="admin@town.example", roles=("admin",))
     auth.login(email="admin@town.example")

@@ -93,7 +93,7 @@ def test_missing_wrong_or_revoked_key_is_403_and_stores_nothing(
     app, make_key, post_request, api_key, fmt
 ):
     from lotse.models import utcnow
-    from mangel.apikey_models import ApiKey
+    from mangel.open311.apikey_models import ApiKey
 
     if api_key == "revoked":
         api_key = make_key()
@@ -229,7 +229,7 @@ def test_api_report_reaches_the_staff_inbox_and_is_delivered_like_a_web_report(
 ):
     from sqlalchemy import select
 
-    from mangel.routing_models import Delivery
+    from mangel.routing.models import Delivery
 
     department_id = _department_of(app, categories["pothole"])
     response = post_request("json", api_key=make_key(trusted=True), email="")

@@ -10,12 +10,12 @@ from lotse.auth import admin_required
 from lotse.extensions import db
 from lotse.models import Department
 from mangel.admin import bp
-from mangel.areas_forms import AreaEditForm, AreaUploadForm, CheckForm, RuleForm
 from mangel.forms import ConfirmForm
 from mangel.models import Category
-from mangel.routing import decide, target_for
-from mangel.routing_areas import store_area, store_areas
-from mangel.routing_models import Area, RoutingRule
+from mangel.routing.admin_forms import AreaEditForm, AreaUploadForm, CheckForm, RuleForm
+from mangel.routing.areas import store_area, store_areas
+from mangel.routing.models import Area, RoutingRule
+from mangel.routing.rules import decide, target_for
 
 
 def _areas() -> list[Area]:

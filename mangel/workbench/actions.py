@@ -16,8 +16,7 @@ from mangel.models import Category, Report, ReportPhoto, ReportStatus, StatusCha
 from mangel.photos import redact
 from mangel.places import nearest_address
 from mangel.signals import report_rerouted, report_status_changed
-from mangel.workbench import bp, render_report, report_or_404
-from mangel.workbench_forms import (
+from mangel.workbench.forms import (
     ActionForm,
     CategoryForm,
     ForwardForm,
@@ -28,7 +27,8 @@ from mangel.workbench_forms import (
     RedactForm,
     StatusForm,
 )
-from mangel.workbench_models import AuditEntry, InternalNote
+from mangel.workbench.models import AuditEntry, InternalNote
+from mangel.workbench.views import bp, render_report, report_or_404
 
 
 def audit(report: Report, action: str, detail: str = "") -> None:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from lotse.auth import admin_required
 from lotse.extensions import db
 from mangel.forms import ConfirmForm
-from mangel.workbench import bp
-from mangel.workbench_forms import ResponseTemplateForm
-from mangel.workbench_models import ResponseTemplate
+from mangel.workbench.forms import ResponseTemplateForm
+from mangel.workbench.models import ResponseTemplate
+from mangel.workbench.views import bp
 
 
 @bp.route("/textbausteine", methods=["GET", "POST"])

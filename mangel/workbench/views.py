@@ -1,7 +1,7 @@
 """Staff workbench: the inbox of reports and the report view (``/verwaltung/maengel``).
 
 Clerks see the reports of their departments only, in lists and by URL alike; admins see
-all.  The actions on a report live in ``mangel.workbench_actions``.
+all.  The actions on a report live in ``mangel.workbench.actions``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from mangel.models import (
     ReportPhoto,
     ReportStatus,
 )
-from mangel.routing_models import Area
+from mangel.routing.models import Area
 from mangel.views import map_config
-from mangel.workbench_forms import (
+from mangel.workbench.forms import (
     PRIORITY_LABELS,
     ActionForm,
     BulkForm,
@@ -43,7 +43,7 @@ from mangel.workbench_forms import (
     RedactForm,
     StatusForm,
 )
-from mangel.workbench_models import AuditEntry, InternalNote, ResponseTemplate
+from mangel.workbench.models import AuditEntry, InternalNote, ResponseTemplate
 
 bp = Blueprint("mangel_workbench", __name__, url_prefix="/verwaltung/maengel")
 

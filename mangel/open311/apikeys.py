@@ -24,8 +24,8 @@ from lotse.cli import lotse_cli
 from lotse.extensions import db
 from lotse.models import utcnow
 from mangel import services
-from mangel.apikey_models import ApiKey
 from mangel.forms import ConfirmForm
+from mangel.open311.apikey_models import ApiKey
 
 bp = Blueprint("mangel_apikeys", __name__, url_prefix="/verwaltung/maengel/api-schluessel")
 

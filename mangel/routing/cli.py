@@ -12,8 +12,8 @@ from sqlalchemy import select
 from lotse.cli import lotse_cli
 from lotse.extensions import db
 from lotse.models import Department
-from mangel.routing_areas import AreaFileError, import_areas
-from mangel.routing_models import DepartmentEndpoint
+from mangel.routing.areas import AreaFileError, import_areas
+from mangel.routing.models import DepartmentEndpoint
 
 
 @lotse_cli.command("import-areas")

@@ -5,7 +5,7 @@ categories, service attributes their extra questions.  Only confirmed (public) r
 listed, and never with the reporter's name, e-mail address or phone number; a description
 or photo appears only once staff released it.  Errors come as the spec's ``errors`` list;
 their descriptions are in English, the language of the spec and of the clients' developers.
-Posting a report lives in ``mangel.open311_submit``.
+Posting a report lives in ``mangel.open311.submit``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from lotse.extensions import db
 from lotse.models import utcnow
 from mangel import services
 from mangel.models import OPEN_STATUSES, Category, Report
-from mangel.open311_format import LOCAL_TZ, error_response, respond
+from mangel.open311.format import LOCAL_TZ, error_response, respond
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 

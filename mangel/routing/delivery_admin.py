@@ -16,11 +16,11 @@ from lotse.auth import admin_required
 from lotse.extensions import db
 from lotse.mail import send_template
 from lotse.models import Role, StaffRole, User, utcnow
-from mangel import delivery
 from mangel.admin import bp
 from mangel.forms import ConfirmForm
 from mangel.jobs import public_url
-from mangel.routing_models import Delivery, DeliveryState, SweepMark
+from mangel.routing import delivery
+from mangel.routing.models import Delivery, DeliveryState, SweepMark
 
 STUCK_AFTER = timedelta(hours=1)
 SUMMARY = "stuck-deliveries-summary"

@@ -17,7 +17,7 @@ from shapely.ops import unary_union
 from sqlalchemy import select
 
 from lotse.extensions import db
-from mangel.routing_models import Area
+from mangel.routing.models import Area
 
 MAX_BYTES = 10 * 1024 * 1024
 AREA_TYPES = ("Polygon", "MultiPolygon")

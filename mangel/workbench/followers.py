@@ -13,8 +13,8 @@ from sqlalchemy import select
 from lotse.extensions import db
 from lotse.models import normalise_email
 from mangel.models import Report, StatusChange, Support
-from mangel.routing import add_delivery
-from mangel.routing_models import Purpose
+from mangel.routing.models import Purpose
+from mangel.routing.rules import add_delivery
 from mangel.signals import report_status_changed
 
 

@@ -9,7 +9,7 @@ from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from mangel.routing_areas import AreaFileError, read_areas, read_shape
+from mangel.routing.areas import AreaFileError, read_areas, read_shape
 
 FILE_HINT = _l("GeoJSON in WGS 84 (EPSG:4326) mit Flächen (Polygon oder MultiPolygon).")
 

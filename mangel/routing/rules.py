@@ -4,8 +4,8 @@ The most specific rule wins: a rule for the report's category (or, failing that,
 category) in the smallest area containing the report, then a rule for the category
 without an area, then a rule for every category in an area, then the category's default
 department, then the fallback inbox ``MANGEL_FALLBACK_EMAIL``.  Areas come from GeoJSON
-(``mangel.routing_areas``); admins keep areas and rules under ``mangel.areas``.  The signal receivers add ``Delivery`` rows to the sender's
-session; ``mangel.delivery`` enqueues them once the session commits.
+(``mangel.routing.areas``); admins keep areas and rules under ``mangel.routing.admin``.  The signal receivers add ``Delivery`` rows to the sender's
+session; ``mangel.routing.delivery`` enqueues them once the session commits.
 
 How other parts trigger routing (emit inside the transaction, then ``commit()`` once):
 - a new confirmed report (web form, Open311 ``POST requests``): ``report_confirmed.send(report)``,
@@ -29,9 +29,9 @@ from sqlalchemy import inspect, or_, select, update
 from lotse.extensions import db
 from lotse.geo import geometry_from_geojson
 from lotse.models import Department, utcnow
-from mangel.delivery import schedule
 from mangel.models import Category, Report, StatusChange
-from mangel.routing_models import (
+from mangel.routing.delivery import schedule
+from mangel.routing.models import (
     Area,
     Delivery,
     DeliveryMethod,

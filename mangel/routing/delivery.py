@@ -39,7 +39,7 @@ from lotse.models import utcnow
 from lotse.queue import enqueue
 from mangel.follow_up import reopen_token
 from mangel.jobs import public_url
-from mangel.routing_models import (
+from mangel.routing.models import (
     Delivery,
     DeliveryMethod,
     DeliveryState,
@@ -84,7 +84,7 @@ def enqueue_deliveries(due: list[tuple[int, int]]) -> int:
     handed = 0
     for delivery_id, attempt in due:
         if not enqueue(
-            "mangel.delivery.deliver",
+            "mangel.routing.delivery.deliver",
             delivery_id,
             job_id=f"{prefix}-delivery-{delivery_id}-{attempt}",
         ):

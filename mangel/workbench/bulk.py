@@ -10,9 +10,9 @@ from lotse.auth import roles_required
 from lotse.extensions import db
 from lotse.models import Department
 from mangel.models import Report, ReportStatus
-from mangel.workbench import bp, visible
-from mangel.workbench_actions import audit, change_status, reroute
-from mangel.workbench_forms import BulkForm
+from mangel.workbench.actions import audit, change_status, reroute
+from mangel.workbench.forms import BulkForm
+from mangel.workbench.views import bp, visible
 
 
 def selected_reports(raw_ids: list[str]) -> list[Report]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from lotse.auth import roles_required
 from lotse.extensions import db
 from mangel.models import OPEN_STATUSES, Report, ReportStatus, StatusChange
-from mangel.workbench import InboxFilter, bp
+from mangel.workbench.views import InboxFilter, bp
 
 CLOSED_VALUES = [s.value for s in ReportStatus if s not in OPEN_STATUSES]
 GROUPS = {

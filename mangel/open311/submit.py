@@ -22,12 +22,13 @@ from lotse.extensions import csrf
 from lotse.queue import enqueue
 from lotse.security import within_limit
 from mangel import services
-from mangel.apikey_models import ApiKey
-from mangel.apikeys import active_key
 from mangel.forms import question_field
 from mangel.jobs import send_soon
 from mangel.models import Category, QuestionType
-from mangel.open311 import (
+from mangel.open311.apikey_models import ApiKey
+from mangel.open311.apikeys import active_key
+from mangel.open311.format import respond
+from mangel.open311.views import (
     DATATYPE_DESCRIPTIONS,
     FORMAT,
     GENERIC_ERRORS,
@@ -36,7 +37,6 @@ from mangel.open311 import (
     bp,
     service_or_404,
 )
-from mangel.open311_format import respond
 from mangel.photos import PhotoError, ProcessedPhoto, process_photo
 from mangel.places import resolve_location
 
@@ -196,7 +196,7 @@ def request_create(fmt: str):
     elif token and not key.trusted:
         send_soon("mangel.jobs.send_report_confirmation", report.id, token)
     if media_url is not None and not photos:
-        enqueue("mangel.open311_media.fetch_media", report.id, media_url)
+        enqueue("mangel.open311.media.fetch_media", report.id, media_url)
     notice = NOTICE_PUBLIC if report.confirmed_at else NOTICE_CONFIRM
     data = [{"service_request_id": str(report.id), "service_notice": notice, "account_id": None}]
     return respond(fmt, "service_requests", data)

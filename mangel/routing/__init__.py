@@ -1,0 +1,1 @@
+"""Responsibility and delivery: areas, rules, who is responsible, delivery to departments."""

@@ -1,0 +1,1 @@
+"""Staff workbench: inbox, report page, actions, bulk, followers, templates, statistics."""
