@@ -67,8 +67,9 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from lotse import admin, cli, errors, security, views
+    from lotse import admin, cli, errors, outbox, security, views
     from lotse.auth import bp as auth_bp
+    from lotse.hooks import register_sweep
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
@@ -78,6 +79,7 @@ def create_app(
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    register_sweep(app, outbox.sweep)
 
     import buchung
     import mangel

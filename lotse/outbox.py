@@ -1,0 +1,219 @@
+"""The outbox: every mail Lotse sends is first a row, written with the change that causes it.
+
+``queue_mail(...)`` renders the mail at once (so what is sent is what the change said) and
+adds an ``OutboxMail`` row to the current session; nothing else happens until the caller
+commits.  When the session commits, the new rows are handed to the queue (RQ with Redis,
+in-process without).  The job claims its row with a conditional UPDATE and a lease, sends,
+and records the outcome; a failed attempt waits ``RETRY_DELAYS`` and the sweep hands it to
+the queue again, so a mail survives Redis being down, a refusing mail server and a worker
+killed in the middle.  A rolled-back change leaves no row, so no mail.
+
+The body is kept only until the mail is sent (it may carry a confirmation link); the row
+itself stays as the record of who was told what, when.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+from datetime import datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+
+from flask import current_app, render_template
+from jinja2 import TemplateNotFound
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, and_, event, inspect, or_, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lotse.extensions import db
+from lotse.mail import Attachment, build_message, send_message
+from lotse.models import UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (10, 60, 300, 1800, 3600, 6 * 3600)  # seconds after the 1st, 2nd, … failure
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+LEASE = timedelta(minutes=2)  # a worker killed mid-send frees its row after this
+_SESSION_KEY = "lotse_outbox_new"
+
+_sending: contextvars.ContextVar[bool] = contextvars.ContextVar("lotse_outbox_sending", default=False)
+
+
+class OutboxMail(db.Model):
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_mail_due", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))  # "mangel.confirm", "buchung.club_reset", …
+    ref: Mapped[str | None] = mapped_column(String(80), index=True)  # "report:12", "club:3"
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[bytes | None] = mapped_column(LargeBinary)  # cleared once sent
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up for good
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def render_mail(template: str, **context) -> tuple[str, str | None]:
+    """``<template>.txt`` and, when present, ``<template>.html``, with links on the public URL."""
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    with current_app.test_request_context("/", base_url=base_url):
+        text = render_template(f"{template}.txt", **context)
+        try:
+            html = render_template(f"{template}.html", **context)
+        except TemplateNotFound:
+            html = None
+    return text, html
+
+
+def queue_mail(
+    to: str | list[str],
+    subject: str,
+    template: str,
+    *,
+    kind: str,
+    ref: str | None = None,
+    attachments: list[Attachment] | None = None,
+    reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
+    **context,
+) -> OutboxMail:
+    """Render a mail and add it to the session's outbox; it leaves once the session commits."""
+    text, html = render_mail(template, **context)
+    msg = build_message(
+        to,
+        str(subject),
+        text,
+        html=html,
+        attachments=attachments,
+        reply_to=reply_to,
+        headers=headers,
+    )
+    recipients = [to] if isinstance(to, str) else list(to)
+    row = OutboxMail(
+        kind=kind,
+        ref=ref,
+        recipient=", ".join(recipients)[:320],
+        subject=str(subject)[:300],
+        message=msg.as_bytes(),
+    )
+    db.session.add(row)
+    db.session.info.setdefault(_SESSION_KEY, []).append(row)
+    return row
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    rows = session.info.pop(_SESSION_KEY, None)
+    if rows:
+        ids = [inspect(row).identity[0] for row in rows if inspect(row).identity]
+        enqueue_mails([(mail_id, 0) for mail_id in ids])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_SESSION_KEY, None)
+
+
+def enqueue_mails(due: list[tuple[int, int]]) -> int:
+    """Hand (mail id, attempts so far) to the queue; stop at the first refusal."""
+    from lotse.queue import enqueue
+
+    prefix = current_app.config["QUEUE_NAME"]
+    handed = 0
+    for mail_id, attempts in due:
+        if not enqueue("lotse.outbox.send", mail_id, job_id=f"{prefix}-mail-{mail_id}-{attempts}"):
+            break  # Redis is down: the rows wait for the sweep
+        handed += 1
+    return handed
+
+
+def _claimable(now):
+    return and_(
+        OutboxMail.sent_at.is_(None),
+        OutboxMail.failed_at.is_(None),
+        OutboxMail.next_attempt_at <= now,
+        or_(OutboxMail.locked_until.is_(None), OutboxMail.locked_until < now),
+    )
+
+
+@contextlib.contextmanager
+def sending():
+    """Mark the code inside as an outbox sender: ``lotse.mail.send_message`` runs only here."""
+    token = _sending.set(True)
+    try:
+        yield
+    finally:
+        _sending.reset(token)
+
+
+def is_sending() -> bool:
+    return _sending.get()
+
+
+def send(mail_id: int) -> None:
+    """Job: send one outbox mail at most once; a failure waits for its next attempt."""
+    now = utcnow()
+    result = db.session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id == mail_id, _claimable(now))
+        .values(locked_until=now + LEASE, attempts=OutboxMail.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return  # sent already, not due, or another worker holds it
+    mail = db.session.get(OutboxMail, mail_id)
+    db.session.refresh(mail)
+    attempt = mail.attempts
+    try:
+        msg = BytesParser(policy=policy.SMTP).parsebytes(mail.message or b"")
+        with sending():
+            send_message(msg)
+    except Exception as exc:
+        db.session.rollback()
+        values: dict = {"locked_until": None, "last_error": f"{type(exc).__name__}: {exc}"[:2000]}
+        if attempt >= MAX_ATTEMPTS:
+            values["failed_at"] = utcnow()
+        else:
+            values["next_attempt_at"] = utcnow() + timedelta(seconds=RETRY_DELAYS[attempt - 1])
+        _finish(mail_id, attempt, **values)
+        log.warning("mail %s attempt %d failed: %s", mail_id, attempt, exc)
+        return
+    _finish(mail_id, attempt, sent_at=utcnow(), locked_until=None, message=None, last_error=None)
+
+
+def _finish(mail_id: int, attempt: int, **values) -> None:
+    db.session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id == mail_id, OutboxMail.attempts == attempt)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def sweep() -> None:
+    """Hand every due, unsent mail to the queue again (after a failure, a crash, Redis down)."""
+    now = utcnow()
+    stale = now - timedelta(seconds=30)  # fresh rows are still on their way from the commit
+    due = db.session.execute(
+        db.select(OutboxMail.id, OutboxMail.attempts)
+        .where(_claimable(now), or_(OutboxMail.attempts > 0, OutboxMail.created_at < stale))
+        .order_by(OutboxMail.id)
+        .limit(5000)
+    ).all()
+    enqueue_mails([(mail_id, attempts) for mail_id, attempts in due])
+
+
+def pending_count() -> int:
+    return db.session.scalar(
+        db.select(db.func.count())
+        .select_from(OutboxMail)
+        .where(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None))
+    )
