@@ -37,7 +37,9 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 LEASE = timedelta(minutes=2)  # a worker killed mid-send frees its row after this
 _SESSION_KEY = "lotse_outbox_new"
 
-_sending: contextvars.ContextVar[bool] = contextvars.ContextVar("lotse_outbox_sending", default=False)
+_sending: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lotse_outbox_sending", default=False
+)
 
 
 class OutboxMail(db.Model):
