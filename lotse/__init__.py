@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lotse.config import PROJECT_DIR, load_config
@@ -18,6 +18,8 @@ def select_locale() -> str:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]  # a job or the sweep: German, the town's language
     chosen = request.cookies.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen

@@ -61,16 +61,20 @@ class OutboxMail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-def render_mail(template: str, **context) -> tuple[str, str | None]:
-    """``<template>.txt`` and, when present, ``<template>.html``, with links on the public URL."""
+def render_mail(subject, template: str, **context) -> tuple[str, str, str | None]:
+    """Subject, ``<template>.txt`` and, when present, ``.html``, with links on the public URL.
+
+    ``subject`` may be a lazy string: it is translated here, where a request context exists.
+    """
     base_url = current_app.config["PUBLIC_BASE_URL"]
     with current_app.test_request_context("/", base_url=base_url):
+        subject = str(subject)
         text = render_template(f"{template}.txt", **context)
         try:
             html = render_template(f"{template}.html", **context)
         except TemplateNotFound:
             html = None
-    return text, html
+    return subject, text, html
 
 
 def queue_mail(
@@ -86,10 +90,10 @@ def queue_mail(
     **context,
 ) -> OutboxMail:
     """Render a mail and add it to the session's outbox; it leaves once the session commits."""
-    text, html = render_mail(template, **context)
+    subject, text, html = render_mail(subject, template, **context)
     msg = build_message(
         to,
-        str(subject),
+        subject,
         text,
         html=html,
         attachments=attachments,
@@ -101,7 +105,7 @@ def queue_mail(
         kind=kind,
         ref=ref,
         recipient=", ".join(recipients)[:320],
-        subject=str(subject)[:300],
+        subject=subject[:300],
         message=msg.as_bytes(),
     )
     db.session.add(row)

@@ -37,7 +37,8 @@ DEFAULTS = {
     "MANGEL_DELIVERY_LEASE_SECONDS": 300,  # a "sending" row older than this is sent again
     "MANGEL_WEBHOOK_TIMEOUT": 10,
     "MANGEL_SWEEP_BATCH": 1000,
-    "MANGEL_FOLLOW_UP_WEEKS": 4,  # "Ist es behoben?" this long after closing
+    "MANGEL_FOLLOW_UP_WEEKS": 4,
+    "MANGEL_ALERT_DIGEST_HOUR": 7,  # local hour from which the daily alert digests go out  # "Ist es behoben?" this long after closing
 }
 
 
@@ -49,6 +50,8 @@ def init_app(app: Flask) -> None:
         register_sweep,
     )
     from mangel import admin, cli, follow_up, submit, views  # noqa: F401 - routes register
+    from mangel.alerts import views as alert_views  # noqa: F401 - routes register
+    from mangel.alerts.services import send_digests
     from mangel.demo import seed_demo
     from mangel.jobs import sweep
     from mangel.open311 import apikeys  # noqa: F401
@@ -74,6 +77,7 @@ def init_app(app: Flask) -> None:
     register_seeder(app, seed_demo)
     register_sweep(app, sweep)
     register_sweep(app, remind)
+    register_sweep(app, send_digests)
     register_staff_link(app, _l("Mängelmelder: Meldungen"), "mangel_workbench.inbox", "clerk")
     register_staff_link(app, _l("Mängelmelder: Statistik"), "mangel_workbench.stats", "clerk")
     register_staff_link(
