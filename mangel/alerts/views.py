@@ -30,7 +30,10 @@ def _choices(form: AlertForm) -> None:
     cats = db.session.scalars(
         select(Category).where(Category.active.is_(True)).order_by(Category.position)
     ).all()
-    form.categories.choices = [SelectChoice(str(c.id), c.full_name) for c in cats if not c.children]
+    leaves = sorted((c for c in cats if not c.children), key=lambda c: c.full_name)
+    form.categories.choices = [SelectChoice(str(c.id), c.full_name) for c in leaves]
+    if not areas:  # a town without areas offers circles and streets only
+        form.kind.choices = [c for c in form.kind.choices if c.value != "area"]
 
 
 def _place(form: AlertForm, sub: AlertSubscription) -> bool:
