@@ -38,7 +38,12 @@ DEFAULTS = {
     "MANGEL_WEBHOOK_TIMEOUT": 10,
     "MANGEL_SWEEP_BATCH": 1000,
     "MANGEL_FOLLOW_UP_WEEKS": 4,
-    "MANGEL_ALERT_DIGEST_HOUR": 7,  # local hour from which the daily alert digests go out  # "Ist es behoben?" this long after closing
+    "MANGEL_ALERT_DIGEST_HOUR": 7,
+    "MANGEL_TARGET_DAYS": 14,  # "So arbeiten wir": finished within this many days
+    "MANGEL_OPEN_DATA_LICENSE": {
+        "name": "Datenlizenz Deutschland – Namensnennung – Version 2.0",
+        "url": "https://www.govdata.de/dl-de/by-2-0",
+    },  # local hour from which the daily alert digests go out  # "Ist es behoben?" this long after closing
 }
 
 
@@ -49,7 +54,7 @@ def init_app(app: Flask) -> None:
         register_staff_link,
         register_sweep,
     )
-    from mangel import admin, cli, follow_up, submit, views  # noqa: F401 - routes register
+    from mangel import admin, cli, figures, follow_up, submit, views  # noqa: F401 - routes
     from mangel.alerts import views as alert_views  # noqa: F401 - routes register
     from mangel.alerts.services import send_digests
     from mangel.demo import seed_demo
