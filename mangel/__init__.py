@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
     from mangel.routing import delivery_admin
     from mangel.routing import rules as routing  # noqa: F401 - signal receivers
     from mangel.routing.delivery import sweep as delivery_sweep
-    from mangel.workbench import actions, bulk, followers, response_templates, stats  # noqa: F401
+    from mangel.workbench import actions, bulk, followers, intake, response_templates, stats  # noqa: F401
     from mangel.workbench import views as workbench
 
     for key, value in DEFAULTS.items():
@@ -85,6 +85,9 @@ def init_app(app: Flask) -> None:
     register_sweep(app, send_digests)
     register_staff_link(app, _l("Mängelmelder: Meldungen"), "mangel_workbench.inbox", "clerk")
     register_staff_link(app, _l("Mängelmelder: Statistik"), "mangel_workbench.stats", "clerk")
+    register_staff_link(
+        app, _l("Mängelmelder: Meldung erfassen"), "mangel_workbench.intake_start", "clerk"
+    )
     register_staff_link(
         app, _l("Mängelmelder: Textbausteine"), "mangel_workbench.response_templates", "admin"
     )

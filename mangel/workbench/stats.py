@@ -19,12 +19,14 @@ from sqlalchemy.orm import joinedload
 from lotse.auth import roles_required
 from lotse.extensions import db
 from mangel.models import OPEN_STATUSES, Report, ReportStatus, StatusChange
+from mangel.workbench.intake import SOURCE_LABELS
 from mangel.workbench.views import InboxFilter, bp
 
 CLOSED_VALUES = [s.value for s in ReportStatus if s not in OPEN_STATUSES]
 GROUPS = {
     "abteilung": lambda r: r.department.name if r.department else "–",
     "kategorie": lambda r: r.category.full_name,
+    "kanal": lambda r: str(SOURCE_LABELS.get(r.source, r.source)),
 }
 
 
