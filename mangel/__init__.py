@@ -65,7 +65,10 @@ def init_app(app: Flask) -> None:
     from mangel.retention import remind
     from mangel.routing import admin as areas  # noqa: F401
     from mangel.routing import cli as routing_cli  # noqa: F401
-    from mangel.routing import delivery_admin
+    from mangel.routing import (
+        delivery_admin,
+        roads_admin,  # noqa: F401
+    )
     from mangel.routing import rules as routing  # noqa: F401 - signal receivers
     from mangel.routing.delivery import sweep as delivery_sweep
     from mangel.workbench import actions, bulk, followers, intake, response_templates, stats  # noqa: F401

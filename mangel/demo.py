@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from lotse.extensions import db
 from lotse.models import Department, utcnow
 from mangel.models import Category, CategoryQuestion, Report, ReportStatus, StatusChange
 from mangel.places import import_addresses, nearest_address
+from mangel.routing.roads import RoadRule, import_roads
 
 DEMO_ADDRESSES = Path(__file__).resolve().parent / "data" / "musterstadt_adressen.csv"
 
@@ -128,9 +130,42 @@ def seed_categories() -> list[Category]:
     return leaves
 
 
+DEMO_ROADS = {
+    "type": "FeatureCollection",
+    "features": [
+        {  # the Kreisstraße south of the town, outside the built-up area
+            "type": "Feature",
+            "properties": {"klasse": "K", "nummer": "K 27", "name": "Kreuzauer Straße"},
+            "geometry": {"type": "LineString", "coordinates": [[6.470, 50.7300], [6.520, 50.7310]]},
+        },
+        {  # its Ortsdurchfahrt through the centre: the town's job
+            "type": "Feature",
+            "properties": {"klasse": "K", "nummer": "K 27", "ortsdurchfahrt": True},
+            "geometry": {"type": "LineString", "coordinates": [[6.485, 50.7475], [6.500, 50.7478]]},
+        },
+    ],
+}
+
+
+def seed_roads() -> None:
+    """The K 27 (outside its Ortsdurchfahrt the Kreis's job) and the Kreis as an external body."""
+    kreis = Department(name="Kreis Düren – Straßenbauamt", email="strassen@kreis-dueren.example")
+    kreis.is_external = True
+    db.session.add(kreis)
+    import_roads(json.dumps(DEMO_ROADS).encode())
+    streets = db.session.scalar(select(Category).where(Category.name == "Straßen und Wege"))
+    db.session.add(
+        RoadRule(
+            road_class="K", ortsdurchfahrt=False, category=streets, distance_m=15, department=kreis
+        )
+    )
+    db.session.flush()
+
+
 def seed_demo() -> None:
     """Categories, addresses and 36 confirmed reports with histories around Kreuzau."""
     leaves = seed_categories()
+    seed_roads()
     import_addresses(DEMO_ADDRESSES.read_text(encoding="utf-8"))
     rnd = random.Random(20261123)
     now = utcnow()

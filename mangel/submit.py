@@ -25,6 +25,7 @@ from mangel.jobs import send_soon
 from mangel.models import Category
 from mangel.photos import PhotoError, ProcessedPhoto, process_photo
 from mangel.places import Location, check_point, resolve_location
+from mangel.routing.roads import road_decision
 from mangel.views import bp, map_config, render_report
 
 
@@ -110,7 +111,19 @@ def _details_step(category: Category | None, form: ReportForm, duplicates=None, 
         form=form,
         duplicates=duplicates or [],
         map_config=map_config(),
+        road=_road_authority(category, form),
     ), status
+
+
+def _road_authority(category: Category | None, form: ReportForm):
+    """Before sending: a road authority that will handle it instead of the town, and why."""
+    try:
+        lat, lon = float(form.lat.data), float(form.lon.data)
+    except (TypeError, ValueError):
+        return None
+    if category is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return road_decision(category, lat, lon)
 
 
 def _read_photos(form: ReportForm) -> list[ProcessedPhoto]:

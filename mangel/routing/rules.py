@@ -40,6 +40,7 @@ from mangel.routing.models import (
     Purpose,
     RoutingRule,
 )
+from mangel.routing.roads import RoadDecision, road_decision
 from mangel.signals import report_confirmed, report_rerouted, report_status_changed
 
 
@@ -59,6 +60,12 @@ class Decision:
     department: Department | None
     rule: RoutingRule | None = None
     default_of: Category | None = None  # the category whose default department applies
+    road: RoadDecision | None = None  # the road authority that applies, and why
+
+    @property
+    def explanation(self) -> str:
+        """Why this department, for the citizen and the "Wer ist zuständig?" check."""
+        return self.road.explanation if self.road else ""
 
 
 def decide(category: Category, lat: float, lon: float) -> Decision:
@@ -67,7 +74,11 @@ def decide(category: Category, lat: float, lon: float) -> Decision:
     A rule for the category (or its main category) in the smallest area around the point
     wins, then one for the category anywhere, then one for everything in an area; without
     a rule the category's (or main category's) default department; else none (fallback).
+    A road rule (the road authority of a classified road near the point) comes first.
     """
+    road = road_decision(category, lat, lon)
+    if road is not None:
+        return Decision(road.department, road=road)
     category_ids = [category.id]
     if category.parent_id:
         category_ids.append(category.parent_id)
