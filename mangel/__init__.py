@@ -71,7 +71,15 @@ def init_app(app: Flask) -> None:
     )
     from mangel.routing import rules as routing  # noqa: F401 - signal receivers
     from mangel.routing.delivery import sweep as delivery_sweep
-    from mangel.workbench import actions, bulk, followers, intake, response_templates, stats  # noqa: F401
+    from mangel.workbench import (  # noqa: F401 - routes register
+        actions,
+        bulk,
+        dossier,
+        followers,
+        intake,
+        response_templates,
+        stats,
+    )
     from mangel.workbench import views as workbench
 
     for key, value in DEFAULTS.items():
