@@ -38,10 +38,12 @@ lock: $(STAMP)
 
 ## Serve the embedded default (SQLite, jobs and the sweep in-process) with demo data on
 ## http://$(HOST):$(PORT) (e.g. make run PORT=5055); mailed links point there.
+run: export FLASK_RUN_HOST = $(HOST)
+run: export FLASK_RUN_PORT = $(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) lotse seed-demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) run
 
 ## The whole suite: SQLite always, PostgreSQL/Redis/Chromium where reachable.
 test: install
