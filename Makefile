@@ -34,7 +34,7 @@ translations: $(MO_FILES)
 lock: $(STAMP)
 	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
 	  | $(BIN)/uv pip compile --quiet pyproject.toml - --extra dev --generate-hashes \
-	      --python-version 3.11 --custom-compile-command "make lock" -o $(LOCK)
+	      --python-version 3.11 --custom-compile-command "make lock" $(UV_FLAGS) -o $(LOCK)
 
 ## Serve the embedded default (SQLite, jobs and the sweep in-process) with demo data on
 ## http://$(HOST):$(PORT) (e.g. make run PORT=5055); mailed links point there.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -144,11 +145,15 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config["PUBLIC_BASE_URL"]:
         if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-            # Links in mails would silently point nowhere: refuse to start, in one line.
-            raise SystemExit(
+            # Links in mails would silently point nowhere: refuse to start, in one line.  Exit
+            # status 3 is gunicorn's "worker failed to boot": its master stops too, instead
+            # of booting new workers forever.
+            print(
                 "Lotse: LOTSE_PUBLIC_BASE_URL ist nicht gesetzt; in Produktion (DATABASE_URL) "
-                "ist die öffentliche Adresse nötig, z. B. LOTSE_PUBLIC_BASE_URL=https://service.musterstadt.de"
+                "ist die öffentliche Adresse nötig, z. B. LOTSE_PUBLIC_BASE_URL=https://service.musterstadt.de",
+                file=sys.stderr,
             )
+            raise SystemExit(3)
         app.config["PUBLIC_BASE_URL"] = served_base_url()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite has no connection pool worth pinging, and WAL needs a longer lock wait.
