@@ -212,7 +212,8 @@ def _seed_series(clubs: dict[str, Club], thirds: list[Resource], first_monday) -
     )
     trainings = [
         ("TV Musterstadt 1890", thirds[0], "0,3", 17 * 60, 18 * 60, "Kinderturnen"),
-        ("BC Rur", thirds[1], "0", 18 * 60, 20 * 60, "Basketball Herren"),
+        # Wednesdays late: the browser journeys book Monday evenings and Drittel B until 20:30.
+        ("BC Rur", thirds[1], "2", 20 * 60 + 30, 22 * 60, "Basketball Herren"),
     ]
     for name, third, weekdays, start, end, purpose in trainings:
         book_free(
