@@ -8,26 +8,42 @@ PACKAGES := lotse mangel buchung
 PO_FILES := $(wildcard lotse/translations/*/LC_MESSAGES/messages.po mangel/translations/*/LC_MESSAGES/messages.po buchung/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test install translations messages lint format worker e2e bench clean
+.PHONY: run test install lock translations messages lint format worker e2e bench clean
 
-$(STAMP): pyproject.toml
+LOCK   := requirements.lock
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+# Exact versions with hashes from the lock; then Lotse itself, without looking for anything else.
+$(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP) install --quiet --require-hashes -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP) translations
 
 %.mo: %.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+	$(BIN)/pybabel -q compile --use-fuzzy -i $< -o $@
 
 translations: $(MO_FILES)
 
-## Serve the embedded default (SQLite, jobs in-process) with demo data on :5000.
+## Re-pin every dependency of pyproject.toml (with the dev extra and the build backend) for
+## Python 3.11 into the lock, with the hashes of all their files; run after editing pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	  | $(BIN)/uv pip compile --quiet pyproject.toml - --extra dev --generate-hashes \
+	      --python-version 3.11 --custom-compile-command "make lock" $(UV_FLAGS) -o $(LOCK)
+
+## Serve the embedded default (SQLite, jobs and the sweep in-process) with demo data on
+## http://$(HOST):$(PORT) (e.g. make run PORT=5055); mailed links point there.
+run: export FLASK_RUN_HOST = $(HOST)
+run: export FLASK_RUN_PORT = $(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) lotse seed-demo --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run
 
 ## The whole suite: SQLite always, PostgreSQL/Redis/Chromium where reachable.
 test: install

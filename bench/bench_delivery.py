@@ -110,6 +110,7 @@ def run(args, url: str, queue: str, smtp: SmtpSink) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": url,
+        "LOTSE_PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "REDIS_URL": REDIS_URL,
         "SECRET_KEY": "bench",
         "LOTSE_QUEUE_NAME": queue,

@@ -38,6 +38,7 @@ from buchung.services.waitlist import offer_freed
 from lotse.extensions import db, limiter
 from lotse.models import normalise_email, utcnow
 from lotse.queue import enqueue
+from lotse.urls import public_url
 
 bp = Blueprint("buchung_club", __name__, url_prefix="/buchung/verein")
 
@@ -311,7 +312,7 @@ def new_feed_link():
     flash(
         _(
             "Ihr neuer Kalender-Link (nur jetzt sichtbar): %(url)s",
-            url=url_for("buchung_feeds.club_feed", token=token, _external=True),
+            url=public_url("buchung_feeds.club_feed", token=token),
         ),
         "success",
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from buchung.clock import local_moment, local_today
-from buchung.club_models import BookingSeries, Club, Season
+from buchung.club_models import BookingSeries, Club, ClubMember, Season
 from buchung.models import Access, Closure, OpeningHours, Resource, ResourceKind
 from buchung.services.booking import (
     BookingRefused,
@@ -17,7 +18,9 @@ from buchung.services.booking import (
 )
 from buchung.services.series import book_free
 from lotse.extensions import db
+from lotse.hooks import DemoLogin
 from lotse.models import Department, User, utcnow
+from lotse.urls import public_url
 
 
 def _hours(weekdays: range, opens: str, closes: str) -> list[OpeningHours]:
@@ -30,8 +33,9 @@ def _hours(weekdays: range, opens: str, closes: str) -> list[OpeningHours]:
     ]
 
 
-def seed() -> None:
-    """Dreifachhalle (Drittel A/B/C), Gymnastikhalle, two Rathaus rooms, bookings, a closure."""
+def seed() -> list[DemoLogin]:
+    """Dreifachhalle (Drittel A/B/C), Gymnastikhalle, two Rathaus rooms, bookings, a closure,
+    clubs with their series and logins (returned for ``seed-demo`` to print)."""
     sport = db.session.scalar(select(Department).where(Department.name == "Sport- und Bäderamt"))
     office = db.session.scalar(select(User).where(User.email == "buchung@musterstadt.example"))
     school = "Schulzentrum Kreuzau, Windener Weg 7, 52372 Musterstadt"
@@ -138,6 +142,7 @@ def seed() -> None:
     )
     db.session.flush()
 
+    clubs = _clubs()
     staff_bookings = [
         (thirds[0], 0, 18 * 60, 20 * 60, "Training Handball-Jugend", "TV Musterstadt 1890"),
         (thirds[1], 0, 18 * 60, 20 * 60, "Basketball Herren", "BC Rur"),
@@ -154,6 +159,7 @@ def seed() -> None:
             purpose=purpose,
             contact=Contact(who, "", "02422 0000-0"),
             staff=office,
+            club=clubs.get(who),
         )
     # A guest's request, confirmed by e-mail, waiting for the booking office.
     for offset in range(1, 8):
@@ -173,37 +179,67 @@ def seed() -> None:
         confirm_hold(guest_request)
         break
     db.session.flush()
-    _seed_clubs(thirds[0], next_monday + timedelta(weeks=1))
+    return _seed_series(clubs, thirds, next_monday + timedelta(weeks=1))
 
 
-def _seed_clubs(third: Resource, first_monday) -> None:
-    """An approved club with a twelve-week training series in a season, and a club awaiting
-    approval."""
-    club = Club(
-        name="TV Musterstadt 1890",
-        register_number="VR 1890",
-        contact_persons="Tina Trainer, 02422 1890",
-        approved_at=utcnow(),
-    )
-    db.session.add_all(
-        [club, Club(name="SV Kreuzau", register_number="VR 77", contact_persons="Olaf Obmann")]
-    )
+def _clubs() -> dict[str, Club]:
+    """Two approved clubs and one awaiting approval, by name."""
+    clubs = [
+        Club(
+            name="TV Musterstadt 1890",
+            register_number="VR 1890",
+            contact_persons="Tina Trainer, 02422 1890",
+            approved_at=utcnow(),
+        ),
+        Club(
+            name="BC Rur",
+            register_number="VR 412",
+            contact_persons="Bernd Korb, 02422 4120",
+            approved_at=utcnow(),
+        ),
+        Club(name="SV Kreuzau", register_number="VR 77", contact_persons="Olaf Obmann"),
+    ]
+    db.session.add_all(clubs)
+    return {club.name: club for club in clubs}
+
+
+def _seed_series(clubs: dict[str, Club], thirds: list[Resource], first_monday) -> list[DemoLogin]:
+    """A season with a twelve-week training series for each approved club, and their logins."""
     season = Season(
         name="Hallensaison (Demo)",
         first_day=first_monday,
         last_day=first_monday + timedelta(weeks=26),
     )
-    book_free(
-        BookingSeries(
-            club=club,
-            season=season,
-            resource=third,
-            weekdays="0,3",
-            start_minute=17 * 60,
-            end_minute=18 * 60,
-            every_weeks=1,
-            first_day=first_monday,
-            last_day=first_monday + timedelta(weeks=12),
-            purpose="Kinderturnen",
+    trainings = [
+        ("TV Musterstadt 1890", thirds[0], "0,3", 17 * 60, 18 * 60, "Kinderturnen"),
+        # Wednesdays late: the browser journeys book Monday evenings and Drittel B until 20:30.
+        ("BC Rur", thirds[1], "2", 20 * 60 + 30, 22 * 60, "Basketball Herren"),
+    ]
+    for name, third, weekdays, start, end, purpose in trainings:
+        book_free(
+            BookingSeries(
+                club=clubs[name],
+                season=season,
+                resource=third,
+                weekdays=weekdays,
+                start_minute=start,
+                end_minute=end,
+                every_weeks=1,
+                first_day=first_monday,
+                last_day=first_monday + timedelta(weeks=12),
+                purpose=purpose,
+            )
         )
-    )
+    page = public_url("buchung_club.login")
+    logins = []
+    for name, email, person in (
+        ("TV Musterstadt 1890", "verein@tv-musterstadt.example", "Tina Trainer"),
+        ("BC Rur", "verein@bc-rur.example", "Bernd Korb"),
+    ):
+        password = secrets.token_urlsafe(12)
+        member = ClubMember(club=clubs[name], name=person, email=email, confirmed_at=utcnow())
+        member.set_password(password)
+        db.session.add(member)
+        logins.append(DemoLogin(page, f"Verein {name}", email, password))
+    db.session.flush()
+    return logins

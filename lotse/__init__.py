@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lotse.config import PROJECT_DIR, load_config
 from lotse.extensions import babel, csrf, db, limiter, login, migrate
+from lotse.urls import public_url
 
 
 def select_locale() -> str:
@@ -69,12 +70,13 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from lotse import admin, cli, errors, outbox, security, views
+    from lotse import admin, cli, errors, outbox, security, sweeper, views
     from lotse.auth import bp as auth_bp
     from lotse.hooks import register_sweep
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)
+    app.jinja_env.globals["public_url"] = public_url
     app.register_blueprint(views.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin.bp)
@@ -88,6 +90,7 @@ def create_app(
 
     mangel.init_app(app)
     buchung.init_app(app)
+    sweeper.init_app(app)
     return app
 
 

@@ -19,6 +19,7 @@ from lotse import hooks
 from lotse.extensions import db
 from lotse.models import Department, Role, User, email_lookup
 from lotse.queue import get_queue, run_cron, run_sweeps
+from lotse.urls import public_url
 
 lotse_cli = AppGroup("lotse", help="Lotse: Verwaltung, Demodaten, Worker.")
 
@@ -31,6 +32,25 @@ DEMO_DEPARTMENTS = [
     ("Straßenbeleuchtung (Netzbetreiber)", "stoerung@netz-rur.example"),
 ]
 DEMO_ADMIN = "admin@musterstadt.example"
+# label, e-mail, name, role, department
+DEMO_STAFF = [
+    ("Administration", DEMO_ADMIN, "Alex Admin", Role.ADMIN, None),
+    ("Tiefbau", "tiefbau.sb@musterstadt.example", "Toni Tiefbau", Role.CLERK, "Tiefbau"),
+    (
+        "Buchungsbüro",
+        "buchung@musterstadt.example",
+        "Bea Buchung",
+        Role.BOOKING_OFFICE,
+        "Sport- und Bäderamt",
+    ),
+    (
+        "Hausmeisterei",
+        "hausmeister@musterstadt.example",
+        "Hanne Hausmeister",
+        Role.CARETAKER,
+        "Sport- und Bäderamt",
+    ),
+]
 
 
 def create_staff_user(
@@ -81,37 +101,36 @@ def seed_demo(if_empty: bool):
     departments = {name: Department(name=name, email=mail) for name, mail in DEMO_DEPARTMENTS}
     departments["Straßenbeleuchtung (Netzbetreiber)"].is_external = True
     db.session.add_all(departments.values())
-    password = secrets.token_urlsafe(12)
-    create_staff_user(DEMO_ADMIN, "Alex Admin", password, [Role.ADMIN], [])
-    clerk_password = secrets.token_urlsafe(12)
-    create_staff_user(
-        "tiefbau.sb@musterstadt.example",
-        "Toni Tiefbau",
-        clerk_password,
-        [Role.CLERK],
-        [departments["Tiefbau"]],
-    )
-    booking_password = secrets.token_urlsafe(12)
-    create_staff_user(
-        "buchung@musterstadt.example",
-        "Bea Buchung",
-        booking_password,
-        [Role.BOOKING_OFFICE],
-        [departments["Sport- und Bäderamt"]],
-    )
+    staff_page = public_url("auth.login_view")
+    logins = []
+    for label, email, name, role, department in DEMO_STAFF:
+        password = secrets.token_urlsafe(12)
+        create_staff_user(
+            email, name, password, [role], [departments[department]] if department else []
+        )
+        logins.append(hooks.DemoLogin(staff_page, label, email, password))
     db.session.flush()
     for seeder in hooks.seeders():
-        seeder()
+        logins += seeder() or []
     db.session.commit()
-    text = (
-        "Demo-Anmeldung (Verwaltung, http://127.0.0.1:5000/anmelden):\n"
-        f"  Administration:  {DEMO_ADMIN} / {password}\n"
-        f"  Tiefbau:         tiefbau.sb@musterstadt.example / {clerk_password}\n"
-        f"  Buchungsbüro:    buchung@musterstadt.example / {booking_password}\n"
-    )
+    text = demo_login_text(logins)
     login_file.write_text(text)
     login_file.chmod(0o600)
     click.echo(text)
+
+
+def demo_login_text(logins: list[hooks.DemoLogin]) -> str:
+    """The demo logins, grouped by the page to log in on."""
+    lines = ["Demo-Anmeldungen (Passwörter gelten nur für diese Demo):"]
+    width = max(len(login.label) for login in logins) + 2
+    for page in dict.fromkeys(login.page for login in logins):
+        lines.append(f"  {page}")
+        lines += [
+            f"    {login.label + ':':<{width}}{login.email} / {login.password}"
+            for login in logins
+            if login.page == page
+        ]
+    return "\n".join(lines) + "\n"
 
 
 @lotse_cli.command("sweep")

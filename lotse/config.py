@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -68,7 +70,10 @@ class Defaults:
     REDIS_CONNECT_TIMEOUT = 1.0  # seconds; a dead Redis must never hang a request
     REDIS_SOCKET_TIMEOUT = 2.0
     JOB_TIMEOUT = 120
-    SWEEP_INTERVAL = 60  # seconds between periodic sweeps (the workers' cron)
+    SWEEP_INTERVAL = 60  # seconds between periodic sweeps (the workers' cron, or see below)
+    # Without REDIS_URL the serving process runs the sweep itself (lotse.sweeper); tests
+    # and scripts that pass a test config get it only when they ask for it.
+    EMBEDDED_SWEEP = True
 
     # Mail: without MAIL_SERVER mails are written as .eml files to instance/mail/.
     MAIL_SERVER: str | None = None
@@ -79,7 +84,9 @@ class Defaults:
     MAIL_TIMEOUT = 10
     MAIL_FROM = "Lotse Musterstadt <noreply@musterstadt.example>"
     MAIL_REDIRECT_TO: str | None = None  # staging switch: every mail goes here instead
-    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # The town's address for links in mails, feeds and Open311 (never the request's Host).
+    # Required in production; the embedded default takes the address `flask run` serves on.
+    PUBLIC_BASE_URL: str | None = None
 
     # --- web security -----------------------------------------------------------------
     SECRET_KEY: str | None = None
@@ -128,6 +135,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
                 app.config[target] = os.environ[key]
         app.config.from_prefixed_env("LOTSE")
     else:
+        app.config["EMBEDDED_SWEEP"] = False
         app.config.update(test_config)
 
     embedded = not app.config["SQLALCHEMY_DATABASE_URI"]
@@ -135,6 +143,18 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         db_path = Path(app.instance_path) / "lotse.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config["PUBLIC_BASE_URL"]:
+        if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            # Links in mails would silently point nowhere: refuse to start, in one line.  Exit
+            # status 3 is gunicorn's "worker failed to boot": its master stops too, instead
+            # of booting new workers forever.
+            print(
+                "Lotse: LOTSE_PUBLIC_BASE_URL ist nicht gesetzt; in Produktion (DATABASE_URL) "
+                "ist die öffentliche Adresse nötig, z. B. LOTSE_PUBLIC_BASE_URL=https://service.musterstadt.de",
+                file=sys.stderr,
+            )
+            raise SystemExit(3)
+        app.config["PUBLIC_BASE_URL"] = served_base_url()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite has no connection pool worth pinging, and WAL needs a longer lock wait.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
@@ -149,6 +169,31 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+def run_command_params() -> dict[str, Any] | None:
+    """The options of ``flask run`` when this process was started by it, else ``None``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.info_name != "run":
+        return None
+    return ctx.params
+
+
+def served_base_url() -> str:
+    """The address ``flask run`` serves on (``make run HOST=… PORT=…``), for mailed links.
+
+    A wildcard host is reached on the loopback address from this machine.
+    """
+    params = run_command_params() or {}
+    # Other commands of `make run` (seed-demo) learn the address from flask run's variables.
+    host = params.get("host") or os.environ.get("FLASK_RUN_HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (not binding, naming the address)
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    scheme = "https" if params.get("cert") else "http"
+    port = params.get("port") or os.environ.get("FLASK_RUN_PORT") or 5000
+    return f"{scheme}://{host}:{port}"
 
 
 def _instance_secret(instance: Path) -> str:

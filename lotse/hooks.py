@@ -25,8 +25,19 @@ def _hooks(app: Flask) -> dict[str, list]:
     )
 
 
-def register_seeder(app: Flask, seeder: Callable[[], None]) -> None:
-    """Add demo data for a feature; runs inside ``seed-demo`` after the core data."""
+@dataclass(frozen=True)
+class DemoLogin:
+    """A demo account that ``seed-demo`` prints and writes to ``instance/demo-login.txt``."""
+
+    page: str  # where to log in (an absolute URL)
+    label: str  # who it is: role or club
+    email: str
+    password: str
+
+
+def register_seeder(app: Flask, seeder: Callable[[], list[DemoLogin] | None]) -> None:
+    """Add demo data for a feature; runs inside ``seed-demo`` after the core data and may
+    return the demo logins it created."""
     _hooks(app)["seeders"].append(seeder)
 
 
@@ -40,7 +51,7 @@ def register_staff_link(app: Flask, label, endpoint: str, *roles: str) -> None:
     _hooks(app)["staff_links"].append(StaffLink(label, endpoint, roles))
 
 
-def seeders() -> list[Callable[[], None]]:
+def seeders() -> list[Callable[[], list[DemoLogin] | None]]:
     return list(_hooks(current_app)["seeders"])
 
 

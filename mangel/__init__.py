@@ -88,6 +88,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(workbench.bp)
     app.register_blueprint(open311.bp)
+    app.register_blueprint(open311.root_bp)
     register_error_renderer(app, open311.bp.url_prefix, open311.http_error)
     app.register_blueprint(apikeys.bp)
     register_seeder(app, seed_demo)

@@ -21,12 +21,13 @@ from datetime import timedelta
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template, stream_with_context, url_for
+from flask import current_app, render_template, stream_with_context
 from flask_babel import format_decimal
 from sqlalchemy import func, select
 
 from lotse.extensions import db
 from lotse.models import utcnow
+from lotse.urls import public_url
 from mangel.models import OPEN_STATUSES, Category, Report, ReportStatus, StatusChange
 from mangel.views import bp
 
@@ -247,7 +248,7 @@ def open_data_geojson():
         "license": licence["name"],
         "license_url": licence["url"],
         "attribution": current_app.config["TOWN_NAME"],
-        "source": url_for(".figures_page", _external=True),
+        "source": public_url("mangel.figures_page"),
     }
 
     def generate():

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale
@@ -22,6 +21,7 @@ from flask_babel import gettext as _
 from lotse.extensions import db
 from lotse.mail import send_template
 from lotse.queue import enqueue, run_inline
+from lotse.urls import public_url
 from mangel import services
 from mangel.models import Report, Support
 
@@ -47,15 +47,6 @@ def _with_retry(job: str, args: tuple, attempt: int, send: Callable[[], None]) -
         if not enqueue(job, *args, attempt + 1, delay=delay):
             raise
         log.warning("%s%r failed (%s), attempt %d in %s", job, args, exc, attempt + 2, delay)
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute link for a mail, built on PUBLIC_BASE_URL (jobs have no request)."""
-    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
-    )
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def send_report_confirmation(report_id: int, token: str, attempt: int = 0) -> None:

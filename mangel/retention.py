@@ -23,8 +23,8 @@ from lotse.cli import lotse_cli
 from lotse.extensions import db
 from lotse.mail import send_template
 from lotse.models import Department, utcnow
+from lotse.urls import public_url
 from mangel import services
-from mangel.jobs import public_url
 from mangel.models import OPEN_STATUSES, Report, StatusChange, Support
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    url_for,
 )
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -21,6 +20,7 @@ from sqlalchemy import or_, select
 from lotse.auth import is_staff
 from lotse.extensions import db, limiter
 from lotse.geo import town_bounds
+from lotse.urls import public_url
 from mangel import services
 from mangel.forms import SupportForm
 from mangel.mapdata import map_geojson, parse_bbox
@@ -186,6 +186,6 @@ def feed():
         "mangel/feed.xml",
         reports=reports,
         category=category,
-        self_url=url_for(".feed", _external=True, **request.args),
+        self_url=public_url("mangel.feed", **request.args),
     )
     return current_app.response_class(body, mimetype="application/atom+xml")

@@ -33,6 +33,9 @@ REQUIRE_SERVICES = os.environ.get("LOTSE_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SESSION_TAG = uuid.uuid4().hex[:10]
+# Apps built from the environment (no test config) must not sweep in the background either;
+# a test that wants the embedded sweep passes EMBEDDED_SWEEP=True.
+os.environ["LOTSE_EMBEDDED_SWEEP"] = "false"
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -25,8 +25,8 @@ from lotse.extensions import db
 from lotse.geo import distance_m, geometry_from_geojson
 from lotse.models import utcnow
 from lotse.outbox import queue_mail
+from lotse.urls import public_url
 from mangel.alerts.models import AlertEvent, AlertSubscription
-from mangel.jobs import public_url
 from mangel.models import Report, ReportStatus
 from mangel.places import search_key
 from mangel.routing.models import Area

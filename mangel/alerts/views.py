@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from lotse.extensions import csrf, db, limiter
 from lotse.geo import distance_m
 from lotse.models import normalise_email
+from lotse.urls import public_url
 from mangel.alerts import services
 from mangel.alerts.forms import RADII, AlertForm
 from mangel.alerts.models import AlertSubscription
@@ -216,6 +217,6 @@ def alert_feed():
         "mangel/feed.xml",
         reports=reports,
         category=None,
-        self_url=url_for(".alert_feed", _external=True, **request.args),
+        self_url=public_url("mangel.alert_feed", **request.args),
     )
     return current_app.response_class(body, mimetype="application/atom+xml")

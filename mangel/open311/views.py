@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from lotse.extensions import db
 from lotse.models import utcnow
+from lotse.urls import public_url
 from mangel import services
 from mangel.models import OPEN_STATUSES, Category, Report
 from mangel.open311.format import LOCAL_TZ, error_response, respond
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+# ``/open311/`` itself, one level up: people type it and land on the developer page.
+root_bp = Blueprint("open311_root", __name__)
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-23T00:00:00+01:00"
@@ -131,12 +134,12 @@ def discovery(fmt: str):
     data = {
         "changeset": CHANGESET,
         "contact": current_app.config.get("OPEN311_CONTACT")
-        or url_for("open311.developer_page", _external=True),
-        "key_service": url_for("open311.developer_page", _external=True),
+        or public_url("open311.developer_page"),
+        "key_service": public_url("open311.developer_page"),
         "endpoints": [
             {
                 "specification": SPECIFICATION,
-                "url": url_for("open311.developer_page", _external=True).rstrip("/"),
+                "url": public_url("open311.developer_page").rstrip("/"),
                 "changeset": CHANGESET,
                 "type": "production",
                 "formats": ["text/xml", "application/json"],
@@ -201,7 +204,7 @@ def service_definition(code: str, fmt: str):
 def _photo_urls(report: Report) -> list[str]:
     if not report.photos_released:
         return []
-    return [url_for("mangel.photo", name=p.file_name, _external=True) for p in report.photos]
+    return [public_url("mangel.photo", name=p.file_name) for p in report.photos]
 
 
 def request_data(report: Report, support_count: int | None = None) -> dict:
@@ -314,3 +317,9 @@ def developer_page():
         max_results=MAX_RESULTS,
         window_days=DEFAULT_WINDOW.days,
     )
+
+
+@root_bp.route("/open311/")
+def root():
+    """The API's bare address leads to its developer page."""
+    return redirect(url_for("open311.developer_page"), 301)

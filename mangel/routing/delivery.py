@@ -37,8 +37,8 @@ from lotse.extensions import db
 from lotse.mail import Attachment, send_template
 from lotse.models import utcnow
 from lotse.queue import enqueue
+from lotse.urls import public_url
 from mangel.follow_up import reopen_token
-from mangel.jobs import public_url
 from mangel.routing.models import (
     Delivery,
     DeliveryMethod,

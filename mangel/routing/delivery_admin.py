@@ -16,9 +16,9 @@ from lotse.auth import admin_required
 from lotse.extensions import db
 from lotse.mail import send_template
 from lotse.models import Role, StaffRole, User, utcnow
+from lotse.urls import public_url
 from mangel.admin import bp
 from mangel.forms import ConfirmForm
-from mangel.jobs import public_url
 from mangel.routing import delivery
 from mangel.routing.models import Delivery, DeliveryState, SweepMark
 

@@ -21,9 +21,9 @@ from lotse.auth import roles_required
 from lotse.extensions import db
 from lotse.models import normalise_email
 from lotse.outbox import queue_mail
+from lotse.urls import public_url
 from mangel import services
 from mangel.forms import EMAIL_MESSAGE, report_form_class, strip
-from mangel.jobs import public_url
 from mangel.places import resolve_location
 from mangel.submit import _read_photos
 from mangel.workbench.actions import audit

@@ -38,6 +38,7 @@ def burst_worker(app, database_url: str) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
+        "LOTSE_PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
         "REDIS_URL": app.config["REDIS_URL"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "LOTSE_QUEUE_NAME": app.config["QUEUE_NAME"],

@@ -50,6 +50,8 @@ def server(database_url: str, app, tmp_path: Path):
         DATABASE_URL=database_url,
         SECRET_KEY="race-secret",
         LOTSE_INSTANCE_PATH=str(tmp_path / "server"),
+        LOTSE_PUBLIC_BASE_URL="http://localhost",
+        LOTSE_EMBEDDED_SWEEP="false",
         LOTSE_SESSION_COOKIE_SECURE="false",
         LOTSE_BUCHUNG_LIMIT_PER_IP='"1000 per minute"',
     )

@@ -35,6 +35,7 @@ def test_instance_config_then_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("LOTSE_MAP_ZOOM", "16")
     monkeypatch.setenv("DATABASE_URL", "postgres://u@db.example/lotse")
     monkeypatch.setenv("REDIS_URL", "redis://cache.example:6379/0")
+    monkeypatch.setenv("LOTSE_PUBLIC_BASE_URL", "https://service.town.example")
     app = create_app(instance_path=str(tmp_path))
     assert app.config["TOWN_NAME"] == "Aus Instanz"
     assert app.config["MAP_ZOOM"] == 16  # environment beats instance/config.py

@@ -380,6 +380,7 @@ def start_worker(app, smtp, database_url: str, *args: str, **env: str) -> subpro
         **env,
         **os.environ,
         "DATABASE_URL": database_url,
+        "LOTSE_PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
         "REDIS_URL": app.config["REDIS_URL"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "LOTSE_QUEUE_NAME": app.config["QUEUE_NAME"],
