@@ -107,6 +107,7 @@ EXPORT_COLUMNS = [
     ("faellig", lambda r: r.due_date.isoformat() if r.due_date else ""),
     ("angenommen", lambda r: r.accepted_at.isoformat() if r.accepted_at else ""),
     ("beschreibung", lambda r: r.description),
+    ("angaben", lambda r: "; ".join(f"{q}: {a}" for q, a in r.readable_answers())),
 ]
 PERSONAL_COLUMNS = [
     ("name", lambda r: r.reporter_name),
