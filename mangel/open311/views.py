@@ -237,7 +237,7 @@ def request_data(report: Report, support_count: int | None = None) -> dict:
             "support_count": support_count,
             # Free-text answers may name people: public with the released description only.
             "answers": [
-                {"question": question, "answer": answer}
+                {"question": question, "value": answer}
                 for question, answer in report.readable_answers()
             ]
             if report.description_released

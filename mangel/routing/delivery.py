@@ -274,7 +274,7 @@ def webhook_payload(delivery: Delivery) -> dict:
             "description": report.description,
             "answers": report.answers,
             "answer_labels": [
-                {"question": question, "answer": answer}
+                {"question": question, "value": answer}
                 for question, answer in report.readable_answers()
             ],
             "reporter": {

@@ -491,7 +491,33 @@ def test_webhook_payload_carries_readable_answers(town):
         assert db.session.get(Report, report_id).answers == {"mastnummer": "KR-4711", "art": "1"}
     assert payload["report"]["answers"] == {"mastnummer": "KR-4711", "art": "1"}
     assert payload["report"]["answer_labels"] == [
-        {"question": "Mastnummer", "answer": "KR-4711"},
-        {"question": "Was ist los?", "answer": "dunkel"},
+        {"question": "Mastnummer", "value": "KR-4711"},
+        {"question": "Was ist los?", "value": "dunkel"},
     ]
     json.dumps(payload)
+
+
+def test_answers_read_as_question_and_option_everywhere(town):
+    """Workbench, department mail (text and HTML), CSV and Open311 show "Was ist los?: dunkel"."""
+    report_id = confirmed_by_citizen(town)
+    mail = town.mailbox.latest(to=TIEFBAU)
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert "Was ist los?:</th><td>dunkel" in html and "art" not in html.split("<table>")[1][:400]
+    town.as_clerk()
+    page = f"{BASE}/{report_id}"
+    text = town.client.get(page).get_data(as_text=True)
+    assert "<strong>Was ist los?:</strong> dunkel" in text
+    assert "<strong>Mastnummer:</strong> KR-4711" in text
+    csv = town.client.get(f"{BASE}/export.csv?status=alle").get_data(as_text=True)
+    assert "Mastnummer: KR-4711; Was ist los?: dunkel" in csv
+    data = {"description": "Laterne dunkel", "description_released": "y"}
+    town.form_post(f"{page}/freigabe", data, page=page)
+    [request] = town.client.get(f"/open311/v2/requests/{report_id}.json?extensions=true").json
+    assert request["extended_attributes"]["answers"] == [
+        {"question": "Mastnummer", "value": "KR-4711"},
+        {"question": "Was ist los?", "value": "dunkel"},
+    ]
+    xml = town.client.get(f"/open311/v2/requests/{report_id}.xml?extensions=true")
+    assert xml.status_code == 200
+    body = xml.get_data(as_text=True)
+    assert "<answer><question>Was ist los?</question><value>dunkel</value></answer>" in body
