@@ -510,6 +510,9 @@ def test_answers_read_as_question_and_option_everywhere(town):
     assert "<strong>Mastnummer:</strong> KR-4711" in text
     csv = town.client.get(f"{BASE}/export.csv?status=alle").get_data(as_text=True)
     assert "Mastnummer: KR-4711; Was ist los?: dunkel" in csv
+    stats = town.client.get(f"{BASE[: -len('/meldungen')]}/statistik").get_data(as_text=True)
+    assert '<th scope="row">Was ist los?</th><td>dunkel</td><td>1</td>' in stats
+    assert "KR-4711" not in stats  # free text does not add up
     data = {"description": "Laterne dunkel", "description_released": "y"}
     town.form_post(f"{page}/freigabe", data, page=page)
     [request] = town.client.get(f"/open311/v2/requests/{report_id}.json?extensions=true").json
