@@ -92,7 +92,7 @@ def send_tracking_link(report_id: int, token: str, attempt: int = 0) -> None:
 
 
 def send_support_confirmation(support_id: int, email: str, token: str, attempt: int = 0) -> None:
-    """Mail the link that counts a support; the address itself is stored nowhere."""
+    """Mail the link that counts a support; the address is kept only if news were asked for."""
     support = db.session.get(Support, support_id)
     if support is None or support.confirmed_at is not None:
         return
@@ -104,6 +104,7 @@ def send_support_confirmation(support_id: int, email: str, token: str, attempt: 
                 _("Bitte bestätigen Sie Ihre Unterstützung"),
                 "mangel/emails/confirm_support",
                 report_id=support.report_id,
+                stored=support.notify_email is not None,
                 link=public_url("mangel.confirm", kind="unterstuetzung", token=token),
                 hours=current_app.config["MANGEL_CONFIRM_HOURS"],
             )

@@ -295,8 +295,29 @@ class Report(TimestampMixin, db.Model):
         """The photos the public may see: all released ones that staff do not hold back."""
         return [p for p in self.photos if not p.held] if self.photos_released else []
 
+    def readable_answers(self) -> list[tuple[str, str]]:
+        """The answers to the extra questions as people read them: (question, answer).
+
+        Stored answers are keyed by question code and list answers by option key (Open311
+        style); this is the one place that turns them into the labels the citizen saw, for
+        the workbench, the department's mail, the CSV, Open311 and the webhook.  An answer
+        whose question is gone (deleted, or another category now) keeps its code.
+        """
+        answers = dict(self.answers or {})
+        lines = []
+        for question in self.category.questions:
+            if question.code in answers:
+                names = {str(o.get("key")): o.get("name", "") for o in question.options or []}
+                lines.append((question.label, _answer_text(answers.pop(question.code), names)))
+        return lines + [(code, _answer_text(value, {})) for code, value in answers.items()]
+
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
+
+
+def _answer_text(value, names: dict[str, str]) -> str:
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(names.get(str(v), str(v)) for v in values)
 
 
 # The staff inbox's full-text search on PostgreSQL: German stems of text and street, so

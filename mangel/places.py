@@ -85,11 +85,14 @@ def _parse_coordinate(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def resolve_location(address: str, lat_text: str, lon_text: str) -> Location:
+def resolve_location(address: str, lat_text: str, lon_text: str, pin: str = "") -> Location:
     """Turn typed coordinates or an address into a checked point inside the town.
 
-    Coordinates (from the map pin or typed) win over the address field; the untouched
-    default pin and points outside the boundary are refused with a message naming the town.
+    Coordinates (from the map pin or typed) win over the address field; points outside
+    the boundary are refused with a message naming the town.  Whether the citizen placed
+    a point is what counts, never where it is: the map script leaves the fields empty
+    while its pin is untouched and says so in ``pin`` ("start"), so a typed point, an
+    address, a photo's position or a moved pin are all taken, even at the map's centre.
     """
     town = current_app.config["TOWN_NAME"]
     lat_text, lon_text, address = lat_text.strip(), lon_text.strip(), address.strip()
@@ -122,6 +125,15 @@ def resolve_location(address: str, lat_text: str, lon_text: str) -> Location:
             errors={"address": _("Mehrere Adressen passen. Bitte wählen Sie eine aus der Liste.")},
             candidates=matches,
         )
+    if pin == "start":
+        return Location(
+            errors={
+                "lat": _(
+                    "Bitte setzen Sie die Markierung genau an den Ort des Mangels – "
+                    "die Markierung steht noch am Startpunkt der Karte."
+                )
+            }
+        )
     return Location(
         errors={
             "address": _(
@@ -132,17 +144,7 @@ def resolve_location(address: str, lat_text: str, lon_text: str) -> Location:
 
 
 def check_point(lat: float, lon: float) -> Location:
-    """Refuse the untouched default pin and points outside the town's boundary."""
-    center = current_app.config["MAP_CENTER"]
-    if math.isclose(lat, center[0], abs_tol=1e-6) and math.isclose(lon, center[1], abs_tol=1e-6):
-        return Location(
-            errors={
-                "lat": _(
-                    "Bitte setzen Sie die Markierung genau an den Ort des Mangels – "
-                    "die Markierung steht noch am Startpunkt der Karte."
-                )
-            }
-        )
+    """Refuse points outside the town's boundary."""
     if not in_town(lat, lon):
         return Location(
             errors={

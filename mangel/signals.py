@@ -7,8 +7,10 @@ is enqueued only after the commit, by ids.
 
 - ``report_confirmed(report)``: the reporter confirmed; the report is now public and due
   for routing to its department.
-- ``report_rerouted(report, reason, staff_user)``: category, location or department
-  changed by staff (forward, recategorise, move); the report is due to be sent again.
+- ``report_rerouted(report, reason, staff_user, department=None)``: staff forwarded the
+  report to ``department``, or corrected its category or place (``department`` None: the
+  routing rules decide again; the report goes on only if its department changes), or the
+  reporter reopened it (``reason="reopened"``: it goes to its department again).
 - ``report_status_changed(report, change)``: a public status change (``StatusChange`` row)
   the reporter and supporters should hear about.
 """

@@ -176,7 +176,7 @@ def new_details():
             return _category_step(_("Bitte wählen Sie eine Kategorie."))
         args = request.args
         location = resolve_location(
-            args.get("address", ""), args.get("lat", ""), args.get("lon", "")
+            args.get("address", ""), args.get("lat", ""), args.get("lon", ""), args.get("pin", "")
         )
         if not location.ok:
             return _location_step(category, LocationForm(args), location)

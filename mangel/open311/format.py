@@ -30,6 +30,7 @@ ITEM_TAGS = {
     "errors": "error",
     "notes": "note",
     "photos": "photo",
+    "answers": "answer",
 }
 
 

@@ -238,6 +238,13 @@ def request_data(report: Report, support_count: int | None = None) -> dict:
                 {"datetime": c.created_at, "status": c.status, "text": c.public_note} for c in notes
             ],
             "support_count": support_count,
+            # Free-text answers may name people: public with the released description only.
+            "answers": [
+                {"question": question, "value": answer}
+                for question, answer in report.readable_answers()
+            ]
+            if report.description_released
+            else [],
             "photos": photos,
         }
     return data

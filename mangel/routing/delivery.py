@@ -191,7 +191,7 @@ def _reporter_mail(delivery: Delivery) -> tuple[str, str, dict]:
     link = public_url("mangel.report_page", report_id=report.id)
     if delivery.purpose == Purpose.FORWARDED.value:
         subject = _("Ihre Meldung Nr. %(id)d wurde weitergeleitet", id=report.id)
-        return subject, "mangel/emails/forwarded", {"link": link}
+        return subject, "mangel/emails/forwarded", {"link": link, "department": delivery.department}
     if delivery.purpose == Purpose.STATUS.value:
         if delivery.recipient != report.reporter_email:  # a follower (workbench_followers)
             subject = _("Neuer Stand der Meldung Nr. %(id)d", id=report.id)
@@ -201,6 +201,19 @@ def _reporter_mail(delivery: Delivery) -> tuple[str, str, dict]:
     subject = _("Ist es behoben? Ihre Meldung Nr. %(id)d", id=report.id)
     reopen_link = public_url("mangel.reopen", token=reopen_token(report.id))
     return subject, "mangel/emails/follow_up", {"link": link, "reopen_link": reopen_link}
+
+
+def reason_label(reason: str) -> str:
+    """Why a department gets a report again, in words; nothing for a new report."""
+    labels = {
+        "forward": _("weitergeleitet"),
+        "move": _("Ort geändert"),
+        "recategorise": _("Kategorie geändert"),
+        "reopened": _("von der meldenden Person wieder geöffnet"),
+    }
+    if not reason or reason == "confirmed":
+        return ""
+    return labels.get(reason, reason)
 
 
 def send_email(delivery: Delivery) -> None:
@@ -235,6 +248,7 @@ def send_email(delivery: Delivery) -> None:
             "mangel/emails/delivery",
             report=report,
             delivery=delivery,
+            reason=reason_label(delivery.reason),
             link=staff_link(report.id),
             attachments=_photos(delivery),
             reply_to=reply_to.format(report_id=report.id),
@@ -259,6 +273,10 @@ def webhook_payload(delivery: Delivery) -> dict:
             "nearest_address": report.nearest_address,
             "description": report.description,
             "answers": report.answers,
+            "answer_labels": [
+                {"question": question, "value": answer}
+                for question, answer in report.readable_answers()
+            ],
             "reporter": {
                 "name": report.reporter_name,
                 "email": report.reporter_email,

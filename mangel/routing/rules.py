@@ -10,9 +10,11 @@ session; ``mangel.routing.delivery`` enqueues them once the session commits.
 How other parts trigger routing (emit inside the transaction, then ``commit()`` once):
 - a new confirmed report (web form, Open311 ``POST requests``): ``report_confirmed.send(report)``,
   which ``services.confirm_report`` already does;
-- the staff workbench after changing category, location or department:
-  ``report_rerouted.send(report, reason=..., staff_user=user)``.  A department set by staff in
-  the same transaction is kept (forwarding); otherwise the rules choose again;
+- the staff workbench: forwarding names the department,
+  ``report_rerouted.send(report, reason="forward", staff_user=user, department=dep)``; after a
+  corrected category or place (``reason="recategorise"``/``"move"``) the rules choose again,
+  and only a change of department sends the report on and tells the reporter.  Whether it
+  changed, the sender sees on ``report.department_id`` after the send;
 - a public status change: ``report_status_changed.send(report, change=status_change_row)``.
 """
 
@@ -24,12 +26,12 @@ from datetime import timedelta
 
 from flask import current_app
 from shapely.geometry import Point
-from sqlalchemy import inspect, or_, select, update
+from sqlalchemy import or_, select, update
 
 from lotse.extensions import db
 from lotse.geo import geometry_from_geojson
 from lotse.models import Department, utcnow
-from mangel.models import Category, Report, StatusChange
+from mangel.models import Category, Report, ReportStatus, StatusChange
 from mangel.routing.delivery import schedule
 from mangel.routing.models import (
     Area,
@@ -150,14 +152,18 @@ def add_delivery(report: Report, purpose: Purpose, recipient: str, **values) -> 
     return delivery
 
 
-def route(report: Report, reason: str) -> Delivery:
-    """Send the report to its department (set it from the rules unless staff chose one)."""
-    if not inspect(report).attrs.department_id.history.has_changes():
-        department = responsible_department(report)
-        report.department = department
-    else:
-        department = db.session.get(Department, report.department_id)
-    target = target_for(department)
+def send_to_department(report: Report, reason: str) -> Delivery:
+    """Cancel what was not sent yet and send the report to its current department."""
+    db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.report_id == report.id,
+            Delivery.purpose == Purpose.DEPARTMENT.value,
+            Delivery.state.in_([DeliveryState.PENDING.value, DeliveryState.FAILED.value]),
+        )
+        .values(state=DeliveryState.CANCELLED.value, reason=f"superseded: {reason}"[:200])
+    )
+    target = target_for(report.department)
     return add_delivery(
         report,
         Purpose.DEPARTMENT,
@@ -170,23 +176,32 @@ def route(report: Report, reason: str) -> Delivery:
 
 @report_confirmed.connect
 def on_confirmed(report: Report, **_) -> None:
-    """A confirmed report goes to its department."""
-    route(report, "confirmed")
+    """A confirmed report goes to the department the rules give."""
+    report.department = responsible_department(report)
+    send_to_department(report, "confirmed")
 
 
 @report_rerouted.connect
-def on_rerouted(report: Report, reason: str = "", staff_user=None, **_) -> None:
-    """Cancel what was not sent yet, send to the (new) department, tell the reporter."""
-    db.session.execute(
-        update(Delivery)
-        .where(
-            Delivery.report_id == report.id,
-            Delivery.purpose == Purpose.DEPARTMENT.value,
-            Delivery.state.in_([DeliveryState.PENDING.value, DeliveryState.FAILED.value]),
-        )
-        .values(state=DeliveryState.CANCELLED.value, reason=f"superseded: {reason}"[:200])
-    )
-    delivery = route(report, reason or "rerouted")
+def on_rerouted(
+    report: Report, reason: str = "", staff_user=None, department: Department | None = None, **_
+) -> None:
+    """Hand the report on when responsibility changes; only then tell department and reporter.
+
+    ``department`` is the one staff forwarded to; without it (a corrected place or
+    category) the rules decide again.  If that is the department the report has, nothing
+    is sent: the correction stays in the workbench history.  A reopened report goes to
+    its department again; the reporter, who reopened it, is told on the page.
+    """
+    if reason == "reopened":
+        send_to_department(report, reason)
+        return
+    if department is None:
+        department = responsible_department(report)
+    if (department.id if department else None) == report.department_id:
+        return
+    report.department = department
+    db.session.flush()
+    delivery = send_to_department(report, reason or "rerouted")
     if report.reporter_email:
         add_delivery(
             report, Purpose.FORWARDED, report.reporter_email, department=delivery.department
@@ -199,7 +214,8 @@ def on_status_changed(report: Report, change: StatusChange, **_) -> None:
     if not report.reporter_email:
         return
     add_delivery(report, Purpose.STATUS, report.reporter_email, status_change=change)
-    if not change.status_enum.is_open:
+    # A duplicate's reporter follows the original, whose closing asks them nothing either.
+    if not change.status_enum.is_open and change.status_enum is not ReportStatus.DUPLICATE:
         weeks = current_app.config["MANGEL_FOLLOW_UP_WEEKS"]
         add_delivery(
             report,

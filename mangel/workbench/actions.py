@@ -56,11 +56,32 @@ def change_status(report: Report, status: ReportStatus, note: str) -> StatusChan
     return change
 
 
-def reroute(report: Report, reason: str, detail: str) -> None:
-    """Log a change of department, category or place and have the report sent again."""
-    audit(report, reason, detail)
+def hand_on(report: Report, reason: str, detail: str, department: Department | None = None) -> bool:
+    """Apply a forward or a corrected place or category; True if another department has it now.
+
+    Routing decides (``mangel.routing.rules``): a forward names the department, after a
+    correction the rules choose again.  Only a new department gets the report and the
+    reporter a mail; a correction that keeps the department is a history entry only.
+    """
+    before = report.department
     db.session.flush()
-    report_rerouted.send(report, reason=reason, staff_user=current_user._get_current_object())
+    report_rerouted.send(
+        report, reason=reason, staff_user=current_user._get_current_object(), department=department
+    )
+    if report.department_id == (before.id if before else None):
+        audit(report, f"{reason}_corrected", detail)
+        return False
+    names = (d.name if d else "–" for d in (before, report.department))
+    audit(report, reason, " ".join(filter(None, [detail, "({} → {})".format(*names)])))
+    return True
+
+
+def _handed_on(report: Report):
+    """After a report went to another department: to the inbox, which the clerk may see."""
+    name = report.department.name if report.department else _("die zentrale Eingangsstelle")
+    db.session.commit()
+    flash(_("Die Meldung ist an %(name)s weitergeleitet.", name=name), "success")
+    return redirect(url_for(".inbox"))
 
 
 def _done(report: Report, message: str):
@@ -111,22 +132,20 @@ def note(report_id: int):
 @bp.route("/meldungen/<int:report_id>/weiterleiten", methods=["POST"])
 @roles_required("clerk")
 def forward(report_id: int):
-    """Hand the report to another department; it is sent there again."""
+    """Hand the report to another department, which gets it by mail; back to the inbox."""
     report = report_or_404(report_id)
     form = ForwardForm()
     department = db.session.get(Department, form.department_id.data or 0)
     if not (form.validate_on_submit() and department) or department.id == report.department_id:
         return redirect(url_for(".report_view", report_id=report.id))
-    old = report.department.name if report.department else "–"
-    report.department_id = department.id
-    reroute(report, "forward", f"{old} → {department.name}")
-    return _done(report, _("Die Meldung ist an %(name)s weitergeleitet.", name=department.name))
+    hand_on(report, "forward", "", department)
+    return _handed_on(report)
 
 
 @bp.route("/meldungen/<int:report_id>/kategorie", methods=["POST"])
 @roles_required("clerk")
 def recategorise(report_id: int):
-    """Move the report to another category (and that category's department)."""
+    """Correct the category; the report goes on only if that changes who is responsible."""
     report = report_or_404(report_id)
     form = CategoryForm()
     category = db.session.get(Category, form.category_id.data or 0)
@@ -135,16 +154,16 @@ def recategorise(report_id: int):
         return redirect(url_for(".report_view", report_id=report.id))
     old = report.category.full_name
     report.category = category
-    if category.department_id:
-        report.department_id = category.department_id
-    reroute(report, "recategorise", f"{old} → {category.full_name}")
-    return _done(report, _("Die Kategorie ist geändert."))
+    if hand_on(report, "recategorise", f"{old} → {category.full_name}"):
+        return _handed_on(report)
+    return _done(report, _("Kategorie korrigiert; die Meldung bleibt bei ihrer Abteilung."))
 
 
 @bp.route("/meldungen/<int:report_id>/ort", methods=["POST"])
 @roles_required("clerk")
 def move(report_id: int):
-    """Correct the place of the report; the nearest address follows, and it is sent again."""
+    """Correct the place; the nearest address follows, and the report goes on only if that
+    changes who is responsible."""
     report = report_or_404(report_id)
     form = LocationForm()
     if not form.validate_on_submit():
@@ -154,8 +173,9 @@ def move(report_id: int):
     place = nearest_address(report.lat, report.lon)
     report.street = place.street if place else ""
     report.nearest_address = place.label if place else ""
-    reroute(report, "move", f"{old} → {report.lat:.5f}, {report.lon:.5f}")
-    return _done(report, _("Der Ort ist geändert."))
+    if hand_on(report, "move", f"{old} → {report.lat:.5f}, {report.lon:.5f}"):
+        return _handed_on(report)
+    return _done(report, _("Ort korrigiert; die Meldung bleibt bei ihrer Abteilung."))
 
 
 @bp.route("/meldungen/<int:report_id>/duplikat/<int:original_id>", methods=["POST"])

@@ -10,7 +10,7 @@ from lotse.auth import roles_required
 from lotse.extensions import db
 from lotse.models import Department
 from mangel.models import Report, ReportStatus
-from mangel.workbench.actions import audit, change_status, reroute
+from mangel.workbench.actions import audit, change_status, hand_on
 from mangel.workbench.forms import BulkForm
 from mangel.workbench.views import bp, visible
 
@@ -40,9 +40,7 @@ def bulk():
     department = db.session.get(Department, form.department_id.data or 0)
     for report in reports:
         if department and department.id != report.department_id:
-            old = report.department.name if report.department else "–"
-            report.department_id = department.id
-            reroute(report, "forward", f"{old} → {department.name}")
+            hand_on(report, "forward", "", department)
         if form.status.data and form.status.data != report.status:
             change_status(report, ReportStatus(form.status.data), form.public_note.data or "")
         if form.release.data and not (report.description_released and report.photos_released):

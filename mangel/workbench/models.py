@@ -20,6 +20,8 @@ AUDIT_LABELS = {
     "recategorise": _l("Kategorie geändert"),
     "duplicate": _l("Duplikat von"),
     "move": _l("Ort geändert"),
+    "move_corrected": _l("Ort korrigiert"),
+    "recategorise_corrected": _l("Kategorie korrigiert"),
     "plan": _l("Priorität/Termin"),
     "edit_text": _l("Text bearbeitet (vorher)"),
     "description_released": _l("Beschreibung freigegeben"),

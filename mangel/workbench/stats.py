@@ -18,7 +18,14 @@ from sqlalchemy.orm import joinedload
 
 from lotse.auth import roles_required
 from lotse.extensions import db
-from mangel.models import OPEN_STATUSES, Report, ReportStatus, StatusChange
+from mangel.models import (
+    OPEN_STATUSES,
+    Category,
+    QuestionType,
+    Report,
+    ReportStatus,
+    StatusChange,
+)
 from mangel.workbench.intake import SOURCE_LABELS
 from mangel.workbench.views import InboxFilter, bp
 
@@ -48,21 +55,34 @@ def _median(values: list[float]) -> str:
     return f"{median(values):.1f}" if values else "–"
 
 
-def statistics(selection: InboxFilter, group: str) -> tuple[list[dict], list[tuple[str, int]]]:
-    """Received, open, closed and median days to accept and close per group; received per month."""
+def _choice_answers(report: Report) -> list[tuple[str, str]]:
+    """The report's answers to questions with options (free text would not add up)."""
+    choices = {q.label for q in report.category.questions if QuestionType(q.datatype).has_options}
+    return [(q, a) for q, a in report.readable_answers() if q in choices]
+
+
+def statistics(selection: InboxFilter, group: str) -> tuple[list[dict], list, list]:
+    """Received, open, closed and median days to accept and close per group; received per
+    month; how often each option of a choice question was answered."""
     closed = _closed_at()
     stmt = (
         selection.statement()
         .order_by(None)
         .add_columns(closed.c.closed_at)
         .outerjoin(closed, closed.c.report_id == Report.id)
-        .options(joinedload(Report.department), joinedload(Report.category))
+        .options(
+            joinedload(Report.department),
+            joinedload(Report.category).selectinload(Category.questions),
+        )
     )
     rows: dict[str, dict] = defaultdict(
         lambda: {"received": 0, "open": 0, "closed": 0, "accept": [], "close": []}
     )
     months: dict[str, int] = defaultdict(int)
+    answers: dict[tuple[str, str], int] = defaultdict(int)
     for report, closed_at in db.session.execute(stmt):
+        for line in _choice_answers(report):
+            answers[line] += 1
         row = rows[GROUPS[group](report)]
         row["received"] += 1
         row["open" if report.status_enum.is_open else "closed"] += 1
@@ -75,7 +95,7 @@ def statistics(selection: InboxFilter, group: str) -> tuple[list[dict], list[tup
         {"name": name, **row, "accept": _median(row["accept"]), "close": _median(row["close"])}
         for name, row in sorted(rows.items())
     ]
-    return table, sorted(months.items())
+    return table, sorted(months.items()), sorted((*k, n) for k, n in answers.items())
 
 
 @bp.route("/statistik")
@@ -86,11 +106,12 @@ def stats():
     if not request.args.get("status"):
         selection.status = "alle"
     group = request.args.get("group") if request.args.get("group") in GROUPS else "abteilung"
-    table, months = statistics(selection, group)
+    table, months, answers = statistics(selection, group)
     return render_template(
         "mangel/workbench/stats.html",
         table=table,
         months=months,
+        answers=answers,
         group=group,
         selection=selection,
     )
@@ -109,6 +130,7 @@ EXPORT_COLUMNS = [
     ("faellig", lambda r: r.due_date.isoformat() if r.due_date else ""),
     ("angenommen", lambda r: r.accepted_at.isoformat() if r.accepted_at else ""),
     ("beschreibung", lambda r: r.description),
+    ("angaben", lambda r: "; ".join(f"{q}: {a}" for q, a in r.readable_answers())),
 ]
 PERSONAL_COLUMNS = [
     ("name", lambda r: r.reporter_name),

@@ -39,10 +39,14 @@
       map.setView(start, 17);
     }
     var marker = L.marker(start, { draggable: true, keyboard: true, title: el.getAttribute("aria-label") }).addTo(map);
+    // The untouched start pin fills no field; "pin" tells the server it was never moved,
+    // so that it can say so — a point that was placed or typed counts wherever it is.
+    var pin = document.getElementById("pin");
+    if (pin && !pin.value) { pin.value = "start"; }
 
-    // The untouched start pin fills no field: the server refuses it anyway.
     function place(latlng, fromMap) {
       marker.setLatLng(latlng);
+      if (pin) { pin.value = "placed"; }
       if (fromMap) {
         latInput.value = round(latlng.lat);
         lonInput.value = round(latlng.lng);

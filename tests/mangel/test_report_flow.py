@@ -103,7 +103,6 @@ INVALID = {
         {"lat": str(OUTSIDE[0]), "lon": str(OUTSIDE[1])},
         "Dieser Ort liegt außerhalb von Musterstadt.",
     ),
-    "default pin": ({"lat": "50.747", "lon": "6.491"}, "Markierung steht noch am Startpunkt"),
     "description too long": (
         {"description": "x" * 2001},
         "Die Beschreibung darf höchstens 2000 Zeichen lang sein.",
@@ -246,7 +245,7 @@ def test_inactive_category_cannot_be_chosen(app, client, categories):
     "query, message",
     [
         (f"lat={OUTSIDE[0]}&lon={OUTSIDE[1]}", "Dieser Ort liegt außerhalb von Musterstadt."),
-        ("lat=50.747&lon=6.491", "Markierung steht noch am Startpunkt"),
+        ("lat=&lon=&pin=start", "Markierung steht noch am Startpunkt"),
         ("lat=abc&lon=6.49", "Bitte geben Sie Breite und Länge als Dezimalzahlen ein"),
         ("lat=&lon=", "Bitte geben Sie den Ort an"),
     ],
@@ -296,6 +295,29 @@ def test_no_duplicates_step_without_similar_reports(client, categories):
     html = client.get(url).get_data(as_text=True)
     assert "Schon gemeldet?" not in html
     assert "Beschreiben Sie den Mangel" in html
+
+
+CENTRE = (50.747, 6.491)  # MAP_CENTER, the map's start point and the forms' example
+
+
+def test_a_point_placed_or_typed_at_the_map_centre_is_taken(
+    client, form_post, categories, submit, report_data
+):
+    """Whether the citizen placed a point counts, not where: the centre is a place too."""
+    typed = f"/maengel/neu/angaben?category={categories['pothole']}&lat={CENTRE[0]}&lon={CENTRE[1]}"
+    assert client.get(typed + "&pin=placed").status_code == 200
+    assert client.get(typed).status_code == 200  # no script: typed by hand
+    url = f"/maengel/neu/ort?category={categories['pothole']}"
+    from_photo = form_post(
+        "/maengel/neu/ort/foto",
+        {"category": categories["pothole"], "photo": [upload(photo(gps=CENTRE))]},
+        page=url,
+        content_type="multipart/form-data",
+    )
+    assert from_photo.status_code == 302
+    assert "lat=50.747" in from_photo.headers["Location"]
+    response = submit(report_data(lat=str(CENTRE[0]), lon=str(CENTRE[1])))
+    assert response.status_code == 302
 
 
 def test_location_taken_from_a_photo(app, client, form_post, categories):

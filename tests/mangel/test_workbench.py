@@ -143,8 +143,8 @@ def test_internal_note_stays_internal(app, client, auth, form_post, report_id):
 def test_accept_plan_and_forward(app, client, auth, form_post, report_id, staff):
     heard = []
 
-    def listener(report, reason, staff_user):
-        heard.append((report.department_id, reason, staff_user.email))
+    def listener(report, reason, staff_user, department):
+        heard.append((department.id, reason, staff_user.email))
 
     auth.login("a@town.example")
     url = f"{BASE}/{report_id}"
@@ -174,7 +174,8 @@ def test_recategorise_and_mark_duplicate(
     form_post(f"{url}/duplikat/{original}", page=url)
     public = client.get(f"/maengel/{report_id}").get_data(as_text=True)
     assert "Duplikat" in public and f"Duplikat von Meldung {original}" in public
-    assert audit_actions(app, report_id) == ["recategorise", "duplicate", "status"]
+    # Same department (Tiefbau): a correction in the history, not a hand-over.
+    assert audit_actions(app, report_id) == ["recategorise_corrected", "duplicate", "status"]
 
 
 def test_release_edit_and_hide(app, client, auth, form_post, report_id):
@@ -362,7 +363,7 @@ def test_inbox_map_shows_the_same_selection(client, auth, report_id, make_report
     assert "data-map-points" in html
 
 
-def test_move_inside_the_town_reroutes(app, client, auth, form_post, report_id):
+def test_move_inside_the_town_asks_routing_again(app, client, auth, form_post, report_id):
     heard = []
     auth.login("a@town.example")
     url = f"{BASE}/{report_id}"
@@ -372,7 +373,7 @@ def test_move_inside_the_town_reroutes(app, client, auth, form_post, report_id):
         form_post(f"{url}/ort", {"lat": "50.7475", "lon": "6.4915"}, page=url)
     assert heard == ["move"]
     assert "50.74750" in client.get(f"/maengel/{report_id}").get_data(as_text=True)
-    assert audit_actions(app, report_id) == ["move"]
+    assert audit_actions(app, report_id) == ["move_corrected"]  # Tiefbau's still
 
 
 def test_reporter_hears_of_status_and_forwarding_never_of_internal_notes(
