@@ -207,10 +207,25 @@
   }
 
   // --- overview: pins or clusters from the GeoJSON endpoint ------------------------------
-  // Pins closer on screen than a pin is big are drawn as one group, so no marker covers
+  // Markers whose icons would touch on screen are drawn as one group, so no marker covers
   // another (target size). A pan redraws only what changed: a marker that has the focus
   // stays, and focusing a marker never moves the map (Tab walks the markers, then leaves).
-  var PIN_W = 48, PIN_H = 66;
+  var GAP = 2; // px between two targets at least
+
+  function clusterSize(count) {
+    return count < 10 ? 32 : count < 100 ? 40 : 48;
+  }
+
+  // The icon's box on screen: a pin stands on its point, a group is centred on it.
+  function iconBox(at, pin, count) {
+    if (pin) { return { l: at.x - 13, r: at.x + 13, t: at.y - 41, b: at.y }; }
+    var half = clusterSize(count) / 2;
+    return { l: at.x - half, r: at.x + half, t: at.y - half, b: at.y + half };
+  }
+
+  function touch(a, b) {
+    return a.l < b.r + GAP && b.l < a.r + GAP && a.t < b.b + GAP && b.t < a.b + GAP;
+  }
 
   function initOverview(el) {
     var base = baseMap(el);
@@ -228,7 +243,7 @@
         .replace("%(status)s", names.statuses[p.status] || p.status);
     }
 
-    // Greedy grouping in screen pixels of the current zoom: stable while panning.
+    // Greedy, in a fixed order, in pixels of the current zoom: the same while panning.
     function group(features) {
       var zoom = map.getZoom();
       var groups = [];
@@ -238,16 +253,22 @@
       }).forEach(function (feature) {
         var c = feature.geometry.coordinates;
         var at = map.project([c[1], c[0]], zoom);
-        var near = groups.find(function (g) {
-          return Math.abs(g.at.x - at.x) < PIN_W && Math.abs(g.at.y - at.y) < PIN_H;
-        });
-        if (near) { near.members.push(feature); } else { groups.push({ at: at, members: [feature] }); }
+        var count = feature.properties.count || 1;
+        var box = iconBox(at, !feature.properties.cluster, count);
+        var near = groups.find(function (g) { return touch(g.box, box); });
+        if (near) {
+          near.members.push(feature);
+          near.count += count;
+          near.box = iconBox(near.at, false, near.count);
+        } else {
+          groups.push({ at: at, members: [feature], count: count, box: box });
+        }
       });
       return groups;
     }
 
     function clusterMarker(latlng, count) {
-      var size = count < 10 ? 32 : count < 100 ? 40 : 48;
+      var size = clusterSize(count);
       var span = document.createElement("span");
       span.textContent = count;
       var label = names.cluster.replace("%(count)s", count);
@@ -280,14 +301,12 @@
           key = "r" + first.properties.id;
           make = function () { return pinMarker(first); };
         } else {
-          var count = g.members.reduce(function (sum, f) { return sum + (f.properties.count || 1); }, 0);
-          var lat = 0, lon = 0;
-          g.members.forEach(function (f) { lat += f.geometry.coordinates[1]; lon += f.geometry.coordinates[0]; });
-          var latlng = L.latLng(lat / g.members.length, lon / g.members.length);
+          var c = first.geometry.coordinates;
+          var latlng = L.latLng(c[1], c[0]);
           key = "c" + map.getZoom() + ":" + g.members.map(function (f) {
             return f.properties.cluster ? f.geometry.coordinates.join(",") + "x" + f.properties.count : f.properties.id;
           }).join(";");
-          make = function () { return clusterMarker(latlng, count); };
+          make = function () { return clusterMarker(latlng, g.count); };
         }
         next[key] = shown[key] || make().addTo(layer);
       });

@@ -58,5 +58,8 @@ def test_week_grid_can_be_skipped(page: Page, live_server):
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     focused = page.evaluate("() => document.activeElement.textContent.trim()")
-    assert focused in {"Ihre Wunschzeit ist belegt? Auf die Warteliste", "Belegungsplan zum Drucken"}
+    assert focused in {
+        "Ihre Wunschzeit ist belegt? Auf die Warteliste",
+        "Belegungsplan zum Drucken",
+    }
     expect(page.locator(".week-grid a:focus")).to_have_count(0)

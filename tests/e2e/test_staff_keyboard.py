@@ -18,9 +18,7 @@ PREPARED = "Wir haben den Schaden aufgenommen und beauftragen eine Fachfirma."
 
 
 @pytest.mark.parametrize("viewport", ["desktop"])
-def test_arrow_keys_on_the_textbaustein_list_leave_the_note_alone(
-    page: Page, live_server, log_in
-):
+def test_arrow_keys_on_the_textbaustein_list_leave_the_note_alone(page: Page, live_server, log_in):
     with live_server.app_context():
         clerk = db.session.scalar(select(User).where(User.email == CLERK))
         report = db.session.scalar(
