@@ -24,10 +24,11 @@ document.querySelectorAll("[data-map-points]").forEach((el) => {
   const config = JSON.parse(el.dataset.map);
   const points = JSON.parse(el.dataset.mapPoints);
   el.hidden = false;
-  const map = L.map(el).setView(config.center, config.zoom);
+  const map = L.map(el, { zoomControl: false }).setView(config.center, config.zoom);
+  L.control.zoom({ zoomInTitle: config.zoom_in, zoomOutTitle: config.zoom_out }).addTo(map);
   L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
   const markers = points.map((p) =>
-    L.marker([p.lat, p.lon], { title: p.label, keyboard: true })
+    L.marker([p.lat, p.lon], { title: p.label, alt: p.label, keyboard: true })
       .on("click", () => { window.location.href = p.url; })
       .addTo(map)
   );
