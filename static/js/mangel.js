@@ -19,6 +19,11 @@
     return { map: map, bounds: bounds, config: config };
   }
 
+  // A coordinate as the page's language writes numbers: "50,744828" is read out in German.
+  function spoken(value) {
+    return Number(value).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 6 });
+  }
+
   function round(value) {
     return Math.round(value * 1e6) / 1e6;
   }
@@ -54,7 +59,7 @@
         if (address) { address.value = ""; }
         status.textContent = status.getAttribute("data-msg-moved") + " " +
           status.getAttribute("data-msg-position")
-            .replace("%(lat)s", latInput.value).replace("%(lon)s", lonInput.value);
+            .replace("%(lat)s", spoken(latInput.value)).replace("%(lon)s", spoken(lonInput.value));
       }
     }
 

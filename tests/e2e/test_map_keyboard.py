@@ -101,7 +101,7 @@ def test_place_picker_by_keyboard(page: Page, shoot):
     for key in ("ArrowRight", "ArrowRight", "Shift+ArrowDown"):
         page.keyboard.press(key)
     status = page.get_by_role("status").filter(has_text="Markierung gesetzt.")
-    expect(status).to_contain_text(re.compile(r"Breitengrad 50\.7\d*, Längengrad 6\.4\d*"))
+    expect(status).to_contain_text(re.compile(r"Breitengrad 50,7\d*, Längengrad 6,4\d*"))
     lat = page.get_by_label("Breitengrad (Nord)")
     expect(lat).to_have_value(re.compile(r"^50\.7\d+$"))
     first_lat = float(lat.input_value())
