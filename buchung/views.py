@@ -48,10 +48,11 @@ from buchung.services.booking import (
     create_booking,
 )
 from buchung.services.plan import week_plan
-from buchung.services.plan_pdf import plan_pdf as render_plan_pdf
 from buchung.services.waitlist import join, offer_freed
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
+from lotse.models import utcnow
+from lotse.pdf import render_pdf
 
 bp = Blueprint("buchung", __name__, url_prefix="/buchung")
 
@@ -120,25 +121,29 @@ def resource_page(resource_id: int):
     )
 
 
+def plan_context(resource: Resource, monday: date) -> dict:
+    """What the Belegungsplan page and its PDF show: the week, its neighbours, when made."""
+    return {
+        "plan": week_plan(resource, monday),
+        "prev_week": monday - timedelta(days=7),
+        "next_week": monday + timedelta(days=7),
+        "made": utcnow(),
+    }
+
+
 @bp.route("/<int:resource_id>/belegungsplan")
 def plan(resource_id: int):
     """The public weekly Belegungsplan of a hall, printable; "belegt" unless clubs are public."""
     resource = get_resource_or_404(resource_id)
-    monday = week_arg()
-    return render_template(
-        "buchung/plan.html",
-        plan=week_plan(resource, monday),
-        prev_week=monday - timedelta(days=7),
-        next_week=monday + timedelta(days=7),
-    )
+    return render_template("buchung/plan.html", **plan_context(resource, week_arg()))
 
 
 @bp.route("/<int:resource_id>/belegungsplan.pdf")
 def plan_pdf(resource_id: int):
-    """The same public week plan as a PDF to print or pin up."""
+    """The same public week plan, printed from the page's template, as a tagged PDF."""
     resource = get_resource_or_404(resource_id)
     monday = week_arg()
-    response = make_response(render_plan_pdf(week_plan(resource, monday)))
+    response = make_response(render_pdf("buchung/plan.html", **plan_context(resource, monday)))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (
         f'inline; filename="belegungsplan-{resource.id}-{monday.isoformat()}.pdf"'

@@ -47,16 +47,43 @@ class Defaults:
             "<p>Verantwortlich: Gemeinde Musterstadt, Rathausplatz 1, 52372 Musterstadt. "
             "Datenschutzbeauftragte: datenschutz@musterstadt.example</p>"
         ),
-        "barrierefreiheit": (
-            "<p>Die Gemeinde Musterstadt ist bemüht, dieses Angebot im Einklang mit der "
-            "Barrierefreie-Informationstechnik-Verordnung (BITV 2.0) barrierefrei zugänglich "
-            "zu machen. Alle Funktionen sind ohne Karte und mit der Tastatur nutzbar.</p>"
-            "<p>Stand der Vereinbarkeit: weitgehend vereinbar.</p>"
-            "<p>Barrieren melden: barrierefreiheit@musterstadt.example</p>"
-            "<p>Schlichtungsstelle: Ombudsstelle für barrierefreie Informationstechnik "
-            "des Landes.</p>"
-        ),
     }
+
+    # The Erklärung zur Barrierefreiheit (BITV 2.0 § 7), built from these settings by
+    # templates/accessibility.html with the wording of the federal model statement.
+    # status: "vollständig", "teilweise" or "nicht" (vereinbar). Known gaps: what, why, and
+    # the alternative way; a missing DGS video is listed by itself while DGS_VIDEO is unset.
+    ACCESSIBILITY_STATEMENT = {
+        "status": "teilweise",
+        "gaps": [
+            {
+                "what": "Die Karten (Mängelmelder) sind für blinde Menschen nicht nutzbar.",
+                "why": "Eine Karte ist ein Bild; die Lage eines Ortes lässt sich nicht "
+                "gleichwertig in Text fassen.",
+                "alternative": "Jeder Ort lässt sich als Adresse oder als Koordinaten "
+                "eingeben; die Liste unter der Karte enthält dieselben Meldungen.",
+            },
+        ],
+        "prepared": "2026-12-01",  # ISO date the statement was written
+        "reviewed": "2026-12-01",  # ISO date of the last review
+        "method": "Selbstbewertung: automatische Prüfung aller Seiten mit axe-core "
+        "(WCAG 2.1 A und AA) bei 1280 und 320 Pixel Breite und Prüfung von Hand mit "
+        "Tastatur und Bildschirmleser.",
+        "contact_name": "Gemeinde Musterstadt, Büro des Bürgermeisters",
+        "contact_email": "barrierefreiheit@musterstadt.example",
+        "contact_phone": "02422 0000-0",
+        # The Land's Schlichtungsstelle: each town sets its own (placeholders for the demo).
+        "arbitration_name": "Schlichtungsstelle für barrierefreie Informationstechnik des Landes",
+        "arbitration_url": "https://schlichtungsstelle.land.example/",
+        "arbitration_email": "schlichtungsstelle@land.example",
+        "arbitration_phone": "0211 0000-0",
+        "arbitration_address": "Landeshaus 1, 40000 Landeshauptstadt",
+    }
+
+    # Information in Deutscher Gebärdensprache (BITV 2.0 § 4) about both services: a video
+    # URL (https://…) or a file name in the instance folder; optional WebVTT captions likewise.
+    DGS_VIDEO: str | None = None
+    DGS_CAPTIONS: str | None = None
 
     # Where the feedback form of the Erklärung zur Barrierefreiheit sends its messages.
     ACCESSIBILITY_FEEDBACK_TO = "barrierefreiheit@musterstadt.example"

@@ -23,14 +23,18 @@ def _tile_origin(tile_url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
-def content_security_policy(tile_url: str) -> str:
-    """Only our own origin, plus the configured tile server for map images."""
+def content_security_policy(tile_url: str, media_urls: tuple[str | None, ...] = ()) -> str:
+    """Only our own origin, plus the configured tile server for map images and the host of
+    the DGS video when the town serves it from elsewhere."""
     tiles = _tile_origin(tile_url)
     img_src = " ".join(filter(None, ["'self'", "data:", "blob:", tiles]))
+    media = {_tile_origin(url) for url in media_urls if url and "://" in url}
+    media_src = " ".join(["'self'", *sorted(media)])
     return "; ".join(
         [
             "default-src 'self'",
             f"img-src {img_src}",
+            f"media-src {media_src}",
             "script-src 'self'",
             "style-src 'self'",
             "object-src 'none'",
@@ -42,7 +46,9 @@ def content_security_policy(tile_url: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    csp = content_security_policy(app.config["TILE_URL"])
+    csp = content_security_policy(
+        app.config["TILE_URL"], (app.config["DGS_VIDEO"], app.config["DGS_CAPTIONS"])
+    )
 
     @app.after_request
     def set_security_headers(response):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import (
@@ -14,8 +15,10 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -45,8 +48,9 @@ def index():
 
 @bp.route("/leichte-sprache")
 def easy_language():
-    """Both services explained in Leichter Sprache."""
-    return render_template("leichte_sprache.html")
+    """Both services explained in Leichter Sprache: German, whatever language the UI speaks."""
+    with force_locale("de"):
+        return render_template("leichte_sprache.html")
 
 
 def render_legal(page: str, template: str = "legal.html", **context):
@@ -80,7 +84,87 @@ def accessibility():
         return redirect(url_for("core.accessibility"))
     if not form.is_submitted():
         form.page_url.data = _referring_page()
-    return render_legal("barrierefreiheit", "accessibility.html", form=form)
+    return render_template(
+        "accessibility.html",
+        title=LEGAL_TITLES["barrierefreiheit"],
+        statement=accessibility_statement(),
+        form=form,
+    )
+
+
+STATUS_WORDING = {
+    "vollständig": "Dieses Angebot ist vollständig mit § 3 Absätze 1 bis 4 und § 4 der BITV 2.0 "
+    "vereinbar.",
+    "teilweise": "Dieses Angebot ist wegen der folgenden Unvereinbarkeiten teilweise mit § 3 "
+    "Absätze 1 bis 4 und § 4 der BITV 2.0 vereinbar.",
+    "nicht": "Dieses Angebot ist nicht mit § 3 Absätze 1 bis 4 und § 4 der BITV 2.0 vereinbar.",
+}
+
+
+def accessibility_statement() -> dict:
+    """The statement's parts from the town's settings, with what the app knows is missing.
+
+    A missing DGS video is a gap of its own; with any gap listed the site cannot claim to be
+    "vollständig vereinbar".
+    """
+    settings = dict(current_app.config["ACCESSIBILITY_STATEMENT"])
+    gaps = list(settings.get("gaps", []))
+    if not current_app.config["DGS_VIDEO"]:
+        gaps.append(
+            {
+                "what": "Es gibt noch keine Informationen in Deutscher Gebärdensprache "
+                "(BITV 2.0 § 4).",
+                "why": "Das Video wird noch erstellt.",
+                "alternative": "Die Dienste sind in Leichter Sprache erklärt; das Bürgerbüro "
+                "vermittelt auf Wunsch eine Gebärdensprachdolmetscherin oder einen "
+                "Gebärdensprachdolmetscher.",
+            }
+        )
+    status = settings.get("status", "teilweise")
+    if status not in STATUS_WORDING:
+        status = "teilweise"
+    if gaps and status == "vollständig":
+        status = "teilweise"
+    settings.update(gaps=gaps, status=status, wording=STATUS_WORDING[status])
+    for key in ("prepared", "reviewed"):
+        settings[key] = _iso_date(settings.get(key))
+    return settings
+
+
+def _iso_date(value: object) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+@bp.route("/gebaerdensprache")
+def sign_language():
+    """Both services explained in Deutscher Gebärdensprache (DGS), once the town has a video."""
+    return render_template(
+        "sign_language.html",
+        video=_media_url(current_app.config["DGS_VIDEO"]),
+        captions=_media_url(current_app.config["DGS_CAPTIONS"]),
+    )
+
+
+def _media_url(setting: str | None) -> str | None:
+    if not setting:
+        return None
+    if setting.startswith(("https://", "http://")):
+        return setting
+    return url_for("core.sign_language_media", name=setting)
+
+
+@bp.route("/gebaerdensprache/<path:name>")
+def sign_language_media(name: str):
+    """The DGS video and its captions from the instance folder (only the configured files)."""
+    config = current_app.config
+    if name not in {config["DGS_VIDEO"], config["DGS_CAPTIONS"]}:
+        abort(404)
+    return send_from_directory(current_app.instance_path, name)
 
 
 def _referring_page() -> str | None:

@@ -14,6 +14,7 @@ from flask import (
     request,
     send_file,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -52,6 +53,18 @@ def map_config() -> dict:
         "zoom": config["MAP_ZOOM"],
         "tiles": config["TILE_URL"],
         "attribution": config["TILE_ATTRIBUTION"],
+        "zoom_in": _("Karte vergrößern"),
+        "zoom_out": _("Karte verkleinern"),
+    }
+
+
+def marker_names() -> dict:
+    """How the overview map names its markers: "Meldung Nr. 32: Schlagloch, in Bearbeitung"."""
+    return {
+        "report": _("Meldung Nr. %(id)s: %(category)s, %(status)s"),
+        "cluster": _("%(count)s Meldungen – aktivieren zum Vergrößern"),
+        "categories": {c.id: c.name for c in db.session.scalars(select(Category))},
+        "statuses": {s.value: str(s.label) for s in ReportStatus},
     }
 
 
@@ -81,6 +94,7 @@ def index():
         category_id=category_id,
         status=status,
         map_config=map_config(),
+        marker_names=marker_names(),
         filter_args={k: v for k, v in (("category", category_id), ("status", status)) if v},
     )
 

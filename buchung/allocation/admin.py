@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from buchung.admin import managed_resources
-from buchung.allocation.exports import figures_csv, figures_pdf
+from buchung.allocation.exports import figure_tables, figures_csv, figures_pdf
 from buchung.allocation.forms import (
     NEW_SEASON,
     AllocationForm,
@@ -367,6 +367,16 @@ def unpublish_round(round_id: int):
         counts=counts,
         form=form,
     ), status
+
+
+@bp.route("/<int:round_id>/zahlen")
+@office_required
+def figures_page(round_id: int):
+    """Hours requested versus allocated, per hall and per applicant: the page the PDF prints."""
+    round_ = _round_or_404(round_id)
+    return render_template(
+        "buchung/allocation/admin/figures.html", round=round_, tables=figure_tables(round_)
+    )
 
 
 @bp.route("/<int:round_id>/zahlen.<any(csv,pdf):fmt>")

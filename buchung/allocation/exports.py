@@ -6,12 +6,10 @@ import csv
 import io
 
 from flask_babel import gettext as _
-from fpdf import FPDF
 
 from buchung.allocation.models import AllocationRound
 from buchung.allocation.services import Figure, figures
-
-PDF_SAFE = str.maketrans({"–": "-", "„": '"', "“": '"', "”": '"', "’": "'", "…": "..."})
+from lotse.pdf import render_pdf
 
 
 def _headers(by: str) -> list[str]:
@@ -43,48 +41,16 @@ def _rows(round_: AllocationRound, by: str) -> list[list[str]]:
     return [_cells(f) for f in [*found, total]]
 
 
-def _pdf_text(text: str) -> str:
-    return text.translate(PDF_SAFE).encode("latin-1", "replace").decode("latin-1")
+def figure_tables(round_: AllocationRound) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Both tables for the council: (title, headers, rows) per hall and per applicant."""
+    return [
+        (title, _headers(by), _rows(round_, by))
+        for by, title in (("hall", _("Je Halle")), ("club", _("Je Antragsteller")))
+    ]
 
 
 def figures_pdf(round_: AllocationRound) -> bytes:
-    """One A4 page (or more) with both tables: per hall and per applicant."""
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_title(_pdf_text(round_.name))
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(
-        0,
-        10,
-        _pdf_text(_("Saisonvergabe: %(name)s", name=round_.name)),
-        new_x="LMARGIN",
-        new_y="NEXT",
+    """The council's figures page (both tables), printed as a tagged PDF."""
+    return render_pdf(
+        "buchung/allocation/admin/figures.html", round=round_, tables=figure_tables(round_)
     )
-    pdf.set_font("Helvetica", "", 10)
-    pdf.cell(
-        0,
-        6,
-        _pdf_text(
-            _(
-                "%(season)s: %(first)s bis %(last)s",
-                season=round_.season.name,
-                first=round_.season.first_day.strftime("%d.%m.%Y"),
-                last=round_.season.last_day.strftime("%d.%m.%Y"),
-            )
-        ),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    for by, title in (("hall", _("Je Halle")), ("club", _("Je Antragsteller"))):
-        pdf.ln(4)
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(0, 8, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 9)
-        with pdf.table(
-            col_widths=(70, 40, 40, 20), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")
-        ) as table:
-            table.row([_pdf_text(h) for h in _headers(by)])
-            for row in _rows(round_, by):
-                table.row([_pdf_text(c) for c in row])
-    return bytes(pdf.output())

@@ -7,14 +7,21 @@
     return JSON.parse(el.getAttribute(name));
   }
 
-  function baseMap(el) {
+  // Leaflet's own zoom buttons say "Zoom in" on every page: ours speak the page's language.
+  function baseMap(el, options) {
     var config = data(el, "data-map");
     var bounds = L.latLngBounds(config.bounds);
     el.hidden = false;
-    var map = L.map(el, { maxBounds: bounds.pad(0.5) });
+    var map = L.map(el, L.extend({ maxBounds: bounds.pad(0.5), zoomControl: false }, options));
+    L.control.zoom({ zoomInTitle: config.zoom_in, zoomOutTitle: config.zoom_out }).addTo(map);
     L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
     map.setView(config.center, config.zoom);
     return { map: map, bounds: bounds, config: config };
+  }
+
+  // A coordinate as the page's language writes numbers: "50,744828" is read out in German.
+  function spoken(value) {
+    return Number(value).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 6 });
   }
 
   function round(value) {
@@ -29,8 +36,9 @@
     var address = document.getElementById("address");
     var status = wrapper.querySelector("[data-map-status]");
     wrapper.hidden = false;
-    var base = baseMap(el);
+    var base = baseMap(el, { keyboard: false });
     var map = base.map;
+    el.tabIndex = 0;
     var start = L.latLng(base.config.center);
     var typed = parseFloat((latInput.value || "").replace(",", "."));
     var typedLon = parseFloat((lonInput.value || "").replace(",", "."));
@@ -38,7 +46,9 @@
       start = L.latLng(typed, typedLon);
       map.setView(start, 17);
     }
-    var marker = L.marker(start, { draggable: true, keyboard: true, title: el.getAttribute("aria-label") }).addTo(map);
+    // The pin is dragged by finger or mouse and moved by the arrow keys on the focused map;
+    // as a tab stop of its own it would do nothing.
+    var marker = L.marker(start, { draggable: true, keyboard: false, alt: "" }).addTo(map);
     // The untouched start pin fills no field; "pin" tells the server it was never moved,
     // so that it can say so — a point that was placed or typed counts wherever it is.
     var pin = document.getElementById("pin");
@@ -51,9 +61,34 @@
         latInput.value = round(latlng.lat);
         lonInput.value = round(latlng.lng);
         if (address) { address.value = ""; }
-        status.textContent = status.getAttribute("data-msg-moved");
+        status.textContent = status.getAttribute("data-msg-moved") + " " +
+          status.getAttribute("data-msg-position")
+            .replace("%(lat)s", spoken(latInput.value)).replace("%(lon)s", spoken(lonInput.value));
       }
     }
+
+    // Arrow keys move the pin a few screen pixels (Shift: further), + and - zoom; the
+    // status region says where the pin now stands.
+    var steps = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+    el.addEventListener("keydown", function (event) {
+      if (event.target !== el || event.altKey || event.ctrlKey || event.metaKey) { return; }
+      var step = steps[event.key];
+      if (step) {
+        event.preventDefault();
+        var distance = event.shiftKey ? 50 : 10;
+        var zoom = map.getZoom();
+        var point = map.project(marker.getLatLng(), zoom).add(L.point(step[0] * distance, step[1] * distance));
+        var latlng = map.unproject(point, zoom);
+        place(latlng, true);
+        if (!map.getBounds().pad(-0.1).contains(latlng)) { map.panTo(latlng); }
+      } else if (event.key === "+" || event.key === "=") {
+        event.preventDefault();
+        map.zoomIn();
+      } else if (event.key === "-") {
+        event.preventDefault();
+        map.zoomOut();
+      }
+    });
     marker.on("dragend", function () { place(marker.getLatLng(), true); });
     map.on("click", function (event) { place(event.latlng, true); });
 
@@ -125,6 +160,7 @@
       if (!hit) { return; }
       input.value = hit.label;
       close();
+      status.textContent = box.getAttribute("data-msg-chosen") + " " + hit.label;
       document.dispatchEvent(new CustomEvent("mangel:address", { detail: hit }));
     }
     function show(items) {
@@ -145,6 +181,14 @@
         ? box.getAttribute("data-msg-results") + " " + items.length
         : box.getAttribute("data-msg-none");
     }
+    function search(query) {
+      fetch(box.getAttribute("data-source") + "?q=" + encodeURIComponent(query), {
+        headers: { Accept: "application/json" }
+      })
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(show)
+        .catch(close);
+    }
     input.addEventListener("input", function () {
       clearTimeout(timer);
       var query = input.value.trim();
@@ -153,16 +197,15 @@
       // Typing an address replaces the pin: the address decides unless a suggestion is chosen.
       if (lat && lon) { lat.value = ""; lon.value = ""; }
       if (query.length < 2) { close(); return; }
-      timer = setTimeout(function () {
-        fetch(box.getAttribute("data-source") + "?q=" + encodeURIComponent(query), {
-          headers: { Accept: "application/json" }
-        })
-          .then(function (response) { return response.ok ? response.json() : []; })
-          .then(show)
-          .catch(close);
-      }, 250);
+      timer = setTimeout(function () { search(query); }, 250);
     });
     input.addEventListener("keydown", function (event) {
+      // ArrowDown on a closed box opens the suggestions for what is typed (APG combobox).
+      if (list.hidden && event.key === "ArrowDown" && input.value.trim().length >= 2) {
+        event.preventDefault();
+        search(input.value.trim());
+        return;
+      }
       if (list.hidden) { return; }
       if (event.key === "ArrowDown") { event.preventDefault(); highlight(Math.min(active + 1, results.length - 1)); }
       else if (event.key === "ArrowUp") { event.preventDefault(); highlight(Math.max(active - 1, 0)); }
@@ -173,35 +216,113 @@
   }
 
   // --- overview: pins or clusters from the GeoJSON endpoint ------------------------------
+  // Markers whose icons would touch on screen are drawn as one group, so no marker covers
+  // another (target size). A pan redraws only what changed: a marker that has the focus
+  // stays, and focusing a marker never moves the map (Tab walks the markers, then leaves).
+  var GAP = 2; // px between two targets at least
+
+  function clusterSize(count) {
+    return count < 10 ? 32 : count < 100 ? 40 : 48;
+  }
+
+  // The icon's box on screen: a pin stands on its point, a group is centred on it.
+  function iconBox(at, pin, count) {
+    if (pin) { return { l: at.x - 13, r: at.x + 13, t: at.y - 41, b: at.y }; }
+    var half = clusterSize(count) / 2;
+    return { l: at.x - half, r: at.x + half, t: at.y - half, b: at.y + half };
+  }
+
+  function touch(a, b) {
+    return a.l < b.r + GAP && b.l < a.r + GAP && a.t < b.b + GAP && b.t < a.b + GAP;
+  }
+
   function initOverview(el) {
     var base = baseMap(el);
     var map = base.map;
     var layer = L.layerGroup().addTo(map);
     var source = el.getAttribute("data-source");
     var reportUrl = el.getAttribute("data-report-url").replace(/0$/, "");
+    var names = data(el, "data-names");
+    var shown = {};
     var pending = null;
 
-    function draw(collection) {
-      layer.clearLayers();
-      collection.features.forEach(function (feature) {
+    function reportName(p) {
+      return names.report.replace("%(id)s", p.id)
+        .replace("%(category)s", names.categories[p.category] || "")
+        .replace("%(status)s", names.statuses[p.status] || p.status);
+    }
+
+    // Greedy, in a fixed order, in pixels of the current zoom: the same while panning.
+    function group(features) {
+      var zoom = map.getZoom();
+      var groups = [];
+      features.slice().sort(function (a, b) {
+        return (a.properties.id || 0) - (b.properties.id || 0) ||
+          a.geometry.coordinates[0] - b.geometry.coordinates[0];
+      }).forEach(function (feature) {
         var c = feature.geometry.coordinates;
-        var p = feature.properties;
-        if (p.cluster) {
-          var size = p.count < 10 ? 32 : p.count < 100 ? 40 : 48;
-          var span = document.createElement("span");
-          span.textContent = p.count;
-          L.marker([c[1], c[0]], {
-            icon: L.divIcon({ className: "mangel-cluster", html: span.outerHTML, iconSize: [size, size] }),
-            title: p.count + " " + el.getAttribute("data-msg-cluster"),
-            keyboard: true
-          }).on("click", function () { map.setView([c[1], c[0]], map.getZoom() + 2); }).addTo(layer);
+        var at = map.project([c[1], c[0]], zoom);
+        var count = feature.properties.count || 1;
+        var box = iconBox(at, !feature.properties.cluster, count);
+        var near = groups.find(function (g) { return touch(g.box, box); });
+        if (near) {
+          near.members.push(feature);
+          near.count += count;
+          near.box = iconBox(near.at, false, near.count);
         } else {
-          var link = document.createElement("a");
-          link.href = reportUrl + p.id;
-          link.textContent = el.getAttribute("data-msg-report") + " " + p.id;
-          L.marker([c[1], c[0]], { title: link.textContent, keyboard: true }).bindPopup(link).addTo(layer);
+          groups.push({ at: at, members: [feature], count: count, box: box });
         }
       });
+      return groups;
+    }
+
+    function clusterMarker(latlng, count) {
+      var size = clusterSize(count);
+      var span = document.createElement("span");
+      span.textContent = count;
+      var label = names.cluster.replace("%(count)s", count);
+      var marker = L.marker(latlng, {
+        icon: L.divIcon({ className: "mangel-cluster", html: span.outerHTML, iconSize: [size, size] }),
+        title: label,
+        keyboard: true,
+        autoPanOnFocus: false
+      }).on("click", function () { map.setView(latlng, Math.min(map.getZoom() + 2, 19)); });
+      marker.on("add", function () { marker.getElement().setAttribute("aria-label", label); });
+      return marker;
+    }
+
+    function pinMarker(feature) {
+      var c = feature.geometry.coordinates;
+      var name = reportName(feature.properties);
+      var link = document.createElement("a");
+      link.href = reportUrl + feature.properties.id;
+      link.textContent = name;
+      return L.marker([c[1], c[0]], { title: name, alt: name, keyboard: true, autoPanOnFocus: false })
+        .bindPopup(link, { autoPan: false });
+    }
+
+    function draw(collection) {
+      var next = {};
+      group(collection.features).forEach(function (g) {
+        var first = g.members[0];
+        var key, make;
+        if (g.members.length === 1 && !first.properties.cluster) {
+          key = "r" + first.properties.id;
+          make = function () { return pinMarker(first); };
+        } else {
+          var c = first.geometry.coordinates;
+          var latlng = L.latLng(c[1], c[0]);
+          key = "c" + map.getZoom() + ":" + g.members.map(function (f) {
+            return f.properties.cluster ? f.geometry.coordinates.join(",") + "x" + f.properties.count : f.properties.id;
+          }).join(";");
+          make = function () { return clusterMarker(latlng, g.count); };
+        }
+        next[key] = shown[key] || make().addTo(layer);
+      });
+      Object.keys(shown).forEach(function (key) {
+        if (!next[key]) { layer.removeLayer(shown[key]); }
+      });
+      shown = next;
     }
     function load() {
       if (pending) { pending.abort(); }
@@ -221,7 +342,7 @@
     var base = baseMap(el);
     var point = data(el, "data-map-point");
     base.map.setView(point, 17);
-    L.marker(point, { keyboard: false }).addTo(base.map);
+    L.marker(point, { keyboard: false, alt: "" }).addTo(base.map);
   }
 
   var box = document.querySelector("[data-combobox]");

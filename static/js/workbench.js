@@ -1,14 +1,20 @@
-// Staff workbench: choosing a response template fills the public note at once (the
-// "Einfügen" button does the same without script, through the server).
+// Staff workbench: a response template fills the public note only when asked to, with the
+// "Einfügen" button or Enter on the list; choosing with the arrow keys changes nothing
+// (WCAG 3.2.2). Without script the button asks the server, which fills the note.
 document.querySelectorAll("select[data-fill-note]").forEach((select) => {
   const note = document.getElementById(select.dataset.fillNote);
   const status = document.getElementById("status");
-  select.addEventListener("change", () => {
+  const apply = (event) => {
     const option = select.selectedOptions[0];
     if (!option || !option.value || !note) return;
+    event.preventDefault();
     note.value = option.dataset.text;
     if (status && option.dataset.status) status.value = option.dataset.status;
     note.focus();
+  };
+  select.form.addEventListener("submit", apply);
+  select.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") apply(event);
   });
 });
 
@@ -18,10 +24,11 @@ document.querySelectorAll("[data-map-points]").forEach((el) => {
   const config = JSON.parse(el.dataset.map);
   const points = JSON.parse(el.dataset.mapPoints);
   el.hidden = false;
-  const map = L.map(el).setView(config.center, config.zoom);
+  const map = L.map(el, { zoomControl: false }).setView(config.center, config.zoom);
+  L.control.zoom({ zoomInTitle: config.zoom_in, zoomOutTitle: config.zoom_out }).addTo(map);
   L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
   const markers = points.map((p) =>
-    L.marker([p.lat, p.lon], { title: p.label, keyboard: true })
+    L.marker([p.lat, p.lon], { title: p.label, alt: p.label, keyboard: true })
       .on("click", () => { window.location.href = p.url; })
       .addTo(map)
   );

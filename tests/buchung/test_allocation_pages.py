@@ -18,6 +18,7 @@ from buchung.allocation.services import create_request
 from buchung.club_models import Club, Season
 from lotse.extensions import db
 from tests.buchung.allocation_helpers import application, class_id, end_deadline, make_round
+from tests.pdfcheck import assert_tagged_pdf
 
 pytestmark = pytest.mark.both_dbs
 
@@ -167,6 +168,7 @@ def test_exports_for_the_council(app, client, office, open_round):
             )
         propose(round_)
         db.session.commit()
+        round_name = round_.name
     office()
     base = f"/verwaltung/buchung/vergabe/{round_id}/zahlen"
     by_hall = client.get(base + ".csv")
@@ -177,5 +179,10 @@ def test_exports_for_the_council(app, client, office, open_round):
     assert lines[-1] == "Summe;3;1,5;50 %"
     by_club = client.get(base + ".csv?je=antragsteller").get_data(as_text=True)
     assert "TV Musterstadt;3;1,5;50 %" in by_club
+    page = client.get(base).get_data(as_text=True)
+    assert '<th scope="row">Nordhalle</th>' in page and "50 %" in page
     pdf = client.get(base + ".pdf")
-    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert pdf.mimetype == "application/pdf"
+    reader = assert_tagged_pdf(pdf.data, f"Saisonvergabe: {round_name} – Lotse Musterstadt")
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert "Nordhalle 3 1,5 50 %" in text and "TV Musterstadt 3 1,5 50 %" in text

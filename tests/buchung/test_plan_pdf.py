@@ -1,5 +1,5 @@
-"""The Belegungsplan as PDF: readable text with umlauts, no personal data, club names only
-where the town publishes them."""
+"""The Belegungsplan as PDF: the page printed, tagged, readable text with umlauts, no
+personal data, club names only where the town publishes them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from buchung.models import Closure
 from lotse.extensions import db
 from tests.buchung.conftest import local, next_weekday
+from tests.pdfcheck import PDF_ENDPOINTS, assert_tagged_pdf
 
 pytestmark = pytest.mark.both_dbs
 
@@ -54,14 +55,22 @@ def test_plan_pdf_shows_the_week_without_personal_data(client, busy_week):
     page = client.get(f"/buchung/{hall}/belegungsplan?woche={first}").get_data(as_text=True)
     assert f'href="/buchung/{hall}/belegungsplan.pdf?woche={first}"' in page
 
-    text = pdf_text(client.get(f"/buchung/{hall}/belegungsplan.pdf?woche={first}"))
+    response = client.get(f"/buchung/{hall}/belegungsplan.pdf?woche={first}")
+    reader = assert_tagged_pdf(
+        response.data, "Belegungsplan Turnhalle Grünstraße – Lotse Musterstadt"
+    )
+    fonts = [
+        font.get_object()["/BaseFont"] for font in reader.pages[0]["/Resources"]["/Font"].values()
+    ]
+    assert all("Lotse-Print" in name for name in fonts), fonts  # vendored DejaVu, embedded
+    text = pdf_text(response)
     assert "Belegungsplan Turnhalle Grünstraße" in text
     assert f"Woche vom {first:%d.%m.%Y} bis {first + timedelta(days=6):%d.%m.%Y}" in text
     assert f"Montag {first:%d.%m.} 10:00" in text
-    assert "10:00–11:00 Turnhalle Grünstraße belegt" in text
-    assert "18:00–20:00 Turnhalle Grünstraße belegt" in text
+    assert "10:00–11:00 Turnhalle Grünstraße: belegt" in text
+    assert "18:00–20:00 Turnhalle Grünstraße: belegt" in text
     assert text.count("belegt") == 2
-    assert "ganztägig Turnhalle Grünstraße geschlossen (Schließung für Bodenpflege)" in text
+    assert "ganztägig Turnhalle Grünstraße: geschlossen (Schließung für Bodenpflege)" in text
     assert f"Dienstag {first + timedelta(days=1):%d.%m.} frei" in text
     for secret in (*PRIVATE, CLUB):
         assert secret not in text
@@ -79,3 +88,18 @@ def test_plan_pdf_names_clubs_only_when_the_town_allows(app, client, busy_week):
 
 def test_plan_pdf_of_an_unknown_hall_is_404(client):
     assert client.get("/buchung/999/belegungsplan.pdf").status_code == 404
+
+
+def test_plan_pdf_speaks_the_visitors_language(client, form_post, busy_week):
+    hall, first = busy_week
+    form_post("/sprache", {"lang": "en", "next": "/"}, page="/")
+    response = client.get(f"/buchung/{hall}/belegungsplan.pdf?woche={first}")
+    assert_tagged_pdf(
+        response.data, "Occupancy plan Turnhalle Grünstraße – Lotse Musterstadt", "en"
+    )
+
+
+def test_every_pdf_route_is_checked_for_tags(app):
+    """A new PDF route must join tests/pdfcheck.py's list and be checked like these."""
+    found = {rule.endpoint for rule in app.url_map.iter_rules() if "pdf" in rule.rule}
+    assert found == set(PDF_ENDPOINTS)

@@ -106,12 +106,21 @@ def test_clerk_closes_a_report_and_the_public_sees_it(
     page.goto("/maengel/?status=fixed")
     listed = page.get_by_role("link", name=re.compile(f"^Nr\\. {number}:"))
     expect(listed).to_be_visible()
-    pin = page.locator(f'.leaflet-marker-icon[title="Meldung Nr. {number}"]')
+    name = f"Meldung Nr. {number}: Straßenschaden/Schlagloch, erledigt"
+    the_map = page.get_by_role("region", name=re.compile("^Karte der Meldungen"))
+    pin = the_map.get_by_role("button", name=name)
+    groups = the_map.get_by_role("button", name=re.compile("Meldungen – aktivieren zum"))
+    expect(the_map.locator(".leaflet-marker-icon").first).to_be_visible()
+    for _ in range(3):  # a pin close to another is drawn in a group: open it
+        if pin.count() or not groups.count():
+            break
+        groups.first.tap() if viewport == "phone" else groups.first.click()
+        page.wait_for_timeout(800)
     expect(pin).to_be_visible()
     assert_accessible(page)
     shoot("public-map")
     pin.tap() if viewport == "phone" else pin.click()
-    page.locator(".leaflet-popup").get_by_role("link", name=f"Meldung Nr. {number}").click()
+    page.locator(".leaflet-popup").get_by_role("link", name=name).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Meldung Nr. {number}: Straßenschaden/Schlagloch"
     )

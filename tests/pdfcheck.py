@@ -1,0 +1,26 @@
+"""What every PDF Lotse generates must be: tagged (PDF/UA), with language and title."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+# Every route that answers with a PDF, and the test that checks it with assert_tagged_pdf.
+PDF_ENDPOINTS = {
+    "buchung.plan_pdf": "tests/buchung/test_plan_pdf.py",
+    "buchung_allocation_admin.export": "tests/buchung/test_allocation_pages.py",
+}
+
+
+def assert_tagged_pdf(data: bytes, title: str, lang: str = "de") -> PdfReader:
+    """A structure tree, the document language, a title shown instead of the file name,
+    and fonts embedded: what a screen reader and PDF/UA need."""
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root, "untagged PDF: no structure tree"
+    assert root["/MarkInfo"]["/Marked"].value is True
+    assert root["/Lang"] == lang
+    assert reader.metadata.title == title
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"].value is True
+    return reader
