@@ -25,6 +25,8 @@ class StaticFilesOnly(URLFetcher):
         self.folder = static_folder
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        if url.startswith("data:"):  # images the page embeds itself (a report's photos)
+            return super().fetch(url, headers)
         path = safe_join(self.folder, url.split("?")[0].removeprefix(self.prefix))
         if not url.startswith(self.prefix) or path is None or not Path(path).is_file():
             raise ValueError(f"not a static file of this app: {url}")

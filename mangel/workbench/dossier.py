@@ -8,11 +8,12 @@ answer to a damage claim.  Staff only, scoped like the workbench.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, render_template, request
+from flask import abort, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -21,8 +22,10 @@ from sqlalchemy.orm import selectinload
 from lotse.auth import roles_required
 from lotse.extensions import db
 from lotse.models import utcnow
+from lotse.pdf import render_pdf
 from mangel.models import Report, ReportStatus
 from mangel.routing.models import Delivery, DeliveryState, Purpose
+from mangel.services import upload_dir
 from mangel.workbench.models import AuditEntry, InternalNote
 from mangel.workbench.views import bp, report_or_404, visible
 
@@ -92,16 +95,36 @@ def _local(value: datetime) -> datetime:
     return value.astimezone(LOCAL_TZ)
 
 
+def _photo_data_uri(photo) -> str:
+    """A photo's thumbnail inside the PDF itself (the printer fetches no URLs of ours)."""
+    path = upload_dir() / photo.thumb_name
+    data = path.read_bytes() if path.is_file() else b""
+    return f"data:{photo.content_type};base64,{base64.b64encode(data).decode()}"
+
+
+def _render(items, title: str, as_pdf: bool, filename: str):
+    context = {"items": items, "title": title, "local": _local, "now_utc": utcnow}
+    if not as_pdf:
+        return render_template("mangel/workbench/dossier.html", **context)
+    response = make_response(
+        render_pdf("mangel/workbench/dossier.html", photo_src=_photo_data_uri, **context)
+    )
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.route("/meldungen/<int:report_id>/akte")
+@bp.route("/meldungen/<int:report_id>/akte.pdf", endpoint="dossier_pdf")
 @roles_required("clerk")
 def dossier(report_id: int):
     report = report_or_404(report_id)
-    return render_template(
-        "mangel/workbench/dossier.html",
-        items=[(report, timeline(report))],
-        title=_("Vorgangsakte Meldung Nr. %(id)d", id=report.id),
-        local=_local,
-        now_utc=utcnow,
+    return _render(
+        [(report, timeline(report))],
+        _("Vorgangsakte Meldung Nr. %(id)d", id=report.id),
+        request.path.endswith(".pdf"),
+        f"vorgangsakte-{report.id}.pdf",
     )
 
 
@@ -116,6 +139,7 @@ def _date_arg(name: str, default: date) -> date:
 
 
 @bp.route("/akte")
+@bp.route("/akte.pdf", endpoint="street_dossier_pdf")
 @roles_required("clerk")
 def street_dossier():
     """Every report on a street within a period (``strasse``, ``von``, ``bis``)."""
@@ -133,15 +157,11 @@ def street_dossier():
         .limit(MAX_REPORTS)
         .options(selectinload(Report.history), selectinload(Report.photos))
     ).all()
-    return render_template(
-        "mangel/workbench/dossier.html",
-        items=[(report, timeline(report)) for report in reports],
-        title=_(
-            "Vorgangsakte %(street)s, %(since)s bis %(until)s",
-            street=street,
-            since=since.strftime("%d.%m.%Y"),
-            until=until.strftime("%d.%m.%Y"),
-        ),
-        local=_local,
-        now_utc=utcnow,
+    title = _(
+        "Vorgangsakte %(street)s, %(since)s bis %(until)s",
+        street=street,
+        since=since.strftime("%d.%m.%Y"),
+        until=until.strftime("%d.%m.%Y"),
     )
+    items = [(report, timeline(report)) for report in reports]
+    return _render(items, title, request.path.endswith(".pdf"), "vorgangsakte-strasse.pdf")

@@ -74,3 +74,34 @@ def test_street_dossier_and_scoping(app, client, make_report, clerk, categories)
         401,
         403,
     )
+
+
+def test_dossier_pdf_is_tagged_and_says_what_the_page_says(app, client, make_report, clerk):
+    from tests.pdfcheck import assert_tagged_pdf
+
+    report_id = make_report(
+        street="Bahnhofstraße", description="Tiefes Loch am Gully", department_id=clerk
+    )
+    response = client.get(f"/verwaltung/maengel/meldungen/{report_id}/akte.pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    reader = assert_tagged_pdf(
+        response.data, f"Vorgangsakte Meldung Nr. {report_id} – Lotse Musterstadt"
+    )
+    text = " ".join(page.extract_text() for page in reader.pages)
+    for expected in ("Tiefes Loch am Gully", "Gemeldet", "Bestätigt und öffentlich", "Tiefbau"):
+        assert expected in text, expected
+    street = client.get("/verwaltung/maengel/akte.pdf?strasse=Bahnhofstraße")
+    assert street.status_code == 200
+    street_text = " ".join(
+        p.extract_text() for p in assert_tagged_pdf(street.data, street_title(street)).pages
+    )
+    assert "Tiefes Loch am Gully" in street_text
+
+
+def street_title(response) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return PdfReader(BytesIO(response.data)).metadata.title
