@@ -15,6 +15,7 @@ from buchung.allocation.forms import (
     AllocationForm,
     ApplicantClassForm,
     PriorityClassForm,
+    PublishForm,
     RequestClassForm,
     RoundForm,
     UnpublishForm,
@@ -29,7 +30,7 @@ from buchung.allocation.models import (
     RoundState,
 )
 from buchung.allocation.proposal import propose
-from buchung.allocation.publishing import created_series
+from buchung.allocation.publishing import RoundCheck, check, created_series
 from buchung.allocation.services import (
     AllocationRefused,
     add_allocation,
@@ -177,10 +178,13 @@ def round_page(round_id: int):
     """All applications sorted by priority class, the proposal's decisions, and the actions."""
     round_ = _round_or_404(round_id)
     requests = sorted(round_.requests, key=lambda r: (r.priority_class.rank, r.club.name, r.id))
+    result = check(round_) if round_.published else None
     return render_template(
         "buchung/allocation/admin/round.html",
         round=round_,
         requests=requests,
+        result=result,
+        units=result.by_allocation() if result else {},
         deadline_passed=utcnow() >= round_.deadline,
         form=ConfirmForm(),
         class_form=_request_class_form(),
@@ -303,17 +307,57 @@ def remove(allocation_id: int):
     return redirect(url_for(".grid", round_id=round_.id, hall_id=hall_id))
 
 
+def _check_page(round_: AllocationRound, result: RoundCheck, form: PublishForm, status=200):
+    form.gaps.data = result.digest
+    return render_template(
+        "buchung/allocation/admin/check.html",
+        round=round_,
+        result=result,
+        form=form,
+        deadline_passed=utcnow() >= round_.deadline,
+    ), status
+
+
+@bp.route("/<int:round_id>/pruefen")
+@office_required
+def check_round(round_id: int):
+    """Before publishing: every date publishing will book, and every date it will not, why."""
+    round_ = _round_or_404(round_id)
+    return _check_page(round_, check(round_), PublishForm())
+
+
 @bp.route("/<int:round_id>/veroeffentlichen", methods=["POST"])
 @office_required
 def publish_round(round_id: int):
-    """Book every allocation as a series and mail every applicant its result."""
+    """Book every allocation as a series and mail every applicant its result.
+
+    Dates the check says will be lost to the quota or other bookings must have been
+    accepted on the check page, exactly as listed; otherwise nothing is published.
+    """
     round_ = _round_or_404(round_id)
-    if not ConfirmForm().validate_on_submit():
+    form = PublishForm()
+    if not form.validate_on_submit():
         abort(400)
     if utcnow() < round_.deadline:
         flash(_("Vor Ablauf der Antragsfrist wird nicht vergeben."), "error")
         return redirect(url_for(".round_page", round_id=round_id))
-    if start(round_, RoundState.PUBLISHING):
+    if round_.state != RoundState.OPEN:
+        flash(_("Die Runde wird schon veröffentlicht oder ist veröffentlicht."), "error")
+        return redirect(url_for(".round_page", round_id=round_id))
+    result = check(round_)
+    to_accept = result.to_accept()
+    if to_accept and not form.accept.data:
+        form.accept.errors = [
+            _("Bitte akzeptieren Sie die Lücken oder ändern Sie die Zuteilung."),
+        ]
+        return _check_page(round_, result, form, status=400)
+    if to_accept and form.gaps.data != result.digest:
+        form.accept.errors = [
+            _("Die Lücken haben sich inzwischen geändert; bitte prüfen Sie sie erneut."),
+        ]
+        form.accept.data = False
+        return _check_page(round_, result, form, status=400)
+    if start(round_, RoundState.PUBLISHING, by=current_user, accepted_gaps=len(to_accept)):
         db.session.commit()
         enqueue_publishing(round_.id)
         flash(_("Die Runde wird veröffentlicht; die Serien werden jetzt gebucht."), "success")

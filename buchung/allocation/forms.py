@@ -227,3 +227,14 @@ class UnpublishForm(FlaskForm):
         validators=[DataRequired(_l("Bitte bestätigen Sie, dass Sie die Liste geprüft haben."))],
     )
     submit = SubmitField(_l("Veröffentlichung zurücknehmen"))
+
+
+class PublishForm(FlaskForm):
+    """Publish after the check; dates lost to rules or bookings must be accepted, and the
+    digest guards against a list that changed since the office read it."""
+
+    gaps = HiddenField()
+    accept = BooleanField(
+        _l("Lücken akzeptieren: ich habe die Liste geprüft, diese Termine werden nicht gebucht.")
+    )
+    submit = SubmitField(_l("Jetzt veröffentlichen und Serien buchen"))

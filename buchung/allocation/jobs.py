@@ -14,24 +14,30 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from buchung.allocation.models import AllocationRequest, AllocationRound, ResultMail, RoundState
-from buchung.allocation.publishing import lock, publish, unpublish
+from buchung.allocation.publishing import check, lock, publish, unpublish
 from lotse.extensions import db
 from lotse.mail import send_template
-from lotse.models import utcnow
+from lotse.models import User, utcnow
 from lotse.queue import enqueue
 
 MAX_ATTEMPTS = 10
 STUCK_AFTER = timedelta(minutes=30)  # longer than publishing the largest round takes
 
 
-def start(round_: AllocationRound, state: RoundState) -> bool:
+def start(
+    round_: AllocationRound, state: RoundState, by: User | None = None, accepted_gaps: int = 0
+) -> bool:
     """Mark the round for the job (``PUBLISHING`` from open, ``REVOKING`` from published);
-    ``False`` when it is not in the state to start from (someone else was faster)."""
+    ``False`` when it is not in the state to start from (someone else was faster).
+    Publishing records who published (``by``) and how many lost dates they accepted."""
     start_from = RoundState.OPEN if state == RoundState.PUBLISHING else RoundState.PUBLISHED
+    values: dict = {"state": state, "job_queued_at": utcnow(), "job_error": None}
+    if state == RoundState.PUBLISHING:
+        values.update(published_by_id=by.id if by else None, accepted_gaps=accepted_gaps)
     changed = db.session.execute(
         update(AllocationRound)
         .where(AllocationRound.id == round_.id, AllocationRound.state == start_from)
-        .values(state=state, job_queued_at=utcnow(), job_error=None)
+        .values(**values)
     ).rowcount
     db.session.refresh(round_)
     return bool(changed)
@@ -135,6 +141,7 @@ def send_result(mail_id: int) -> None:
                     round=mail.round,
                     club=mail.club,
                     requests=requests,
+                    units=check(mail.round).by_allocation(),
                 )
             except Exception as exc:
                 db.session.rollback()

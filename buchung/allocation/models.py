@@ -109,6 +109,12 @@ class AllocationRound(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
+    # Who pressed "Veröffentlichen": the series are booked in the office's name, confirmed.
+    published_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    # How many lost dates (quota, conflicts) the office accepted when it published.
+    accepted_gaps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     season: Mapped[Season] = relationship(lazy="joined")
     resources: Mapped[list[Resource]] = relationship(
@@ -117,7 +123,8 @@ class AllocationRound(TimestampMixin, db.Model):
     requests: Mapped[list[AllocationRequest]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="AllocationRequest.id"
     )
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
 
     @property
     def published(self) -> bool:

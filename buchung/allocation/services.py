@@ -23,7 +23,7 @@ from buchung.allocation.models import (
     RoundState,
 )
 from buchung.allocation.proposal import SeasonCalendar, describe_time, hours
-from buchung.club_models import Club
+from buchung.club_models import Club, ClubQuota
 from buchung.models import Resource
 from lotse.extensions import db
 
@@ -149,11 +149,48 @@ def create_request(
     return request
 
 
+def quota_excess(request: AllocationRequest, resource: Resource, minutes: int) -> str | None:
+    """Why ``minutes`` more a week for the applicant in ``resource``'s hall would exceed its
+    quota, counting its other allocations in the round there (as the proposal does)."""
+    hall = resource.root
+    quota = db.session.scalar(
+        select(ClubQuota.max_minutes).where(
+            ClubQuota.club_id == request.club_id, ClubQuota.resource_id == hall.id
+        )
+    )
+    if quota is None:
+        return None
+    used = sum(
+        a.minutes
+        for a in db.session.scalars(
+            select(Allocation)
+            .join(AllocationRequest)
+            .where(
+                AllocationRequest.round_id == request.round_id,
+                AllocationRequest.club_id == request.club_id,
+            )
+        )
+        if a.resource.root.id == hall.id
+    )
+    if used + minutes <= quota:
+        return None
+    return _(
+        "Über dem Kontingent: %(club)s darf %(hall)s höchstens %(quota)s Stunden pro Woche "
+        "belegen; mit dieser Einheit wären es %(total)s Stunden. Die Veröffentlichung "
+        "würde diese Termine nicht buchen.",
+        club=request.club.name,
+        hall=hall.name,
+        quota=hours(quota),
+        total=hours(used + minutes),
+    )
+
+
 def add_allocation(
     request: AllocationRequest, resource: Resource, weekday: int, start: int
 ) -> Allocation:
-    """The office grants a session by hand; refused when it overlaps another allocation,
-    lies outside the hall's hours, or is closed or booked for most of the season."""
+    """The office grants a session by hand, under the proposal's checks: refused when it
+    lies outside the hall's hours, is closed or booked for most of the season, exceeds the
+    applicant's quota for the hall, or overlaps another allocation."""
     end = start + request.duration_minutes
     if end > 1440:
         raise AllocationRefused(_("Die Einheit muss vor Mitternacht enden."))
@@ -165,6 +202,9 @@ def add_allocation(
     )
     if blocked is not None:
         raise AllocationRefused(reason_text(blocked.reason, blocked.detail))
+    over = quota_excess(request, resource, end - start)
+    if over is not None:
+        raise AllocationRefused(over)
     units = set(resource.unit_ids())
     for other in round_allocations_on(request.round, weekday):
         if units & set(other.resource.unit_ids()) and (

@@ -9,7 +9,8 @@ from wtforms.fields.choices import SelectChoice
 
 from buchung.allocation.forms import NO_HALL, ApplicationForm
 from buchung.allocation.models import AllocationRequest, AllocationRound
-from buchung.allocation.proposal import describe_time
+from buchung.allocation.proposal import describe_time, hours
+from buchung.allocation.publishing import UnitResult, check
 from buchung.allocation.services import (
     create_request,
     explain,
@@ -44,6 +45,17 @@ def allocation_explanation(allocation) -> str:
 @bp.app_template_global()
 def allocation_resource(resource) -> str:
     return resource_label(resource)
+
+
+@bp.app_template_global()
+def allocation_units(request: AllocationRequest, units: dict[int, UnitResult]) -> list[UnitResult]:
+    """The dates of an application's sessions, from the round's check (or what it booked)."""
+    return [units[a.id] for a in request.allocations if a.id in units]
+
+
+@bp.app_template_global()
+def allocation_hours(minutes: int) -> str:
+    return hours(minutes)
 
 
 @bp.route("/")
@@ -129,4 +141,9 @@ def result(round_id: int):
     own = [r for r in round_.requests if r.club_id == current_club().id]
     if not own:
         abort(404)
-    return render_template("buchung/allocation/result.html", round=round_, requests=own)
+    return render_template(
+        "buchung/allocation/result.html",
+        round=round_,
+        requests=own,
+        units=check(round_).by_allocation(),
+    )
