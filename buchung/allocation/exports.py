@@ -9,7 +9,9 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 
 from buchung.allocation.models import AllocationRound
+from buchung.allocation.publishing import RoundCheck, check
 from buchung.allocation.services import Figure, figures
+from buchung.clock import to_local
 
 PDF_SAFE = str.maketrans({"–": "-", "„": '"', "“": '"', "”": '"', "’": "'", "…": "..."})
 
@@ -20,11 +22,22 @@ def _headers(by: str) -> list[str]:
         _("Stunden pro Woche beantragt"),
         _("Stunden pro Woche zugeteilt"),
         _("Anteil"),
+        _("Termine gebucht"),
+        _("Termine fallen aus"),
+        _("Stunden in der Saison gebucht"),
     ]
 
 
 def _cells(figure: Figure) -> list[str]:
-    return [figure.label, figure.requested_hours, figure.allocated_hours, figure.share]
+    return [
+        figure.label,
+        figure.requested_hours,
+        figure.allocated_hours,
+        figure.share,
+        str(figure.booked_dates),
+        str(figure.lost_dates),
+        figure.booked_hours,
+    ]
 
 
 def figures_csv(round_: AllocationRound, by: str) -> str:
@@ -36,11 +49,30 @@ def figures_csv(round_: AllocationRound, by: str) -> str:
     return out.getvalue()
 
 
-def _rows(round_: AllocationRound, by: str) -> list[list[str]]:
+def _rows(round_: AllocationRound, by: str, result: RoundCheck | None = None) -> list[list[str]]:
     """One row per hall or applicant, then the total."""
-    found = figures(round_, by)
-    total = Figure(_("Summe"), sum(f.requested for f in found), sum(f.allocated for f in found))
+    found = figures(round_, by, result)
+    total = Figure(
+        _("Summe"),
+        sum(f.requested for f in found),
+        sum(f.allocated for f in found),
+        sum(f.booked_dates for f in found),
+        sum(f.lost_dates for f in found),
+        sum(f.booked_minutes for f in found),
+    )
     return [_cells(f) for f in [*found, total]]
+
+
+def _state(round_: AllocationRound) -> str:
+    """Whether the dates are booked already or what publishing would book."""
+    if round_.published:
+        return _(
+            "Termine und Stunden: gebucht bei der Veröffentlichung am %(day)s.",
+            day=to_local(round_.published_at).strftime("%d.%m.%Y"),
+        )
+    return _(
+        "Noch nicht veröffentlicht: Termine und Stunden, die die Veröffentlichung buchen würde."
+    )
 
 
 def _pdf_text(text: str) -> str:
@@ -76,15 +108,18 @@ def figures_pdf(round_: AllocationRound) -> bytes:
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    pdf.cell(0, 6, _pdf_text(_state(round_)), new_x="LMARGIN", new_y="NEXT")
+    result = check(round_)
     for by, title in (("hall", _("Je Halle")), ("club", _("Je Antragsteller"))):
         pdf.ln(4)
         pdf.set_font("Helvetica", "B", 12)
         pdf.cell(0, 8, _pdf_text(title), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 9)
         with pdf.table(
-            col_widths=(70, 40, 40, 20), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT")
+            col_widths=(50, 22, 22, 16, 22, 22, 26),
+            text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
         ) as table:
             table.row([_pdf_text(h) for h in _headers(by)])
-            for row in _rows(round_, by):
+            for row in _rows(round_, by, result):
                 table.row([_pdf_text(c) for c in row])
     return bytes(pdf.output())

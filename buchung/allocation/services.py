@@ -23,6 +23,7 @@ from buchung.allocation.models import (
     RoundState,
 )
 from buchung.allocation.proposal import SeasonCalendar, describe_time, hours
+from buchung.allocation.publishing import RoundCheck, check
 from buchung.club_models import Club, ClubQuota
 from buchung.models import Resource
 from lotse.extensions import db
@@ -329,6 +330,9 @@ class Figure:
     label: str
     requested: int = 0  # minutes a week
     allocated: int = 0
+    booked_dates: int = 0  # over the season: booked (or, before publishing, to be booked)
+    lost_dates: int = 0
+    booked_minutes: int = 0
 
     @property
     def share(self) -> str:
@@ -344,10 +348,16 @@ class Figure:
     def allocated_hours(self) -> str:
         return hours(self.allocated)
 
+    @property
+    def booked_hours(self) -> str:
+        return hours(self.booked_minutes)
 
-def figures(round_: AllocationRound, by: str) -> list[Figure]:
+
+def figures(round_: AllocationRound, by: str, result: RoundCheck | None = None) -> list[Figure]:
     """Hours a week requested and allocated, per hall (a request counts for its first hall)
-    or per applicant."""
+    or per applicant, with the dates and hours of the season actually booked and the dates
+    lost (from ``result``, the round's check: what publishing books or booked)."""
+    units = (result or check(round_)).by_allocation()
     rows: dict[object, Figure] = {}
     if by == "hall":
         for hall in round_.resources:
@@ -362,6 +372,11 @@ def figures(round_: AllocationRound, by: str) -> list[Figure]:
         rows[key].requested += request.requested_minutes
         for allocation in request.allocations:
             target = allocation.resource.root.id if by == "hall" else request.club_id
-            rows.setdefault(target, Figure(allocation.resource.root.name))
-            rows[target].allocated += allocation.minutes
+            row = rows.setdefault(target, Figure(allocation.resource.root.name))
+            row.allocated += allocation.minutes
+            unit = units.get(allocation.id)
+            if unit is not None:
+                row.booked_dates += unit.booked
+                row.lost_dates += len(unit.gaps)
+                row.booked_minutes += unit.booked_minutes
     return sorted(rows.values(), key=lambda f: f.label)

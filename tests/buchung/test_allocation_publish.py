@@ -227,6 +227,9 @@ def test_gaps_are_listed_before_publishing_and_must_be_accepted(
     round_page = client.get(round_url).get_data(as_text=True)
     assert f"{booked_count} von {total} Terminen gebucht" in round_page
     assert "1 Termin fällt aus" in round_page
+    hours = f"{booked_count * 1.5:g}".replace(".", ",")
+    by_club = client.get(f"{round_url}/zahlen.csv?je=antragsteller").get_data(as_text=True)
+    assert f"SG Rurtal;3;3;100 %;{booked_count};{total - booked_count};{hours}" in by_club
     mail = mailbox.text(mailbox.latest(to="trainer@rurtal.example"))
     assert f"{len(booked)} von {len(days)} Terminen gebucht" in mail
     assert "1 Termin fällt aus" in mail and lost in mail
