@@ -34,6 +34,7 @@ from buchung.allocation.publishing import RoundCheck, check, created_series
 from buchung.allocation.services import (
     AllocationRefused,
     add_allocation,
+    confirm_class,
     hall_grid,
     priority_classes,
     resource_label,
@@ -144,7 +145,10 @@ def new_class():
         return _rounds_page(class_form=class_form, status=400)
     db.session.add(
         PriorityClass(
-            name=name, rank=class_form.rank.data, open_to_clubs=class_form.open_to_clubs.data
+            name=name,
+            rank=class_form.rank.data,
+            open_to_clubs=class_form.open_to_clubs.data,
+            needs_evidence=class_form.needs_evidence.data,
         )
     )
     db.session.commit()
@@ -200,8 +204,8 @@ def _request_class_form() -> RequestClassForm:
 @bp.route("/antrag/<int:request_id>/klasse", methods=["POST"])
 @office_required
 def request_class(request_id: int):
-    """Correct the priority class of one application before publishing (e.g. a leisure group
-    that applied as Wettkampf); the next proposal uses it."""
+    """Confirm or correct the priority class of one application before publishing (e.g. a
+    leisure group that applied as Wettkampf); the next proposal counts it so."""
     application = db.get_or_404(AllocationRequest, request_id)
     form = _request_class_form()
     if not form.validate_on_submit():
@@ -212,9 +216,13 @@ def request_class(request_id: int):
             "error",
         )
     else:
-        application.priority_class_id = form.priority_class_id.data
+        changed = application.priority_class_id != form.priority_class_id.data
+        confirm_class(application, db.session.get(PriorityClass, form.priority_class_id.data))
         db.session.commit()
-        flash(_("Die Klasse des Antrags ist geändert."), "success")
+        if changed:
+            flash(_("Die Klasse des Antrags ist geändert."), "success")
+        else:
+            flash(_("Die Klasse des Antrags ist bestätigt."), "success")
     return redirect(url_for(".round_page", round_id=application.round_id))
 
 

@@ -11,7 +11,10 @@ series service and records each date that could not be booked as an ``Allocation
 
 Priority classes (``PriorityClass``, e.g. Schule > Kita > Wettkampf > Training >
 Gewerblich, lower ``rank`` first) are chosen per application, because one club's
-competition team and its leisure group rank differently.  Classes that a club may not
+competition team and its leisure group rank differently.  A class that needs evidence
+(``needs_evidence``, e.g. Wettkampf: a league entry) stays "beantragt" until the office
+confirms it (``AllocationRequest.class_confirmed``); until then the proposal counts the
+application in the next class that needs none.  Classes that a club may not
 claim for itself (``open_to_clubs`` false: Schule, Kita) are assigned per applicant by
 the office (``ApplicantClass``); such an applicant's applications always carry it.
 """
@@ -50,6 +53,9 @@ class PriorityClass(db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     rank: Mapped[int] = mapped_column(Integer)
     open_to_clubs: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A claim needs evidence (e.g. a league entry for Wettkampf) and the office's
+    # confirmation; until then the application counts in the next class without one.
+    needs_evidence: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     def __repr__(self) -> str:
         return f"<PriorityClass {self.rank} {self.name}>"
@@ -173,6 +179,9 @@ class AllocationRequest(TimestampMixin, db.Model):
     second_weekdays: Mapped[str] = mapped_column(String(20), default="")
     second_start_minute: Mapped[int | None] = mapped_column(Integer)
     remark: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The office confirmed the claimed class (set when it confirms or sets the class).
+    class_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     round: Mapped[AllocationRound] = relationship(back_populates="requests")
     club: Mapped[Club] = relationship(lazy="joined")
@@ -196,6 +205,11 @@ class AllocationRequest(TimestampMixin, db.Model):
         if self.second_weekdays and self.second_start_minute is not None:
             found.append((2, _days(self.second_weekdays), self.second_start_minute))
         return found
+
+    @property
+    def class_pending(self) -> bool:
+        """The claimed class needs evidence the office has not confirmed yet ("beantragt")."""
+        return self.priority_class.needs_evidence and not self.class_confirmed
 
     @property
     def requested_minutes(self) -> int:

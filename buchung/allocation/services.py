@@ -22,7 +22,12 @@ from buchung.allocation.models import (
     RequestHall,
     RoundState,
 )
-from buchung.allocation.proposal import SeasonCalendar, describe_time, hours
+from buchung.allocation.proposal import (
+    SeasonCalendar,
+    describe_time,
+    effective_classes,
+    hours,
+)
 from buchung.allocation.publishing import RoundCheck, check
 from buchung.club_models import Club, ClubQuota
 from buchung.models import Resource
@@ -53,8 +58,17 @@ def explain(allocation: Allocation) -> str:
     if allocation.choice == 0:
         return _("Vom Buchungsbüro von Hand zugeteilt.")
     request = allocation.request
+    counted = effective_classes([request])[request.id]
+    if counted.id == request.priority_class_id:
+        klass = _("Prioritätsklasse „%(name)s“", name=counted.name)
+    else:
+        klass = _(
+            "Prioritätsklasse „%(name)s“ („%(claimed)s“ beantragt, noch nicht bestätigt)",
+            name=counted.name,
+            claimed=request.priority_class.name,
+        )
     parts = [
-        _("Prioritätsklasse „%(name)s“", name=request.priority_class.name),
+        klass,
         _("Erstwunsch") if allocation.choice == 1 else _("Zweitwunsch"),
         _("Wunschhalle %(rank)s", rank=allocation.hall_rank),
         _(
@@ -89,6 +103,13 @@ def selectable_classes(club: Club) -> list[PriorityClass]:
     return [c for c in priority_classes() if c.open_to_clubs]
 
 
+def confirm_class(request: AllocationRequest, priority_class: PriorityClass) -> None:
+    """The office sets (or confirms) an application's class; the proposal counts it so."""
+    request.priority_class_id = priority_class.id
+    request.class_confirmed = True
+    db.session.flush()
+
+
 def set_applicant_class(club: Club, priority_class: PriorityClass) -> None:
     """Fix an applicant's class; its applications in open rounds take it too."""
     row = db.session.get(ApplicantClass, club.id)
@@ -101,6 +122,7 @@ def set_applicant_class(club: Club, priority_class: PriorityClass) -> None:
     ):
         if request.round.state == RoundState.OPEN:
             request.priority_class_id = priority_class.id
+            request.class_confirmed = True
     db.session.flush()
 
 
@@ -129,8 +151,10 @@ def create_request(
     second: tuple[list[int], int] | None,
     hall_ids: list[int],
     remark: str = "",
+    evidence: str = "",
 ) -> AllocationRequest:
-    """Store one team's application (it holds no slot)."""
+    """Store one team's application (it holds no slot); a claimed class that needs
+    evidence waits for the office's confirmation."""
     request = AllocationRequest(
         round=round_,
         club=club,
@@ -143,6 +167,7 @@ def create_request(
         second_weekdays=",".join(str(d) for d in sorted(second[0])) if second else "",
         second_start_minute=second[1] if second else None,
         remark=remark,
+        evidence=evidence,
         halls=[RequestHall(rank=n, resource_id=rid) for n, rid in enumerate(hall_ids, start=1)],
     )
     db.session.add(request)

@@ -88,6 +88,7 @@ def apply(round_id: int):
     form = ApplicationForm()
     classes = selectable_classes(club)
     form.priority_class_id.choices = [SelectChoice(c.id, c.name) for c in classes]
+    form.evidence_class_ids = {c.id for c in classes if c.needs_evidence}
     halls = [SelectChoice(r.id, resource_label(r)) for r in hall_choices(round_)]
     form.hall_1.choices = halls
     form.hall_2.choices = form.hall_3.choices = [SelectChoice(NO_HALL, _("keine")), *halls]
@@ -106,6 +107,7 @@ def apply(round_id: int):
             second=second,
             hall_ids=form.hall_ids(),
             remark=(form.remark.data or "").strip(),
+            evidence=(form.evidence.data or "").strip(),
         )
         db.session.commit()
         flash(_("Ihr Antrag ist eingegangen."), "success")

@@ -27,6 +27,8 @@ from buchung.services.booking import create_booking
 from buchung.services.quotas import set_quota
 from lotse.extensions import db
 from tests.buchung.allocation_helpers import class_id, end_deadline, make_round
+from tests.buchung.conftest import CLUB_PASSWORD
+from tests.conftest import csrf_token_from
 
 pytestmark = pytest.mark.both_dbs
 
@@ -162,6 +164,22 @@ def test_dates_beyond_the_club_horizon_are_booked_confirmed(
     with app.app_context():
         statuses = set(db.session.scalars(select(Booking.status)))
     assert statuses == {BookingStatus.CONFIRMED}  # nothing waits in the office's queue
+
+    # The club sees the series by weekday and time, not only by hall and team.
+    club_browser = app.test_client()
+    login = club_browser.get("/buchung/verein/anmelden").get_data(as_text=True)
+    club_browser.post(
+        "/buchung/verein/anmelden",
+        data={
+            "email": "trainer@rurtal.example",
+            "password": CLUB_PASSWORD,
+            "csrf_token": csrf_token_from(login),
+        },
+    )
+    home = club_browser.get("/buchung/verein/").get_data(as_text=True)
+    assert "Mo 18:00–19:30 Südhalle: Herren" in home
+    rounds = club_browser.get("/buchung/verein/vergabe/").get_data(as_text=True)
+    assert "Zweimal im Jahr" not in rounds
 
 
 def test_gaps_are_listed_before_publishing_and_must_be_accepted(
