@@ -124,6 +124,7 @@ def new_round():
             form.deadline_time.data.hour * 60 + form.deadline_time.data.minute,
         ),
         resources=[db.session.get(Resource, rid) for rid in form.resource_ids.data],
+        turns=form.turns.data,
         created_by=current_user,
     )
     db.session.add(round_)

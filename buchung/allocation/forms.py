@@ -172,6 +172,16 @@ class RoundForm(FlaskForm):
         default=None,
         validators=[InputRequired(_l("Bitte geben Sie die Uhrzeit der Frist an."))],
     )
+    turns = SelectField(
+        _l("Gleichrangige kommen reihum an die Reihe je"),
+        default="club",
+        choices=[
+            SelectChoice("club", _l("Antragsteller: jeder Verein gleich viele Stunden")),
+            SelectChoice(
+                "teams", _l("Mannschaft: Stunden im Verhältnis zur Zahl der Anträge des Vereins")
+            ),
+        ],
+    )
     submit = SubmitField(_l("Runde eröffnen"))
 
     def validate_season_name(self, field) -> None:

@@ -91,6 +91,13 @@ class RoundState(enum.StrEnum):
     REVOKING = "revoking"  # the office took the publication back; a job removes the series
 
 
+class Turns(enum.StrEnum):
+    """Whose turn it is among equal applicants: the fair-share unit of a round."""
+
+    CLUB = "club"  # every applicant the same hours, whatever its number of teams
+    TEAMS = "teams"  # hours in proportion to the applicant's applications (teams) in the class
+
+
 class AllocationRound(TimestampMixin, db.Model):
     """One Vergaberunde: halls for a season, applications until the deadline."""
 
@@ -99,6 +106,7 @@ class AllocationRound(TimestampMixin, db.Model):
         CheckConstraint(
             "state IN ('open', 'publishing', 'published', 'revoking')", name="known_state"
         ),
+        CheckConstraint("turns IN ('club', 'teams')", name="known_turns"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +127,7 @@ class AllocationRound(TimestampMixin, db.Model):
     published_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
+    turns: Mapped[str] = mapped_column(String(10), default=Turns.CLUB, server_default="club")
     # How many lost dates (quota, conflicts) the office accepted when it published.
     accepted_gaps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

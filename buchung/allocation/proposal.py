@@ -9,7 +9,9 @@ The order of decisions, all deterministic:
 3. Within a class and choice, applicants take turns, one session per turn: the turn goes
    to the applicant with the fewest minutes granted in this class so far, ties broken by
    a lottery number derived from round and applicant (not by who applied first or by
-   database id).  Equal-priority applicants so get a fair share of hours.
+   database id).  Equal-priority applicants so get a fair share of hours; with the
+   round's ``turns`` set to teams, minutes are divided by the applicant's number of
+   applications in the class, so a club with three teams gets three shares.
 4. An application's session goes to its best free candidate: halls in the applicant's
    order, then weekdays in week order; one session per weekday and application.
 5. A candidate fails when it is outside the opening hours or time grid, closed on most
@@ -27,6 +29,7 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 from sqlalchemy import delete, insert, select
 
@@ -37,6 +40,7 @@ from buchung.allocation.models import (
     AllocationRound,
     NoteReason,
     PriorityClass,
+    Turns,
 )
 from buchung.clock import format_hhmm, local_moment, to_local
 from buchung.club_models import WEEKDAY_SHORT, ClubQuota
@@ -236,6 +240,12 @@ class Proposer:
         self, requests: list[AllocationRequest], choice: int, minutes_by_club: dict[int, int]
     ) -> None:
         exhausted: set[int] = set()
+        weights: Counter = Counter()  # a club's share: 1, or its number of teams in the class
+        for request in requests:
+            if self.round.turns == Turns.TEAMS:
+                weights[request.club_id] += 1
+            else:
+                weights[request.club_id] = 1
         while True:
             open_requests = [
                 r
@@ -246,7 +256,10 @@ class Proposer:
                 return
             club_id = min(
                 {r.club_id for r in open_requests},
-                key=lambda c: (minutes_by_club[c], lottery(self.round.id, c)),
+                key=lambda c: (
+                    Fraction(minutes_by_club[c], weights[c]),
+                    lottery(self.round.id, c),
+                ),
             )
             request = min(
                 (r for r in open_requests if r.club_id == club_id),

@@ -1,8 +1,8 @@
-"""Saisonvergabe: who published, accepted gaps, classes with evidence
+"""Saisonvergabe: who published, accepted gaps, classes with evidence, turns
 
 Revision ID: 0010_alloc
 Revises: 0009_publishjob
-Create Date: 2026-12-02 04:09:16.442893
+Create Date: 2026-12-02 04:15:08.491358
 
 """
 from alembic import op
@@ -24,8 +24,10 @@ def upgrade():
 
     with op.batch_alter_table('allocation_round', schema=None) as batch_op:
         batch_op.add_column(sa.Column('published_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('turns', sa.String(length=10), server_default='club', nullable=False))
         batch_op.add_column(sa.Column('accepted_gaps', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_foreign_key(batch_op.f('fk_allocation_round_published_by_id_staff_user'), 'staff_user', ['published_by_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_check_constraint('known_turns', "turns IN ('club', 'teams')")
 
     with op.batch_alter_table('priority_class', schema=None) as batch_op:
         batch_op.add_column(sa.Column('needs_evidence', sa.Boolean(), server_default='0', nullable=False))
@@ -39,8 +41,10 @@ def downgrade():
         batch_op.drop_column('needs_evidence')
 
     with op.batch_alter_table('allocation_round', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_allocation_round_known_turns'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_allocation_round_published_by_id_staff_user'), type_='foreignkey')
         batch_op.drop_column('accepted_gaps')
+        batch_op.drop_column('turns')
         batch_op.drop_column('published_by_id')
 
     with op.batch_alter_table('allocation_request', schema=None) as batch_op:
