@@ -152,6 +152,55 @@ def send_result(mail_id: int) -> None:
     db.session.commit()
 
 
+def enqueue_receipt(request_id: int) -> None:
+    """Hand an application's receipt mail to the queue; call after the commit."""
+    enqueue(
+        "buchung.allocation.jobs.send_receipt",
+        request_id,
+        job_id=f"allocation-receipt-{request_id}",
+    )
+
+
+def send_receipt(request_id: int) -> None:
+    """Mail the applicant what it applied for: team, class, times, halls, deadline."""
+    application = db.session.get(AllocationRequest, request_id)
+    if application is None or application.receipt_sent_at is not None:
+        return
+    recipients = [m.email for m in application.club.members if m.confirmed_at is not None]
+    values: dict = {"receipt_attempts": AllocationRequest.receipt_attempts + 1}
+    if recipients:
+        base_url = current_app.config["PUBLIC_BASE_URL"]
+        with current_app.test_request_context("/", base_url=base_url):
+            try:
+                send_template(
+                    recipients,
+                    str(
+                        _l(
+                            "Antrag eingegangen: %(team)s (%(name)s)",
+                            team=application.team,
+                            name=application.round.name,
+                        )
+                    ),
+                    "buchung/allocation/emails/receipt",
+                    r=application,
+                    round=application.round,
+                )
+            except Exception:
+                db.session.rollback()
+                db.session.execute(
+                    update(AllocationRequest)
+                    .where(AllocationRequest.id == request_id)
+                    .values(**values)
+                )
+                db.session.commit()
+                raise
+    values["receipt_sent_at"] = utcnow()
+    db.session.execute(
+        update(AllocationRequest).where(AllocationRequest.id == request_id).values(**values)
+    )
+    db.session.commit()
+
+
 def _mark(mail_id: int, error: str = "") -> None:
     values = {"attempts": ResultMail.attempts + 1, "last_error": error}
     if not error:
@@ -161,7 +210,8 @@ def _mark(mail_id: int, error: str = "") -> None:
 
 def sweep() -> None:
     """Publish rounds again whose job never ran or died (Redis was down, the worker was
-    killed); send result mails again that did not go out (Redis was down, SMTP failed)."""
+    killed); send receipt and result mails again that did not go out (Redis was down,
+    SMTP failed)."""
     stuck = list(
         db.session.scalars(
             select(AllocationRound.id).where(
@@ -180,6 +230,14 @@ def sweep() -> None:
         for round_id in stuck:
             enqueue_publishing(round_id)
     stale = utcnow() - timedelta(minutes=2)
+    for request_id in db.session.scalars(
+        select(AllocationRequest.id).where(
+            AllocationRequest.receipt_sent_at.is_(None),
+            AllocationRequest.created_at < stale,
+            AllocationRequest.receipt_attempts < MAX_ATTEMPTS,
+        )
+    ):
+        enqueue_receipt(request_id)
     for mail_id in db.session.scalars(
         select(ResultMail.id).where(
             ResultMail.sent_at.is_(None),

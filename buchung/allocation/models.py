@@ -191,6 +191,9 @@ class AllocationRequest(TimestampMixin, db.Model):
     evidence: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The office confirmed the claimed class (set when it confirms or sets the class).
     class_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The receipt mail to the applicant: the application row is its outbox entry.
+    receipt_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receipt_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     round: Mapped[AllocationRound] = relationship(back_populates="requests")
     club: Mapped[Club] = relationship(lazy="joined")

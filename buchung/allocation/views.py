@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from buchung.allocation.forms import NO_HALL, ApplicationForm
+from buchung.allocation.jobs import enqueue_receipt
 from buchung.allocation.models import AllocationRequest, AllocationRound
 from buchung.allocation.proposal import describe_time, hours
 from buchung.allocation.publishing import UnitResult, check
@@ -96,7 +97,7 @@ def apply(round_id: int):
         second = None
         if form.second_weekdays.data:
             second = (form.second_weekdays.data, form.minutes(form.second_start))
-        create_request(
+        application = create_request(
             round_,
             club,
             team=form.team.data.strip(),
@@ -110,7 +111,8 @@ def apply(round_id: int):
             evidence=(form.evidence.data or "").strip(),
         )
         db.session.commit()
-        flash(_("Ihr Antrag ist eingegangen."), "success")
+        enqueue_receipt(application.id)
+        flash(_("Ihr Antrag ist eingegangen; Sie erhalten eine Bestätigung per E-Mail."), "success")
         return redirect(url_for("buchung_allocation.rounds"))
     return render_template("buchung/allocation/apply.html", form=form, round=round_)
 

@@ -1,8 +1,8 @@
-"""Saisonvergabe: who published, accepted gaps, classes with evidence, turns
+"""Saisonvergabe: who published, accepted gaps, classes with evidence, turns, receipts
 
 Revision ID: 0010_alloc
 Revises: 0009_publishjob
-Create Date: 2026-12-02 04:15:08.491358
+Create Date: 2026-12-02 04:18:55.676965
 
 """
 from alembic import op
@@ -21,6 +21,11 @@ def upgrade():
     with op.batch_alter_table('allocation_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('evidence', sa.Text(), server_default='', nullable=False))
         batch_op.add_column(sa.Column('class_confirmed', sa.Boolean(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('receipt_sent_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('receipt_attempts', sa.Integer(), server_default='0', nullable=False))
+
+    # Applications made before receipts existed are not mailed now.
+    op.execute("UPDATE allocation_request SET receipt_sent_at = created_at")
 
     with op.batch_alter_table('allocation_round', schema=None) as batch_op:
         batch_op.add_column(sa.Column('published_by_id', sa.Integer(), nullable=True))
@@ -48,6 +53,8 @@ def downgrade():
         batch_op.drop_column('published_by_id')
 
     with op.batch_alter_table('allocation_request', schema=None) as batch_op:
+        batch_op.drop_column('receipt_attempts')
+        batch_op.drop_column('receipt_sent_at')
         batch_op.drop_column('class_confirmed')
         batch_op.drop_column('evidence')
 

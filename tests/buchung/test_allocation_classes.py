@@ -32,7 +32,7 @@ def post(client, url, data=None, page=None):
 
 
 def test_a_claimed_competition_class_waits_for_the_office(
-    app, client, office, make_resource, make_club
+    app, client, office, make_resource, make_club, mailbox
 ):
     hall = make_resource("Dreifachhalle", kind="hall", hours=("08:00", "22:00"))
     make_club("Männerturnverein", "mtv@example.org")
@@ -57,6 +57,12 @@ def test_a_claimed_competition_class_waits_for_the_office(
     assert response.status_code == 200
     assert "nennen Sie bitte einen Nachweis" in text and 'value="Herren Freizeit"' in text
     assert post(men, url, {**claim, "evidence": "Kreisliga"}).status_code == 302
+    # The club gets a receipt with what it applied for.
+    receipt = mailbox.latest(to="mtv@example.org")
+    assert receipt["Subject"] == "Antrag eingegangen: Herren Freizeit (Wintervergabe)"
+    text = mailbox.text(receipt)
+    assert "Di 18:00–20:00" in text and "Dreifachhalle" in text and "Kreisliga" in text
+    assert "beantragt; zählt erst, wenn das Buchungsbüro den Nachweis bestätigt hat" in text
     youth = club_client(app, "jsv@example.org")
     wish = application("A-Jugend", class_id(app, "Training"), [hall], ([1], "18:00"))
     wish["duration_minutes"] = 120
