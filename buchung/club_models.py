@@ -27,8 +27,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from buchung.clock import format_hhmm
 from lotse.extensions import db
 from lotse.models import TimestampMixin, UTCDateTime, utcnow
+
+WEEKDAY_SHORT = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 
 if TYPE_CHECKING:
     from buchung.models import Booking, Resource
@@ -157,6 +160,13 @@ class BookingSeries(TimestampMixin, db.Model):
     @property
     def weekday_list(self) -> list[int]:
         return [int(d) for d in self.weekdays.split(",") if d]
+
+    @property
+    def label(self) -> str:
+        """``Di 18:00–20:00 Drittel C: Volleyball Damen 1``: two series of one team differ."""
+        days = "/".join(WEEKDAY_SHORT[d] for d in sorted(self.weekday_list))
+        when = f"{days} {format_hhmm(self.start_minute)}–{format_hhmm(self.end_minute)}"
+        return f"{when} {self.resource.name}: {self.purpose}"
 
 
 class ClubQuota(db.Model):

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from buchung.admin import managed_resources
-from buchung.allocation.exports import figure_tables, figures_csv, figures_pdf
+from buchung.allocation.exports import figure_state, figure_tables, figures_csv, figures_pdf
 from buchung.allocation.forms import (
     NEW_SEASON,
     AllocationForm,
     ApplicantClassForm,
     PriorityClassForm,
+    PublishForm,
     RequestClassForm,
     RoundForm,
     UnpublishForm,
@@ -29,10 +30,11 @@ from buchung.allocation.models import (
     RoundState,
 )
 from buchung.allocation.proposal import propose
-from buchung.allocation.publishing import created_series
+from buchung.allocation.publishing import RoundCheck, check, created_series
 from buchung.allocation.services import (
     AllocationRefused,
     add_allocation,
+    confirm_class,
     hall_grid,
     priority_classes,
     resource_label,
@@ -122,6 +124,7 @@ def new_round():
             form.deadline_time.data.hour * 60 + form.deadline_time.data.minute,
         ),
         resources=[db.session.get(Resource, rid) for rid in form.resource_ids.data],
+        turns=form.turns.data,
         created_by=current_user,
     )
     db.session.add(round_)
@@ -143,7 +146,10 @@ def new_class():
         return _rounds_page(class_form=class_form, status=400)
     db.session.add(
         PriorityClass(
-            name=name, rank=class_form.rank.data, open_to_clubs=class_form.open_to_clubs.data
+            name=name,
+            rank=class_form.rank.data,
+            open_to_clubs=class_form.open_to_clubs.data,
+            needs_evidence=class_form.needs_evidence.data,
         )
     )
     db.session.commit()
@@ -177,10 +183,13 @@ def round_page(round_id: int):
     """All applications sorted by priority class, the proposal's decisions, and the actions."""
     round_ = _round_or_404(round_id)
     requests = sorted(round_.requests, key=lambda r: (r.priority_class.rank, r.club.name, r.id))
+    result = check(round_) if round_.published else None
     return render_template(
         "buchung/allocation/admin/round.html",
         round=round_,
         requests=requests,
+        result=result,
+        units=result.by_allocation() if result else {},
         deadline_passed=utcnow() >= round_.deadline,
         form=ConfirmForm(),
         class_form=_request_class_form(),
@@ -196,8 +205,8 @@ def _request_class_form() -> RequestClassForm:
 @bp.route("/antrag/<int:request_id>/klasse", methods=["POST"])
 @office_required
 def request_class(request_id: int):
-    """Correct the priority class of one application before publishing (e.g. a leisure group
-    that applied as Wettkampf); the next proposal uses it."""
+    """Confirm or correct the priority class of one application before publishing (e.g. a
+    leisure group that applied as Wettkampf); the next proposal counts it so."""
     application = db.get_or_404(AllocationRequest, request_id)
     form = _request_class_form()
     if not form.validate_on_submit():
@@ -208,9 +217,13 @@ def request_class(request_id: int):
             "error",
         )
     else:
-        application.priority_class_id = form.priority_class_id.data
+        changed = application.priority_class_id != form.priority_class_id.data
+        confirm_class(application, db.session.get(PriorityClass, form.priority_class_id.data))
         db.session.commit()
-        flash(_("Die Klasse des Antrags ist geändert."), "success")
+        if changed:
+            flash(_("Die Klasse des Antrags ist geändert."), "success")
+        else:
+            flash(_("Die Klasse des Antrags ist bestätigt."), "success")
     return redirect(url_for(".round_page", round_id=application.round_id))
 
 
@@ -303,17 +316,57 @@ def remove(allocation_id: int):
     return redirect(url_for(".grid", round_id=round_.id, hall_id=hall_id))
 
 
+def _check_page(round_: AllocationRound, result: RoundCheck, form: PublishForm, status=200):
+    form.gaps.data = result.digest
+    return render_template(
+        "buchung/allocation/admin/check.html",
+        round=round_,
+        result=result,
+        form=form,
+        deadline_passed=utcnow() >= round_.deadline,
+    ), status
+
+
+@bp.route("/<int:round_id>/pruefen")
+@office_required
+def check_round(round_id: int):
+    """Before publishing: every date publishing will book, and every date it will not, why."""
+    round_ = _round_or_404(round_id)
+    return _check_page(round_, check(round_), PublishForm())
+
+
 @bp.route("/<int:round_id>/veroeffentlichen", methods=["POST"])
 @office_required
 def publish_round(round_id: int):
-    """Book every allocation as a series and mail every applicant its result."""
+    """Book every allocation as a series and mail every applicant its result.
+
+    Dates the check says will be lost to the quota or other bookings must have been
+    accepted on the check page, exactly as listed; otherwise nothing is published.
+    """
     round_ = _round_or_404(round_id)
-    if not ConfirmForm().validate_on_submit():
+    form = PublishForm()
+    if not form.validate_on_submit():
         abort(400)
     if utcnow() < round_.deadline:
         flash(_("Vor Ablauf der Antragsfrist wird nicht vergeben."), "error")
         return redirect(url_for(".round_page", round_id=round_id))
-    if start(round_, RoundState.PUBLISHING):
+    if round_.state != RoundState.OPEN:
+        flash(_("Die Runde wird schon veröffentlicht oder ist veröffentlicht."), "error")
+        return redirect(url_for(".round_page", round_id=round_id))
+    result = check(round_)
+    to_accept = result.to_accept()
+    if to_accept and not form.accept.data:
+        form.accept.errors = [
+            _("Bitte akzeptieren Sie die Lücken oder ändern Sie die Zuteilung."),
+        ]
+        return _check_page(round_, result, form, status=400)
+    if to_accept and form.gaps.data != result.digest:
+        form.accept.errors = [
+            _("Die Lücken haben sich inzwischen geändert; bitte prüfen Sie sie erneut."),
+        ]
+        form.accept.data = False
+        return _check_page(round_, result, form, status=400)
+    if start(round_, RoundState.PUBLISHING, by=current_user, accepted_gaps=len(to_accept)):
         db.session.commit()
         enqueue_publishing(round_.id)
         flash(_("Die Runde wird veröffentlicht; die Serien werden jetzt gebucht."), "success")
@@ -375,7 +428,10 @@ def figures_page(round_id: int):
     """Hours requested versus allocated, per hall and per applicant: the page the PDF prints."""
     round_ = _round_or_404(round_id)
     return render_template(
-        "buchung/allocation/admin/figures.html", round=round_, tables=figure_tables(round_)
+        "buchung/allocation/admin/figures.html",
+        round=round_,
+        tables=figure_tables(round_),
+        state=figure_state(round_),
     )
 
 

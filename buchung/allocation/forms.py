@@ -88,8 +88,27 @@ class ApplicationForm(FlaskForm):
     hall_1 = SelectField(_l("Wunschhalle 1"), coerce=int)
     hall_2 = SelectField(_l("Wunschhalle 2"), coerce=int, default=NO_HALL)
     hall_3 = SelectField(_l("Wunschhalle 3"), coerce=int, default=NO_HALL)
+    evidence = TextAreaField(
+        _l("Nachweis für die Art der Nutzung"),
+        validators=[Length(max=1000)],
+        description=_l(
+            "Nötig für Klassen mit Nachweis, z. B. bei Wettkampf Liga und Spielklasse der "
+            "Mannschaft. Bis das Buchungsbüro den Nachweis bestätigt, zählt der Antrag in "
+            "der nächsten Klasse."
+        ),
+    )
     remark = TextAreaField(_l("Bemerkung"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("Antrag stellen"))
+    evidence_class_ids: set[int] = set()  # classes that need evidence, set by the view
+
+    def validate_evidence(self, field) -> None:
+        if (
+            self.priority_class_id.data in self.evidence_class_ids
+            and not (field.data or "").strip()
+        ):
+            raise ValidationError(
+                _l("Für diese Art der Nutzung nennen Sie bitte einen Nachweis, z. B. die Liga.")
+            )
 
     def validate_first_start(self, field) -> None:
         _grid_time(field)
@@ -153,6 +172,16 @@ class RoundForm(FlaskForm):
         default=None,
         validators=[InputRequired(_l("Bitte geben Sie die Uhrzeit der Frist an."))],
     )
+    turns = SelectField(
+        _l("Gleichrangige kommen reihum an die Reihe je"),
+        default="club",
+        choices=[
+            SelectChoice("club", _l("Antragsteller: jeder Verein gleich viele Stunden")),
+            SelectChoice(
+                "teams", _l("Mannschaft: Stunden im Verhältnis zur Zahl der Anträge des Vereins")
+            ),
+        ],
+    )
     submit = SubmitField(_l("Runde eröffnen"))
 
     def validate_season_name(self, field) -> None:
@@ -187,6 +216,13 @@ class PriorityClassForm(FlaskForm):
         _l("Vereine dürfen diese Klasse selbst wählen"),
         default=True,
         description=_l("Schule und Kita weist das Buchungsbüro zu."),
+    )
+    needs_evidence = BooleanField(
+        _l("Nur mit Nachweis, den das Buchungsbüro bestätigt"),
+        description=_l(
+            "Z. B. Wettkampf: Liga oder Spielklasse. Bis zur Bestätigung zählt ein Antrag "
+            "in der nächsten Klasse ohne Nachweis."
+        ),
     )
     submit = SubmitField(_l("Klasse anlegen"))
 
@@ -227,3 +263,14 @@ class UnpublishForm(FlaskForm):
         validators=[DataRequired(_l("Bitte bestätigen Sie, dass Sie die Liste geprüft haben."))],
     )
     submit = SubmitField(_l("Veröffentlichung zurücknehmen"))
+
+
+class PublishForm(FlaskForm):
+    """Publish after the check; dates lost to rules or bookings must be accepted, and the
+    digest guards against a list that changed since the office read it."""
+
+    gaps = HiddenField()
+    accept = BooleanField(
+        _l("Lücken akzeptieren: ich habe die Liste geprüft, diese Termine werden nicht gebucht.")
+    )
+    submit = SubmitField(_l("Jetzt veröffentlichen und Serien buchen"))

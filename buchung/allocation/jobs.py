@@ -14,24 +14,30 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from buchung.allocation.models import AllocationRequest, AllocationRound, ResultMail, RoundState
-from buchung.allocation.publishing import lock, publish, unpublish
+from buchung.allocation.publishing import check, lock, publish, unpublish
 from lotse.extensions import db
 from lotse.mail import send_template
-from lotse.models import utcnow
+from lotse.models import User, utcnow
 from lotse.queue import enqueue
 
 MAX_ATTEMPTS = 10
 STUCK_AFTER = timedelta(minutes=30)  # longer than publishing the largest round takes
 
 
-def start(round_: AllocationRound, state: RoundState) -> bool:
+def start(
+    round_: AllocationRound, state: RoundState, by: User | None = None, accepted_gaps: int = 0
+) -> bool:
     """Mark the round for the job (``PUBLISHING`` from open, ``REVOKING`` from published);
-    ``False`` when it is not in the state to start from (someone else was faster)."""
+    ``False`` when it is not in the state to start from (someone else was faster).
+    Publishing records who published (``by``) and how many lost dates they accepted."""
     start_from = RoundState.OPEN if state == RoundState.PUBLISHING else RoundState.PUBLISHED
+    values: dict = {"state": state, "job_queued_at": utcnow(), "job_error": None}
+    if state == RoundState.PUBLISHING:
+        values.update(published_by_id=by.id if by else None, accepted_gaps=accepted_gaps)
     changed = db.session.execute(
         update(AllocationRound)
         .where(AllocationRound.id == round_.id, AllocationRound.state == start_from)
-        .values(state=state, job_queued_at=utcnow(), job_error=None)
+        .values(**values)
     ).rowcount
     db.session.refresh(round_)
     return bool(changed)
@@ -135,6 +141,7 @@ def send_result(mail_id: int) -> None:
                     round=mail.round,
                     club=mail.club,
                     requests=requests,
+                    units=check(mail.round).by_allocation(),
                 )
             except Exception as exc:
                 db.session.rollback()
@@ -142,6 +149,55 @@ def send_result(mail_id: int) -> None:
                 db.session.commit()
                 raise
     _mark(mail_id)
+    db.session.commit()
+
+
+def enqueue_receipt(request_id: int) -> None:
+    """Hand an application's receipt mail to the queue; call after the commit."""
+    enqueue(
+        "buchung.allocation.jobs.send_receipt",
+        request_id,
+        job_id=f"allocation-receipt-{request_id}",
+    )
+
+
+def send_receipt(request_id: int) -> None:
+    """Mail the applicant what it applied for: team, class, times, halls, deadline."""
+    application = db.session.get(AllocationRequest, request_id)
+    if application is None or application.receipt_sent_at is not None:
+        return
+    recipients = [m.email for m in application.club.members if m.confirmed_at is not None]
+    values: dict = {"receipt_attempts": AllocationRequest.receipt_attempts + 1}
+    if recipients:
+        base_url = current_app.config["PUBLIC_BASE_URL"]
+        with current_app.test_request_context("/", base_url=base_url):
+            try:
+                send_template(
+                    recipients,
+                    str(
+                        _l(
+                            "Antrag eingegangen: %(team)s (%(name)s)",
+                            team=application.team,
+                            name=application.round.name,
+                        )
+                    ),
+                    "buchung/allocation/emails/receipt",
+                    r=application,
+                    round=application.round,
+                )
+            except Exception:
+                db.session.rollback()
+                db.session.execute(
+                    update(AllocationRequest)
+                    .where(AllocationRequest.id == request_id)
+                    .values(**values)
+                )
+                db.session.commit()
+                raise
+    values["receipt_sent_at"] = utcnow()
+    db.session.execute(
+        update(AllocationRequest).where(AllocationRequest.id == request_id).values(**values)
+    )
     db.session.commit()
 
 
@@ -154,7 +210,8 @@ def _mark(mail_id: int, error: str = "") -> None:
 
 def sweep() -> None:
     """Publish rounds again whose job never ran or died (Redis was down, the worker was
-    killed); send result mails again that did not go out (Redis was down, SMTP failed)."""
+    killed); send receipt and result mails again that did not go out (Redis was down,
+    SMTP failed)."""
     stuck = list(
         db.session.scalars(
             select(AllocationRound.id).where(
@@ -173,6 +230,14 @@ def sweep() -> None:
         for round_id in stuck:
             enqueue_publishing(round_id)
     stale = utcnow() - timedelta(minutes=2)
+    for request_id in db.session.scalars(
+        select(AllocationRequest.id).where(
+            AllocationRequest.receipt_sent_at.is_(None),
+            AllocationRequest.created_at < stale,
+            AllocationRequest.receipt_attempts < MAX_ATTEMPTS,
+        )
+    ):
+        enqueue_receipt(request_id)
     for mail_id in db.session.scalars(
         select(ResultMail.id).where(
             ResultMail.sent_at.is_(None),

@@ -11,7 +11,10 @@ series service and records each date that could not be booked as an ``Allocation
 
 Priority classes (``PriorityClass``, e.g. Schule > Kita > Wettkampf > Training >
 Gewerblich, lower ``rank`` first) are chosen per application, because one club's
-competition team and its leisure group rank differently.  Classes that a club may not
+competition team and its leisure group rank differently.  A class that needs evidence
+(``needs_evidence``, e.g. Wettkampf: a league entry) stays "beantragt" until the office
+confirms it (``AllocationRequest.class_confirmed``); until then the proposal counts the
+application in the next class that needs none.  Classes that a club may not
 claim for itself (``open_to_clubs`` false: Schule, Kita) are assigned per applicant by
 the office (``ApplicantClass``); such an applicant's applications always carry it.
 """
@@ -50,6 +53,9 @@ class PriorityClass(db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     rank: Mapped[int] = mapped_column(Integer)
     open_to_clubs: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A claim needs evidence (e.g. a league entry for Wettkampf) and the office's
+    # confirmation; until then the application counts in the next class without one.
+    needs_evidence: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     def __repr__(self) -> str:
         return f"<PriorityClass {self.rank} {self.name}>"
@@ -85,6 +91,13 @@ class RoundState(enum.StrEnum):
     REVOKING = "revoking"  # the office took the publication back; a job removes the series
 
 
+class Turns(enum.StrEnum):
+    """Whose turn it is among equal applicants: the fair-share unit of a round."""
+
+    CLUB = "club"  # every applicant the same hours, whatever its number of teams
+    TEAMS = "teams"  # hours in proportion to the applicant's applications (teams) in the class
+
+
 class AllocationRound(TimestampMixin, db.Model):
     """One Vergaberunde: halls for a season, applications until the deadline."""
 
@@ -93,6 +106,7 @@ class AllocationRound(TimestampMixin, db.Model):
         CheckConstraint(
             "state IN ('open', 'publishing', 'published', 'revoking')", name="known_state"
         ),
+        CheckConstraint("turns IN ('club', 'teams')", name="known_turns"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +123,13 @@ class AllocationRound(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
+    # Who pressed "Veröffentlichen": the series are booked in the office's name, confirmed.
+    published_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    turns: Mapped[str] = mapped_column(String(10), default=Turns.CLUB, server_default="club")
+    # How many lost dates (quota, conflicts) the office accepted when it published.
+    accepted_gaps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     season: Mapped[Season] = relationship(lazy="joined")
     resources: Mapped[list[Resource]] = relationship(
@@ -117,7 +138,8 @@ class AllocationRound(TimestampMixin, db.Model):
     requests: Mapped[list[AllocationRequest]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="AllocationRequest.id"
     )
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
 
     @property
     def published(self) -> bool:
@@ -166,6 +188,12 @@ class AllocationRequest(TimestampMixin, db.Model):
     second_weekdays: Mapped[str] = mapped_column(String(20), default="")
     second_start_minute: Mapped[int | None] = mapped_column(Integer)
     remark: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The office confirmed the claimed class (set when it confirms or sets the class).
+    class_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The receipt mail to the applicant: the application row is its outbox entry.
+    receipt_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receipt_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     round: Mapped[AllocationRound] = relationship(back_populates="requests")
     club: Mapped[Club] = relationship(lazy="joined")
@@ -189,6 +217,11 @@ class AllocationRequest(TimestampMixin, db.Model):
         if self.second_weekdays and self.second_start_minute is not None:
             found.append((2, _days(self.second_weekdays), self.second_start_minute))
         return found
+
+    @property
+    def class_pending(self) -> bool:
+        """The claimed class needs evidence the office has not confirmed yet ("beantragt")."""
+        return self.priority_class.needs_evidence and not self.class_confirmed
 
     @property
     def requested_minutes(self) -> int:

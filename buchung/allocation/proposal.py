@@ -3,12 +3,15 @@
 The order of decisions, all deterministic:
 
 1. Priority classes one after the other, the highest (lowest ``rank``) first: a lower
-   class never takes a time a higher class wished for and could get.
+   class never takes a time a higher class wished for and could get.  A claimed class
+   that needs evidence counts only once the office confirmed it (``effective_classes``).
 2. Within a class, first choices of every applicant before any second choice.
 3. Within a class and choice, applicants take turns, one session per turn: the turn goes
    to the applicant with the fewest minutes granted in this class so far, ties broken by
    a lottery number derived from round and applicant (not by who applied first or by
-   database id).  Equal-priority applicants so get a fair share of hours.
+   database id).  Equal-priority applicants so get a fair share of hours; with the
+   round's ``turns`` set to teams, minutes are divided by the applicant's number of
+   applications in the class, so a club with three teams gets three shares.
 4. An application's session goes to its best free candidate: halls in the applicant's
    order, then weekdays in week order; one session per weekday and application.
 5. A candidate fails when it is outside the opening hours or time grid, closed on most
@@ -26,6 +29,7 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 from sqlalchemy import delete, insert, select
 
@@ -35,9 +39,11 @@ from buchung.allocation.models import (
     AllocationRequest,
     AllocationRound,
     NoteReason,
+    PriorityClass,
+    Turns,
 )
 from buchung.clock import format_hhmm, local_moment, to_local
-from buchung.club_models import ClubQuota
+from buchung.club_models import WEEKDAY_SHORT, ClubQuota
 from buchung.models import Resource
 from buchung.services.availability import taken_units
 from buchung.services.booking import slot_starts
@@ -50,8 +56,6 @@ from buchung.services.rules import (
 )
 from lotse.extensions import db
 from lotse.models import utcnow
-
-WEEKDAY_NAMES = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 
 
 @dataclass
@@ -179,7 +183,27 @@ def hours(minutes: int) -> str:
 
 
 def describe_time(weekday: int, start: int, end: int) -> str:
-    return f"{WEEKDAY_NAMES[weekday]} {format_hhmm(start)}–{format_hhmm(end)}"
+    return f"{WEEKDAY_SHORT[weekday]} {format_hhmm(start)}–{format_hhmm(end)}"
+
+
+def effective_classes(requests: list[AllocationRequest]) -> dict[int, PriorityClass]:
+    """The class each application counts in: its claimed one, or while a claim that needs
+    evidence is unconfirmed, the next class open to clubs that needs none."""
+    classes = list(db.session.scalars(select(PriorityClass).order_by(PriorityClass.rank)))
+    found = {}
+    for request in requests:
+        claimed = request.priority_class
+        if request.class_pending:
+            claimed = next(
+                (
+                    c
+                    for c in classes
+                    if c.rank > claimed.rank and c.open_to_clubs and not c.needs_evidence
+                ),
+                claimed,
+            )
+        found[request.id] = claimed
+    return found
 
 
 class Proposer:
@@ -187,6 +211,7 @@ class Proposer:
 
     def __init__(self, round_: AllocationRound):
         self.round = round_
+        self.classes = effective_classes(round_.requests)
         season = round_.season
         self.calendar = SeasonCalendar(season.first_day, season.last_day)
         self.occupancy = Occupancy()
@@ -202,7 +227,7 @@ class Proposer:
     def run(self) -> list[Allocation]:
         classes: dict[tuple[int, int], list[AllocationRequest]] = defaultdict(list)
         for request in self.round.requests:
-            pc = request.priority_class
+            pc = self.classes[request.id]
             classes[(pc.rank, pc.id)].append(request)
         for key in sorted(classes):
             requests = classes[key]
@@ -215,6 +240,12 @@ class Proposer:
         self, requests: list[AllocationRequest], choice: int, minutes_by_club: dict[int, int]
     ) -> None:
         exhausted: set[int] = set()
+        weights: Counter = Counter()  # a club's share: 1, or its number of teams in the class
+        for request in requests:
+            if self.round.turns == Turns.TEAMS:
+                weights[request.club_id] += 1
+            else:
+                weights[request.club_id] = 1
         while True:
             open_requests = [
                 r
@@ -225,7 +256,10 @@ class Proposer:
                 return
             club_id = min(
                 {r.club_id for r in open_requests},
-                key=lambda c: (minutes_by_club[c], lottery(self.round.id, c)),
+                key=lambda c: (
+                    Fraction(minutes_by_club[c], weights[c]),
+                    lottery(self.round.id, c),
+                ),
             )
             request = min(
                 (r for r in open_requests if r.club_id == club_id),
@@ -270,7 +304,7 @@ class Proposer:
             return blocked
         clash = self.occupancy.clash(frozenset(resource.unit_ids()), weekday, start, end)
         if clash is not None:
-            if clash.class_rank < request.priority_class.rank:
+            if clash.class_rank < self.classes[request.id].rank:
                 return Blocked(NoteReason.HIGHER_CLASS, clash.class_name)
             return Blocked(NoteReason.SAME_CLASS, clash.class_name)
         quota = self.quotas.get((request.club_id, resource.root.id))
@@ -290,7 +324,7 @@ class Proposer:
         end: int,
         minutes_before: int,
     ) -> Allocation:
-        pc = request.priority_class
+        pc = self.classes[request.id]
         allocation = Allocation(  # by id: not in the session until the proposal is done
             request_id=request.id,
             resource_id=resource.id,

@@ -22,8 +22,14 @@ from buchung.allocation.models import (
     RequestHall,
     RoundState,
 )
-from buchung.allocation.proposal import SeasonCalendar, describe_time, hours
-from buchung.club_models import Club
+from buchung.allocation.proposal import (
+    SeasonCalendar,
+    describe_time,
+    effective_classes,
+    hours,
+)
+from buchung.allocation.publishing import RoundCheck, check
+from buchung.club_models import Club, ClubQuota
 from buchung.models import Resource
 from lotse.extensions import db
 
@@ -52,8 +58,17 @@ def explain(allocation: Allocation) -> str:
     if allocation.choice == 0:
         return _("Vom Buchungsbüro von Hand zugeteilt.")
     request = allocation.request
+    counted = effective_classes([request])[request.id]
+    if counted.id == request.priority_class_id:
+        klass = _("Prioritätsklasse „%(name)s“", name=counted.name)
+    else:
+        klass = _(
+            "Prioritätsklasse „%(name)s“ („%(claimed)s“ beantragt, noch nicht bestätigt)",
+            name=counted.name,
+            claimed=request.priority_class.name,
+        )
     parts = [
-        _("Prioritätsklasse „%(name)s“", name=request.priority_class.name),
+        klass,
         _("Erstwunsch") if allocation.choice == 1 else _("Zweitwunsch"),
         _("Wunschhalle %(rank)s", rank=allocation.hall_rank),
         _(
@@ -88,6 +103,13 @@ def selectable_classes(club: Club) -> list[PriorityClass]:
     return [c for c in priority_classes() if c.open_to_clubs]
 
 
+def confirm_class(request: AllocationRequest, priority_class: PriorityClass) -> None:
+    """The office sets (or confirms) an application's class; the proposal counts it so."""
+    request.priority_class_id = priority_class.id
+    request.class_confirmed = True
+    db.session.flush()
+
+
 def set_applicant_class(club: Club, priority_class: PriorityClass) -> None:
     """Fix an applicant's class; its applications in open rounds take it too."""
     row = db.session.get(ApplicantClass, club.id)
@@ -100,6 +122,7 @@ def set_applicant_class(club: Club, priority_class: PriorityClass) -> None:
     ):
         if request.round.state == RoundState.OPEN:
             request.priority_class_id = priority_class.id
+            request.class_confirmed = True
     db.session.flush()
 
 
@@ -128,8 +151,10 @@ def create_request(
     second: tuple[list[int], int] | None,
     hall_ids: list[int],
     remark: str = "",
+    evidence: str = "",
 ) -> AllocationRequest:
-    """Store one team's application (it holds no slot)."""
+    """Store one team's application (it holds no slot); a claimed class that needs
+    evidence waits for the office's confirmation."""
     request = AllocationRequest(
         round=round_,
         club=club,
@@ -142,6 +167,7 @@ def create_request(
         second_weekdays=",".join(str(d) for d in sorted(second[0])) if second else "",
         second_start_minute=second[1] if second else None,
         remark=remark,
+        evidence=evidence,
         halls=[RequestHall(rank=n, resource_id=rid) for n, rid in enumerate(hall_ids, start=1)],
     )
     db.session.add(request)
@@ -149,11 +175,48 @@ def create_request(
     return request
 
 
+def quota_excess(request: AllocationRequest, resource: Resource, minutes: int) -> str | None:
+    """Why ``minutes`` more a week for the applicant in ``resource``'s hall would exceed its
+    quota, counting its other allocations in the round there (as the proposal does)."""
+    hall = resource.root
+    quota = db.session.scalar(
+        select(ClubQuota.max_minutes).where(
+            ClubQuota.club_id == request.club_id, ClubQuota.resource_id == hall.id
+        )
+    )
+    if quota is None:
+        return None
+    used = sum(
+        a.minutes
+        for a in db.session.scalars(
+            select(Allocation)
+            .join(AllocationRequest)
+            .where(
+                AllocationRequest.round_id == request.round_id,
+                AllocationRequest.club_id == request.club_id,
+            )
+        )
+        if a.resource.root.id == hall.id
+    )
+    if used + minutes <= quota:
+        return None
+    return _(
+        "Über dem Kontingent: %(club)s darf %(hall)s höchstens %(quota)s Stunden pro Woche "
+        "belegen; mit dieser Einheit wären es %(total)s Stunden. Die Veröffentlichung "
+        "würde diese Termine nicht buchen.",
+        club=request.club.name,
+        hall=hall.name,
+        quota=hours(quota),
+        total=hours(used + minutes),
+    )
+
+
 def add_allocation(
     request: AllocationRequest, resource: Resource, weekday: int, start: int
 ) -> Allocation:
-    """The office grants a session by hand; refused when it overlaps another allocation,
-    lies outside the hall's hours, or is closed or booked for most of the season."""
+    """The office grants a session by hand, under the proposal's checks: refused when it
+    lies outside the hall's hours, is closed or booked for most of the season, exceeds the
+    applicant's quota for the hall, or overlaps another allocation."""
     end = start + request.duration_minutes
     if end > 1440:
         raise AllocationRefused(_("Die Einheit muss vor Mitternacht enden."))
@@ -165,6 +228,9 @@ def add_allocation(
     )
     if blocked is not None:
         raise AllocationRefused(reason_text(blocked.reason, blocked.detail))
+    over = quota_excess(request, resource, end - start)
+    if over is not None:
+        raise AllocationRefused(over)
     units = set(resource.unit_ids())
     for other in round_allocations_on(request.round, weekday):
         if units & set(other.resource.unit_ids()) and (
@@ -289,6 +355,9 @@ class Figure:
     label: str
     requested: int = 0  # minutes a week
     allocated: int = 0
+    booked_dates: int = 0  # over the season: booked (or, before publishing, to be booked)
+    lost_dates: int = 0
+    booked_minutes: int = 0
 
     @property
     def share(self) -> str:
@@ -304,10 +373,16 @@ class Figure:
     def allocated_hours(self) -> str:
         return hours(self.allocated)
 
+    @property
+    def booked_hours(self) -> str:
+        return hours(self.booked_minutes)
 
-def figures(round_: AllocationRound, by: str) -> list[Figure]:
+
+def figures(round_: AllocationRound, by: str, result: RoundCheck | None = None) -> list[Figure]:
     """Hours a week requested and allocated, per hall (a request counts for its first hall)
-    or per applicant."""
+    or per applicant, with the dates and hours of the season actually booked and the dates
+    lost (from ``result``, the round's check: what publishing books or booked)."""
+    units = (result or check(round_)).by_allocation()
     rows: dict[object, Figure] = {}
     if by == "hall":
         for hall in round_.resources:
@@ -322,6 +397,11 @@ def figures(round_: AllocationRound, by: str) -> list[Figure]:
         rows[key].requested += request.requested_minutes
         for allocation in request.allocations:
             target = allocation.resource.root.id if by == "hall" else request.club_id
-            rows.setdefault(target, Figure(allocation.resource.root.name))
-            rows[target].allocated += allocation.minutes
+            row = rows.setdefault(target, Figure(allocation.resource.root.name))
+            row.allocated += allocation.minutes
+            unit = units.get(allocation.id)
+            if unit is not None:
+                row.booked_dates += unit.booked
+                row.lost_dates += len(unit.gaps)
+                row.booked_minutes += unit.booked_minutes
     return sorted(rows.values(), key=lambda f: f.label)

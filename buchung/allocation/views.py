@@ -8,8 +8,10 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from buchung.allocation.forms import NO_HALL, ApplicationForm
+from buchung.allocation.jobs import enqueue_receipt
 from buchung.allocation.models import AllocationRequest, AllocationRound
-from buchung.allocation.proposal import describe_time
+from buchung.allocation.proposal import describe_time, hours
+from buchung.allocation.publishing import UnitResult, check
 from buchung.allocation.services import (
     create_request,
     explain,
@@ -46,6 +48,17 @@ def allocation_resource(resource) -> str:
     return resource_label(resource)
 
 
+@bp.app_template_global()
+def allocation_units(request: AllocationRequest, units: dict[int, UnitResult]) -> list[UnitResult]:
+    """The dates of an application's sessions, from the round's check (or what it booked)."""
+    return [units[a.id] for a in request.allocations if a.id in units]
+
+
+@bp.app_template_global()
+def allocation_hours(minutes: int) -> str:
+    return hours(minutes)
+
+
 @bp.route("/")
 @club_required
 def rounds():
@@ -76,6 +89,7 @@ def apply(round_id: int):
     form = ApplicationForm()
     classes = selectable_classes(club)
     form.priority_class_id.choices = [SelectChoice(c.id, c.name) for c in classes]
+    form.evidence_class_ids = {c.id for c in classes if c.needs_evidence}
     halls = [SelectChoice(r.id, resource_label(r)) for r in hall_choices(round_)]
     form.hall_1.choices = halls
     form.hall_2.choices = form.hall_3.choices = [SelectChoice(NO_HALL, _("keine")), *halls]
@@ -83,7 +97,7 @@ def apply(round_id: int):
         second = None
         if form.second_weekdays.data:
             second = (form.second_weekdays.data, form.minutes(form.second_start))
-        create_request(
+        application = create_request(
             round_,
             club,
             team=form.team.data.strip(),
@@ -94,9 +108,11 @@ def apply(round_id: int):
             second=second,
             hall_ids=form.hall_ids(),
             remark=(form.remark.data or "").strip(),
+            evidence=(form.evidence.data or "").strip(),
         )
         db.session.commit()
-        flash(_("Ihr Antrag ist eingegangen."), "success")
+        enqueue_receipt(application.id)
+        flash(_("Ihr Antrag ist eingegangen; Sie erhalten eine Bestätigung per E-Mail."), "success")
         return redirect(url_for("buchung_allocation.rounds"))
     return render_template("buchung/allocation/apply.html", form=form, round=round_)
 
@@ -129,4 +145,9 @@ def result(round_id: int):
     own = [r for r in round_.requests if r.club_id == current_club().id]
     if not own:
         abort(404)
-    return render_template("buchung/allocation/result.html", round=round_, requests=own)
+    return render_template(
+        "buchung/allocation/result.html",
+        round=round_,
+        requests=own,
+        units=check(round_).by_allocation(),
+    )

@@ -170,6 +170,7 @@ def check_booking(
     club: bool = False,
     now: datetime | None = None,
     closed: list[ClosedInterval] | None = None,
+    horizon: bool = True,
 ) -> list[RuleViolation]:
     """Everything wrong with booking ``resource`` for ``[starts_at, ends_at)``, in German.
 
@@ -177,7 +178,8 @@ def check_booking(
     only the time grid and a sensible order of start and end still apply to them.  An
     approved ``club`` may book club-only resources and plan a season ahead.  ``closed``:
     the resource's ``closed_intervals`` read once for a range holding this time (a
-    series), instead of reading them again for each date.
+    series), instead of reading them again for each date.  ``horizon=False``: the office
+    books a season it allocated to its end; the horizon limits only what others book.
     """
     rules = resource.root
     problems: list[RuleViolation] = []
@@ -198,19 +200,19 @@ def check_booking(
         return problems
 
     now = now or utcnow()
-    horizon = rules.horizon_days
+    horizon_days = rules.horizon_days
     if club:
-        horizon = max(horizon, current_app.config["BUCHUNG_CLUB_HORIZON_DAYS"])
+        horizon_days = max(horizon_days, current_app.config["BUCHUNG_CLUB_HORIZON_DAYS"])
     minutes = (ends_at - starts_at) // timedelta(minutes=1)
     if starts_at < now:
         problems.append(RuleViolation("date", _l("Dieser Termin liegt in der Vergangenheit.")))
-    elif starts_at > now + timedelta(days=horizon):
+    elif horizon and starts_at > now + timedelta(days=horizon_days):
         problems.append(
             RuleViolation(
                 "date",
                 _l(
                     "Buchungen sind höchstens %(days)s Tage im Voraus möglich.",
-                    days=horizon,
+                    days=horizon_days,
                 ),
             )
         )

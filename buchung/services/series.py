@@ -28,6 +28,7 @@ from buchung.services.booking import (
 from buchung.services.quotas import QuotaUsage, quota_usage, quota_violation
 from buchung.services.rules import ClosedInterval, check_booking, closed_intervals, overlaps
 from lotse.extensions import db
+from lotse.models import User
 
 
 @dataclass
@@ -56,12 +57,21 @@ def series_days(series: BookingSeries) -> list[date]:
     return days
 
 
-def preview(series: BookingSeries) -> list[Planned]:
-    """Every date of the series with its state, before anything is booked."""
-    return _plan(series)[0]
+def preview(
+    series: BookingSeries, *, by_office: bool = False, planned: dict[date, int] | None = None
+) -> list[Planned]:
+    """Every date of the series with its state, before anything is booked.
+
+    ``by_office``: the booking office books it (a published season), so the booking
+    horizon does not apply.  ``planned``: minutes per week (by Monday) that other series of
+    the same club on the same hall will book before this one, counted against the quota.
+    """
+    return _plan(series, by_office=by_office, others=planned)[0]
 
 
-def _plan(series: BookingSeries) -> tuple[list[Planned], list[ClosedInterval], QuotaUsage]:
+def _plan(
+    series: BookingSeries, *, by_office: bool = False, others: dict[date, int] | None = None
+) -> tuple[list[Planned], list[ClosedInterval], QuotaUsage]:
     """The preview, with the closures and the club's quota usage it read for the range.
 
     Closures and public holidays are read once for the whole range, the club's bookings
@@ -78,7 +88,7 @@ def _plan(series: BookingSeries) -> tuple[list[Planned], list[ClosedInterval], Q
     usage = quota_usage(series.club, resource, start, end)
     taken = taken_units(resource, start, end)
     planned: list[Planned] = []
-    week_minutes: dict[date, int] = {}  # free dates of this series per week, for the quota
+    week_minutes = dict(others or {})  # free dates per week not yet booked, for the quota
     for day in days:
         s, e = local_moment(day, series.start_minute), local_moment(day, series.end_minute)
         hit = next((c for c in closed if overlaps(s, e, c.starts_at, c.ends_at)), None)
@@ -86,7 +96,9 @@ def _plan(series: BookingSeries) -> tuple[list[Planned], list[ClosedInterval], Q
             planned.append(Planned(day, s, e, "closed", hit.title))
             continue
         week = monday_of(day)
-        violations = check_booking(resource, s, e, club=series.club.approved, closed=closed)
+        violations = check_booking(
+            resource, s, e, club=series.club.approved, closed=closed, horizon=not by_office
+        )
         over = usage.violation(s, e, week_minutes.get(week, 0))
         violations += filter(None, [over])
         if violations:
@@ -99,17 +111,18 @@ def _plan(series: BookingSeries) -> tuple[list[Planned], list[ClosedInterval], Q
     return planned, closed, usage
 
 
-def book_free(series: BookingSeries) -> list[Planned]:
+def book_free(series: BookingSeries, *, office: User | None = None) -> list[Planned]:
     """Store the series and book every free date; a date lost meanwhile becomes a conflict.
 
     Each date is booked by ``create_booking`` in its own SAVEPOINT, its slot rows being
     the guard against a faster booker; the rules are checked against the closures and
-    quota usage the preview read once.  Returns the preview with each booked date's
-    ``booking`` set.
+    quota usage the preview read once.  Booked by the ``office`` (a published season), the
+    dates are confirmed at once and reach beyond the booking horizon; the quota still
+    counts.  Returns the preview with each booked date's ``booking`` set.
     """
     db.session.add(series)
     db.session.flush()
-    planned, closed, usage = _plan(series)
+    planned, closed, usage = _plan(series, by_office=office is not None)
     for item in planned:
         if item.state != "free":
             continue
@@ -125,6 +138,7 @@ def book_free(series: BookingSeries) -> list[Planned]:
                     series=series,
                     closed=closed,
                     usage=usage,
+                    staff=office,
                 )
         except BookingRefused as refused:
             item.state = "conflict" if isinstance(refused, SlotTaken) else "refused"

@@ -396,11 +396,11 @@ def test_failed_publishing_shows_the_error_keeps_nothing_and_can_be_retried(
 
     book_free, calls = series_service.book_free, []
 
-    def fail_on_the_second(series):
+    def fail_on_the_second(series, **kw):
         calls.append(series)
         if len(calls) == 2:
             raise RuntimeError("Verbindung zur Datenbank verloren")
-        return book_free(series)
+        return book_free(series, **kw)
 
     monkeypatch.setattr(series_service, "book_free", fail_on_the_second)
     post(client, f"{round_url}/veroeffentlichen", page=round_url)

@@ -94,7 +94,11 @@ def test_worker_publishes_and_sweep_revives_a_stuck_round(
     assert "Veröffentlicht am" in page and "wird veröffentlicht" not in page
     _, series, bookings = counts(app)
     assert series == allocations and bookings
-    assert sorted(m["To"] for m in smtp.messages) == sorted(e for _n, e in CLUBS.values())
+    results = [m for m in smtp.messages if m["Subject"].startswith("Ergebnis der Saisonvergabe")]
+    assert sorted(m["To"] for m in results) == sorted(e for _n, e in CLUBS.values())
+    # Each application's receipt went through the same queue, once.
+    receipts = [m for m in smtp.messages if m["Subject"].startswith("Antrag eingegangen")]
+    assert len(receipts) == 5 and len(smtp.messages) == len(results) + len(receipts)
 
     # A worker died while publishing: the round stays "wird veröffentlicht"; after a while
     # the sweep hands it to the queue again, and the next worker books nothing twice.
@@ -119,4 +123,4 @@ def test_worker_publishes_and_sweep_revives_a_stuck_round(
     burst_worker(app, database_url)
     assert "Veröffentlicht am" in client.get(round_url).get_data(as_text=True)
     assert counts(app) == (allocations, series, bookings)
-    assert len(smtp.messages) == len(CLUBS)
+    assert len(smtp.messages) == len(CLUBS) + len(receipts)

@@ -16,6 +16,7 @@ from buchung.allocation.models import (
 from buchung.allocation.proposal import propose
 from buchung.allocation.services import create_request
 from buchung.club_models import Club, Season
+from buchung.services.rules import public_holidays
 from lotse.extensions import db
 from tests.buchung.allocation_helpers import application, class_id, end_deadline, make_round
 from tests.pdfcheck import assert_tagged_pdf
@@ -175,14 +176,27 @@ def test_exports_for_the_council(app, client, office, open_round):
     assert by_hall.mimetype == "text/csv"
     lines = by_hall.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Halle;Stunden pro Woche beantragt")
-    assert "Nordhalle;3;1,5;50 %" in lines
-    assert lines[-1] == "Summe;3;1,5;50 %"
+    # Before publishing the dates are what publishing would book: one unit, every Monday
+    # but a public holiday.
+    with app.app_context():
+        season = db.session.get(AllocationRound, round_id).season
+        days = [
+            season.first_day + timedelta(days=n)
+            for n in range((season.last_day - season.first_day).days + 1)
+        ]
+        holidays = public_holidays(season.first_day, season.last_day)
+    lost = sum(1 for d in days if d.weekday() == 0 and d in holidays)
+    booked = sum(1 for d in days if d.weekday() == 0) - lost
+    row = f"3;1,5;50 %;{booked};{lost};{booked * 1.5:g}".replace(".", ",")
+    assert f"Nordhalle;{row}" in lines, lines
+    assert lines[-1] == f"Summe;{row}"
     by_club = client.get(base + ".csv?je=antragsteller").get_data(as_text=True)
-    assert "TV Musterstadt;3;1,5;50 %" in by_club
+    assert f"TV Musterstadt;{row}" in by_club
     page = client.get(base).get_data(as_text=True)
     assert '<th scope="row">Nordhalle</th>' in page and "50 %" in page
     pdf = client.get(base + ".pdf")
     assert pdf.mimetype == "application/pdf"
     reader = assert_tagged_pdf(pdf.data, f"Saisonvergabe: {round_name} – Lotse Musterstadt")
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
-    assert "Nordhalle 3 1,5 50 %" in text and "TV Musterstadt 3 1,5 50 %" in text
+    pdf_row = row.replace(";", " ")
+    assert f"Nordhalle {pdf_row}" in text and f"TV Musterstadt {pdf_row}" in text

@@ -164,3 +164,20 @@ def test_outside_opening_hours_falls_back_to_second_choice(app, hall_round):
         assert [n.reason for n in request.notes] == ["outside_hours"]
         with app.test_request_context():
             assert "Zweitwunsch" in explain(request.allocations[0])
+
+
+@pytest.mark.parametrize(("turns", "expected"), [("club", (2, 2)), ("teams", (3, 1))])
+def test_turns_per_club_or_weighted_by_teams(app, hall_round, turns, expected):
+    """Four evenings; a club with three teams against a club with one team wanting all four:
+    per club each gets two evenings, weighted by teams the three teams get one each."""
+    hall, round_id = hall_round
+    with app.app_context():
+        db.session.get(AllocationRound, round_id).turns = turns
+        for team in ("Herren", "Damen", "Jugend"):
+            apply(round_id, "Großverein", team, [0, 1, 2, 3], 18, hall)
+        apply(round_id, "Kleinverein", "Erste", [0, 1, 2, 3], 18, hall, sessions=4)
+        propose(db.session.get(AllocationRound, round_id))
+        db.session.commit()
+        got = granted(round_id)
+    big = sum(len(got[t]) for t in ("Herren", "Damen", "Jugend"))
+    assert (big, len(got["Erste"])) == expected
