@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask_babel import gettext as _
 from fpdf import FPDF
 
 from buchung.allocation.models import AllocationRound
 from buchung.allocation.services import Figure, figures
+from lotse.csvutil import csv_text
 
 PDF_SAFE = str.maketrans({"–": "-", "„": '"', "“": '"', "”": '"', "’": "'", "…": "..."})
 
@@ -29,11 +27,7 @@ def _cells(figure: Figure) -> list[str]:
 
 def figures_csv(round_: AllocationRound, by: str) -> str:
     """Semicolon-separated (German spreadsheet default) with a header row."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(_headers(by))
-    writer.writerows(_rows(round_, by))
-    return out.getvalue()
+    return csv_text(_headers(by), _rows(round_, by))
 
 
 def _rows(round_: AllocationRound, by: str) -> list[list[str]]:
