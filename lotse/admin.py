@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
-from lotse.auth import admin_required
+from lotse.auth import admin_required, end_sessions
 from lotse.extensions import db
 from lotse.models import Department, Role, User, email_lookup
 
@@ -144,6 +144,7 @@ def staff_edit(user_id: int | None = None):
                 _("Sie können sich die Administration nicht selbst entziehen.")
             )
         else:
+            was_active = user.active is not False
             user.display_name = form.display_name.data.strip()
             user.email = form.email.data.strip().lower()
             user.active = form.active.data or user is current_user
@@ -151,6 +152,8 @@ def staff_edit(user_id: int | None = None):
             user.departments = [db.session.get(Department, i) for i in form.departments.data]
             if form.password.data:
                 user.set_password(form.password.data)
+            if user.id is not None and (form.password.data or (was_active and not user.active)):
+                end_sessions(user)
             db.session.commit()
             flash(_("Das Konto von %(name)s ist gespeichert.", name=user.display_name), "success")
             return redirect(url_for("admin.staff_list"))

@@ -133,3 +133,48 @@ def test_report_export_neutralises_formulas(client, auth, make_user, make_report
     text = client.get("/verwaltung/maengel/meldungen/export.csv").get_data(as_text=True)
     assert ";'=1+2" in text and ";'@SUM(A1);" in text
     assert ";=1+2" not in text and ";@SUM" not in text
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::10.0.0.1",  # IPv4-compatible
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "224.0.0.1",  # multicast
+        "ff0e::1",  # global-scope multicast
+    ],
+)
+def test_media_url_filter_normalises_ipv6_forms_of_private_addresses(monkeypatch, address):
+    import socket
+
+    from mangel.open311 import media as open311_media
+
+    def resolve(host, port, **kw):
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(open311_media.socket, "getaddrinfo", resolve)
+    with pytest.raises(open311_media.MediaRefused, match="non-public"):
+        open311_media.public_address("bilder.example", 80)
+
+
+def test_open311_key_in_the_query_string_of_a_post_is_refused(client, categories):
+    from mangel.open311.apikeys import create_api_key
+
+    with client.application.app_context():
+        _key, raw = create_api_key("Stadt-App")
+        db.session.commit()
+    data = {
+        "service_code": str(categories["pothole"]),
+        "lat": str(INSIDE[0]),
+        "long": str(INSIDE[1]),
+        "description": "Schlagloch",
+        "email": "erika@example.org",
+    }
+    in_url = client.post(f"/open311/v2/requests.json?api_key={raw}", data=data)
+    assert in_url.status_code == 400
+    assert "api_key" in in_url.get_json()[0]["description"]
+    in_header = client.post("/open311/v2/requests.json", data=data, headers={"X-Api-Key": raw})
+    assert in_header.status_code == 200, in_header.get_data(as_text=True)
