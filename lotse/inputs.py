@@ -49,6 +49,13 @@ def out_of_range(value: str) -> bool:
     )
 
 
+def db_int(text: str | None) -> int | None:
+    """``text`` as an id or count the database can hold (ASCII digits), else ``None``."""
+    if text and text.isascii() and text.isdigit() and int(text) <= DB_INT_MAX:
+        return int(text)
+    return None
+
+
 def check_request() -> None:
     """Refuse hostile path, query and (for APIs) form values before any view runs."""
     if CONTROL_CHARS.search(request.path):

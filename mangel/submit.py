@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from limits import parse as parse_limit
 
 from lotse.extensions import db, limiter
+from lotse.inputs import db_int
 from lotse.security import within_limit
 from mangel import services
 from mangel.forms import (
@@ -29,8 +30,8 @@ from mangel.views import bp, map_config, render_report
 
 
 def _category_from(source) -> Category | None:
-    value = source.get("category", "")
-    return services.reportable_category(int(value)) if value.isdigit() else None
+    category_id = db_int(source.get("category"))
+    return services.reportable_category(category_id) if category_id is not None else None
 
 
 def _category_step(error: str | None = None):
