@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -65,7 +66,9 @@ def load_user(user_id: str):
         account = loader(int(number)) if loader else None
     else:
         account = db.session.get(User, int(number))
-    if account is None or session.get(SESSION_VERSION_KEY) != account.session_version:
+    if account is None:
+        return None
+    if has_request_context() and session.get(SESSION_VERSION_KEY) != account.session_version:
         return None
     return account
 

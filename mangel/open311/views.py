@@ -40,7 +40,7 @@ DATATYPE_DESCRIPTIONS = {
 GENERIC_ERRORS = {
     400: "Bad request",
     403: "Forbidden",
-    404: "Not found",
+    404: "Resource not found",
     405: "Method not allowed",
     413: "Request too large",
     429: "Too many requests for this API key, try again later",
