@@ -34,7 +34,7 @@ from buchung.services.booking import (
     decline,
 )
 from buchung.services.waitlist import offer_freed
-from lotse.auth import roles_required
+from lotse.auth import department_scope, in_department_scope, roles_required
 from lotse.extensions import db
 from lotse.models import utcnow
 
@@ -44,10 +44,7 @@ office_required = roles_required("booking_office")
 
 def managed_query():
     """Resources (halls, parts, rooms) the signed-in staff member manages."""
-    query = select(Resource).order_by(Resource.name)
-    if not current_user.is_admin:
-        query = query.where(Resource.department_id.in_(current_user.department_ids()))
-    return query
+    return select(Resource).where(department_scope(Resource.department_id)).order_by(Resource.name)
 
 
 def managed_resources() -> list[Resource]:
@@ -58,7 +55,7 @@ def managed_resources() -> list[Resource]:
 def managed_resource_or_404(resource_id: int) -> Resource:
     """A resource of the staff member's departments (any for admins), else 404."""
     resource = db.get_or_404(Resource, resource_id)
-    if not current_user.is_admin and resource.department_id not in current_user.department_ids():
+    if not in_department_scope(resource.department_id):
         abort(404)
     return resource
 

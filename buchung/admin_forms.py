@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -31,6 +30,7 @@ from wtforms.validators import (
 from buchung.clock import format_hhmm, parse_hhmm
 from buchung.forms import KIND_LABELS, choices
 from buchung.models import SLOT_MINUTES, Access
+from lotse.inputs import LotseForm
 
 WEEKDAYS = [
     _l("Montag"),
@@ -94,7 +94,7 @@ def _minutes_field(label, default: int) -> IntegerField:
     )
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(LotseForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(_l("Bitte geben Sie einen Namen an.")), Length(max=120)],
@@ -182,7 +182,7 @@ class ResourceForm(FlaskForm):
         return valid
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(LotseForm):
     photo = FileField(
         _l("Foto"),
         validators=[
@@ -201,7 +201,7 @@ class PhotoForm(FlaskForm):
     submit = SubmitField(_l("Foto hochladen"))
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(LotseForm):
     resource_id = SelectField(
         _l("Raum"), coerce=int, description=_l("„Alle Räume“ sperrt jeden Raum.")
     )

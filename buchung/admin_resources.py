@@ -33,6 +33,7 @@ from buchung.models import (
 )
 from buchung.photos import NotAnImage, delete_photo, store_photo
 from buchung.services.closures import affected_bookings
+from lotse.auth import department_scope
 from lotse.extensions import db
 from lotse.models import Department, utcnow
 
@@ -56,9 +57,9 @@ def resource_list():
 
 def _resource_form(resource: Resource | None) -> ResourceForm:
     form = ResourceForm(obj=resource)
-    departments = db.session.scalars(select(Department).order_by(Department.name)).all()
-    if not current_user.is_admin:
-        departments = [d for d in departments if d.id in current_user.department_ids()]
+    departments = db.session.scalars(
+        select(Department).where(department_scope(Department.id)).order_by(Department.name)
+    ).all()
     form.department_id.choices = [SelectChoice(d.id, d.name) for d in departments]
     halls = db.session.scalars(managed_query().where(Resource.parent_id.is_(None))).all()
     form.parent_id.choices = [SelectChoice(0, _("– keine, eigenständig –"))] + [

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -31,9 +30,11 @@ from buchung.clock import local_today
 from buchung.club_models import Season
 from buchung.forms import email_field, name_field
 from lotse.admin import CheckboxList
+from lotse.inputs import LotseForm
+from lotse.passwords import not_common
 
 
-class ClubRegistrationForm(FlaskForm):
+class ClubRegistrationForm(LotseForm):
     """A club registers itself and its first login."""
 
     club_name = StringField(
@@ -57,13 +58,14 @@ class ClubRegistrationForm(FlaskForm):
         validators=[
             DataRequired(_l("Bitte wählen Sie ein Passwort.")),
             Length(min=10, max=200, message=_l("Das Passwort braucht mindestens 10 Zeichen.")),
+            not_common,
         ],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Registrieren"))
 
 
-class ClubLoginForm(FlaskForm):
+class ClubLoginForm(LotseForm):
     email = email_field(autocomplete="username")
     password = PasswordField(
         _l("Passwort"),
@@ -73,7 +75,7 @@ class ClubLoginForm(FlaskForm):
     submit = SubmitField(_l("Anmelden"))
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(LotseForm):
     """A season series: hall, weekdays, times, rhythm and date range."""
 
     resource_id = SelectField(_l("Halle oder Raum"), coerce=int)
@@ -183,7 +185,7 @@ def _range_problem(first: date, last: date, season: Season | None) -> str | None
     return None
 
 
-class SeasonForm(FlaskForm):
+class SeasonForm(LotseForm):
     """The booking office names a season and its first and last day."""
 
     name = StringField(
@@ -206,7 +208,7 @@ class SeasonForm(FlaskForm):
                 raise ValidationError(problem)
 
 
-class QuotaForm(FlaskForm):
+class QuotaForm(LotseForm):
     """The office sets a club's weekly hours in a hall; empty removes the limit."""
 
     resource_id = SelectField(_l("Halle"), coerce=int)

@@ -86,6 +86,8 @@ class ClubMember(UserMixin, TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised by logout: older sessions of this login stop working (see lotse.auth).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     club: Mapped[Club] = relationship(back_populates="members", lazy="joined")
 

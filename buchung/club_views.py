@@ -14,12 +14,11 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -35,6 +34,7 @@ from buchung.services.booking import BookingRefused, cancel
 from buchung.services.clubs import member_by_email, member_from_token, register_club
 from buchung.services.seasons import open_seasons
 from buchung.services.waitlist import offer_freed
+from lotse.auth import login_account_key, login_failed, password_matches, start_session
 from lotse.extensions import db, limiter
 from lotse.models import normalise_email, utcnow
 from lotse.queue import enqueue
@@ -80,10 +80,10 @@ def register():
     form = ClubRegistrationForm()
     if form.validate_on_submit():
         email = normalise_email(form.email.data)
-        if member_by_email(email):
-            form.email.errors.append(
-                _("Mit dieser E-Mail-Adresse ist schon ein Verein angemeldet.")
-            )
+        known = member_by_email(email)
+        if known is not None:
+            # The page says the same as for a new address; the mail tells the owner.
+            enqueue("buchung.jobs.send_club_already_registered", known.id)
         else:
             member = register_club(
                 form.club_name.data.strip(),
@@ -95,7 +95,7 @@ def register():
             )
             db.session.commit()
             enqueue("buchung.jobs.send_club_confirmation", member.id)
-            return render_template("buchung/club/registered.html", email=email)
+        return render_template("buchung/club/registered.html", email=email)
     return render_template("buchung/club/register.html", form=form)
 
 
@@ -119,15 +119,20 @@ def confirm_email(token: str):
 
 @bp.route("/anmelden", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=login_account_key("club"),
+    methods=["POST"],
+    deduct_when=login_failed,
+)
 def login():
     """Club login with e-mail and password (unconfirmed addresses cannot log in)."""
     form = ClubLoginForm()
     status = 200
     if form.validate_on_submit():
         member = member_by_email(form.email.data)
-        if member is not None and member.check_password(form.password.data) and member.is_active:
-            session.clear()
-            login_user(member)
+        if password_matches(member, form.password.data) and member.is_active:
+            start_session(member)
             return redirect(url_for("buchung_club.home"))
         form.password.errors.append(
             _(

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -32,6 +31,7 @@ from wtforms.validators import (
 
 from buchung.clock import NonexistentLocalTime, local_moment, to_local
 from buchung.models import BookingKind, BookingStatus, CustomerGroup, Resource, ResourceKind
+from lotse.inputs import LotseForm
 
 KIND_LABELS = {
     ResourceKind.HALL: _l("Sporthalle"),
@@ -89,7 +89,7 @@ def email_field(description=None, autocomplete: str = "email") -> EmailField:
     )
 
 
-def attach_violations(form: FlaskForm, violations) -> list[str]:
+def attach_violations(form: LotseForm, violations) -> list[str]:
     """Put each broken rule under its form field; returns those that belong to no field."""
     fields = {"date": "day", "start": "start", "end": "end", "attendees": "attendees"}
     general = []
@@ -117,7 +117,7 @@ def prefill_times(form: TimeRangeForm, resource: Resource) -> None:
     form.end.data = to_local(start + timedelta(minutes=resource.root.min_minutes)).time()
 
 
-class FilterForm(FlaskForm):
+class FilterForm(LotseForm):
     """The filters above the resource list (GET, nothing changes: no CSRF token)."""
 
     class Meta:
@@ -139,7 +139,7 @@ class FilterForm(FlaskForm):
     submit = SubmitField(_l("Filtern"))
 
 
-class TimeRangeForm(FlaskForm):
+class TimeRangeForm(LotseForm):
     """Date, start and end in local time; ``moments()`` turns them into UTC."""
 
     day = DateField(
@@ -267,7 +267,7 @@ class StaffBookingForm(TimeRangeForm):
             raise ValidationError(_l("Bitte geben Sie an, für wen gebucht wird."))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(LotseForm):
     """Decline or cancel with a reason the booker reads in the mail."""
 
     reason = TextAreaField(
@@ -277,7 +277,7 @@ class ReasonForm(FlaskForm):
     submit = SubmitField(_l("Absenden"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(LotseForm):
     """A button only: confirm the e-mail link, approve, or cancel without a reason."""
 
     submit = SubmitField(_l("Bestätigen"))

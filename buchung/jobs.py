@@ -104,6 +104,21 @@ def send_club_confirmation(member_id: int) -> None:
         )
 
 
+def send_club_already_registered(member_id: int) -> None:
+    """Tell a club login's owner that somebody tried to register their address again
+    (the registration page itself does not say so: it would reveal who has an account)."""
+    member = db.session.get(ClubMember, member_id)
+    if member is None:
+        return
+    with current_app.test_request_context("/", base_url=current_app.config["PUBLIC_BASE_URL"]):
+        send_template(
+            member.email,
+            str(_l("Ihre E-Mail-Adresse ist schon angemeldet")),
+            "buchung/emails/club_already_registered",
+            member=member,
+        )
+
+
 def sweep() -> None:
     """Expire lapsed holds, offer freed times to the waiting list, send unsent mails again."""
     expire_holds()

@@ -42,6 +42,9 @@ def create_app(
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, test_config)
+    from lotse import inputs
+
+    inputs.init_app(app)  # before any blueprint: its routes use the bounded <int:…>
     if app.config["PROXY_FIX"]:
         n = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -20,9 +19,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
-from lotse.auth import admin_required
+from lotse.auth import admin_required, end_sessions
 from lotse.extensions import db
+from lotse.inputs import LotseForm
 from lotse.models import Department, Role, User, email_lookup
+from lotse.passwords import not_common
 
 bp = Blueprint("admin", __name__, url_prefix="/verwaltung/admin")
 
@@ -39,7 +40,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class StaffForm(FlaskForm):
+class StaffForm(LotseForm):
     display_name = StringField(
         _l("Name"),
         validators=[DataRequired(_l("Bitte geben Sie einen Namen ein.")), Length(max=120)],
@@ -88,9 +89,11 @@ class StaffForm(FlaskForm):
                 raise ValidationError(_l("Bitte vergeben Sie ein Passwort."))
         elif len(field.data) < 12:
             raise ValidationError(_l("Das Passwort muss mindestens 12 Zeichen lang sein."))
+        else:
+            not_common(self, field)
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(LotseForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(_l("Bitte geben Sie einen Namen ein.")), Length(max=120)],
@@ -144,6 +147,7 @@ def staff_edit(user_id: int | None = None):
                 _("Sie können sich die Administration nicht selbst entziehen.")
             )
         else:
+            was_active = user.active is not False
             user.display_name = form.display_name.data.strip()
             user.email = form.email.data.strip().lower()
             user.active = form.active.data or user is current_user
@@ -151,6 +155,8 @@ def staff_edit(user_id: int | None = None):
             user.departments = [db.session.get(Department, i) for i in form.departments.data]
             if form.password.data:
                 user.set_password(form.password.data)
+            if user.id is not None and (form.password.data or (was_active and not user.active)):
+                end_sessions(user)
             db.session.commit()
             flash(_("Das Konto von %(name)s ist gespeichert.", name=user.display_name), "success")
             return redirect(url_for("admin.staff_list"))

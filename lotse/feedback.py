@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from lotse.inputs import LotseForm
 from lotse.mail import send_template
 
 OPTIONAL = _l("Freiwillig.")
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(LotseForm):
     message = TextAreaField(
         _l("Was funktioniert nicht?"),
         validators=[

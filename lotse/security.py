@@ -5,12 +5,23 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, request, session
 from limits import RateLimitItem
 
 from lotse.extensions import limiter
 
 log = logging.getLogger(__name__)
+
+# Pages of staff and of club accounts: personal data that no shared cache or back button
+# may keep.  Any page seen while logged in is treated the same.
+PRIVATE_PREFIXES = ("/verwaltung", "/buchung/verein", "/anmelden")
+
+
+def private_page() -> bool:
+    """Whether the response belongs to a staff or account page (or a logged-in session)."""
+    if request.path.startswith(PRIVATE_PREFIXES):
+        return True
+    return bool(request.cookies) and "_user_id" in session
 
 
 def _tile_origin(tile_url: str) -> str:
@@ -59,6 +70,8 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if "Cache-Control" not in headers and private_page():
+            headers["Cache-Control"] = "no-store"
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -16,6 +16,7 @@ DEFAULTS = {
     "MANGEL_REPORT_LIMIT_PER_EMAIL": "5 per hour",
     "MANGEL_SUPPORT_LIMIT_PER_IP": "30 per hour",
     "MANGEL_ADDRESS_LIMIT_PER_IP": "120 per minute",
+    "MANGEL_PHOTO_LOCATION_LIMIT_PER_IP": "30 per hour",
     "MANGEL_HASH_KEY": None,  # key of the support e-mail hashes; default: SECRET_KEY
     "MANGEL_MAP_MAX_POINTS": 300,
     "MANGEL_CLUSTER_CACHE_SECONDS": 30,

@@ -29,6 +29,7 @@ from lotse.extensions import db
 from lotse.models import utcnow
 from lotse.urls import public_url
 from mangel.models import OPEN_STATUSES, Category, Report, ReportStatus, StatusChange
+from mangel.services import public_condition
 from mangel.views import bp
 
 LOCAL_TZ = ZoneInfo("Europe/Berlin")
@@ -48,7 +49,7 @@ OPEN_DATA_COLUMNS = (
 
 
 def _public():
-    return (Report.confirmed_at.is_not(None), Report.hidden.is_(False))
+    return (public_condition(),)
 
 
 def _closed_at():

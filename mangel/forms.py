@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -34,6 +33,7 @@ from wtforms.validators import (
 )
 
 from lotse.admin import CheckboxList
+from lotse.inputs import LotseForm
 from mangel.models import QUESTION_TYPE_LABELS, Category, CategoryQuestion, QuestionType
 
 EMAIL_MESSAGE = _l(
@@ -78,7 +78,7 @@ class LocationForm(LocationFields, Form):
     category = HiddenField()
 
 
-class PhotoLocationForm(FlaskForm):
+class PhotoLocationForm(LotseForm):
     """Step 2 extra: read the position out of a photo's EXIF data (the photo is not kept)."""
 
     category = HiddenField()
@@ -86,7 +86,7 @@ class PhotoLocationForm(FlaskForm):
     submit = SubmitField(_l("Ort aus dem Foto übernehmen"))
 
 
-class ReportForm(FlaskForm):
+class ReportForm(LotseForm):
     """Step 3: everything about the report; category and place arrive from steps 1 and 2."""
 
     category = HiddenField()
@@ -229,7 +229,7 @@ def report_form_class(category: Category | None) -> type[ReportForm]:
     return type("CategoryReportForm", (ReportForm,), fields)
 
 
-class SupportForm(FlaskForm):
+class SupportForm(LotseForm):
     """ "Ich bin auch betroffen": an e-mail address to confirm, kept only as a hash unless
     the supporter wants to hear about changes."""
 
@@ -258,7 +258,7 @@ class SupportForm(FlaskForm):
     submit = SubmitField(_l("Ich bin auch betroffen"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(LotseForm):
     """The button behind an e-mail link: confirming changes state, so it is a POST."""
 
     submit = SubmitField(_l("Jetzt bestätigen"))
@@ -269,7 +269,7 @@ class ConfirmForm(FlaskForm):
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(LotseForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(_l("Bitte geben Sie einen Namen ein.")), Length(max=120)],
@@ -314,7 +314,7 @@ class CategoryForm(FlaskForm):
             )
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(LotseForm):
     label = StringField(
         _l("Frage"),
         validators=[DataRequired(_l("Bitte geben Sie die Frage ein.")), Length(max=200)],

@@ -19,6 +19,7 @@ from sqlalchemy import Integer, bindparam, cast, func, select
 
 from lotse.extensions import db
 from mangel.models import MAP_CELL_DEG, Report
+from mangel.services import public_condition
 
 BASE_CELL_DEG = 0.0005  # about 55 m: the finest grid
 CELLS_ACROSS = 12  # aim for about this many cells across the visible box
@@ -41,7 +42,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
 
 
 def _filters(by_category: bool, by_status: bool) -> list:
-    where = [Report.confirmed_at.is_not(None), Report.hidden.is_(False)]
+    where = [public_condition()]
     if by_category:
         where.append(Report.category_id == bindparam("category_id"))
     if by_status:

@@ -84,12 +84,7 @@ def process_photo(stream: BinaryIO, *, max_bytes: int, max_pixels: int) -> Proce
     Reads at most ``max_bytes + 1`` bytes. Raises PhotoError when the upload is too large,
     not a JPEG, PNG, WebP or HEIC image, has more than ``max_pixels`` pixels, or is broken.
     """
-    data = stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise PhotoError(
-            _l("Das Foto ist zu groß (höchstens %(size)s).", size=_size_label(max_bytes))
-        )
-    image = _open(data, max_pixels)
+    image = _open(_read(stream, max_bytes), max_pixels)
     gps = _gps(image)
     try:
         full = _clean(image)
@@ -98,6 +93,15 @@ def process_photo(stream: BinaryIO, *, max_bytes: int, max_pixels: int) -> Proce
         # every one of them means the same: this file cannot be used.
         raise PhotoError(BROKEN) from exc
     return _encoded(full, gps)
+
+
+def photo_gps(stream: BinaryIO, *, max_bytes: int, max_pixels: int) -> tuple[float, float] | None:
+    """The camera's (lat, lon) of an uploaded photo, read from its header alone.
+
+    No pixel is decoded: the citizen who only wants the pin placed costs us a header parse,
+    not seconds of a worker.  Raises PhotoError like ``process_photo`` for unusable files.
+    """
+    return _gps(_open(_read(stream, max_bytes), max_pixels))
 
 
 def save_photo(processed: ProcessedPhoto, upload_dir: Path) -> tuple[str, str]:
@@ -174,6 +178,15 @@ def _size_label(max_bytes: int) -> str:
     return f"{max_bytes // 2**10} kB"
 
 
+def _read(stream: BinaryIO, max_bytes: int) -> bytes:
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PhotoError(
+            _l("Das Foto ist zu groß (höchstens %(size)s).", size=_size_label(max_bytes))
+        )
+    return data
+
+
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     """Identify the format and read the size from the header, without decoding pixels."""
     try:
@@ -194,9 +207,15 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
 
 
 def _gps(image: Image.Image) -> tuple[float, float] | None:
-    """The camera's (lat, lon) from EXIF, or None."""
+    """The camera's (lat, lon) from EXIF, or None.
+
+    Read from the EXIF block the header parse found (``image.getexif()`` of a PNG would
+    decode every pixel to look for a block after the image data; such a block is ignored).
+    """
     try:
-        gps = image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+        exif = Image.Exif()
+        exif.load(image.info.get("exif") or b"")
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
         lat = _degrees(gps[ExifTags.GPS.GPSLatitude], gps[ExifTags.GPS.GPSLatitudeRef], "S")
         lon = _degrees(gps[ExifTags.GPS.GPSLongitude], gps[ExifTags.GPS.GPSLongitudeRef], "W")
     except Exception:

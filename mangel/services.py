@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, distinct, func, or_, select
 
 from lotse.extensions import db
 from lotse.geo import distance_m
@@ -99,6 +99,21 @@ def reportable_category(category_id: int | None) -> Category | None:
 # --- reports -------------------------------------------------------------------------
 
 
+def public_condition() -> ColumnElement[bool]:
+    """Which reports the public may see: confirmed and not hidden by staff.
+
+    Every public surface (list, map, feed, Open311, the duplicate step) filters with this, so
+    a new one cannot forget the hidden flag.  Of a public report only the released parts are
+    shown: ``description_released`` and ``Report.public_photos``.
+    """
+    return and_(Report.confirmed_at.is_not(None), Report.hidden.is_(False))
+
+
+def public_reports() -> Select:
+    """``select(Report)`` of the reports the public may see."""
+    return select(Report).where(public_condition())
+
+
 def find_duplicates(category: Category, lat: float, lon: float, limit: int = 5) -> list[Report]:
     """Open, public reports of the same category within the category's radius, nearest first."""
     radius = category.duplicate_radius_m
@@ -107,9 +122,8 @@ def find_duplicates(category: Category, lat: float, lon: float, limit: int = 5) 
     dlat = radius / METRES_PER_DEGREE
     dlon = dlat / max(math.cos(math.radians(lat)), 0.1)
     candidates = db.session.scalars(
-        select(Report).where(
+        public_reports().where(
             Report.category_id == category.id,
-            Report.confirmed_at.is_not(None),
             Report.status.in_([s.value for s in OPEN_STATUSES]),
             Report.lat.between(lat - dlat, lat + dlat),
             Report.lon.between(lon - dlon, lon + dlon),
@@ -257,9 +271,8 @@ def report_by_tracking_token(token: str) -> Report | None:
 
 
 def public_report(report_id: int) -> Report | None:
-    """A report the public may see: confirmed ones only."""
-    report = db.session.get(Report, report_id)
-    return report if report is not None and report.is_public else None
+    """A report the public may see (see ``public_condition``), else ``None``."""
+    return db.session.scalar(public_reports().where(Report.id == report_id))
 
 
 # --- support ("Ich bin auch betroffen") ---------------------------------------------

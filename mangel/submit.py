@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from limits import parse as parse_limit
 
 from lotse.extensions import db, limiter
+from lotse.inputs import db_int
 from lotse.security import within_limit
 from mangel import services
 from mangel.forms import (
@@ -23,15 +24,15 @@ from mangel.forms import (
 )
 from mangel.jobs import send_soon
 from mangel.models import Category
-from mangel.photos import PhotoError, ProcessedPhoto, process_photo
+from mangel.photos import PhotoError, ProcessedPhoto, photo_gps, process_photo
 from mangel.places import Location, check_point, resolve_location
 from mangel.routing.roads import road_decision
 from mangel.views import bp, map_config, render_report
 
 
 def _category_from(source) -> Category | None:
-    value = source.get("category", "")
-    return services.reportable_category(int(value)) if value.isdigit() else None
+    category_id = db_int(source.get("category"))
+    return services.reportable_category(category_id) if category_id is not None else None
 
 
 def _category_step(error: str | None = None):
@@ -72,6 +73,7 @@ def new_location():
 
 
 @bp.route("/neu/ort/foto", methods=["POST"])
+@limiter.limit(lambda: current_app.config["MANGEL_PHOTO_LOCATION_LIMIT_PER_IP"])
 def location_from_photo():
     """Step 2 shortcut: take the position from a photo's EXIF data; the photo is not kept."""
     category = _category_from(request.form)
@@ -83,17 +85,17 @@ def location_from_photo():
     if form.validate_on_submit() and files:
         config = current_app.config
         try:
-            processed = process_photo(
+            gps = photo_gps(
                 files[0].stream,
                 max_bytes=config["MANGEL_PHOTO_MAX_BYTES"],
                 max_pixels=config["MANGEL_PHOTO_MAX_PIXELS"],
             )
         except PhotoError as exc:
             return _location_step(category, location_form, Location(errors={"lat": str(exc)}))
-        if processed.gps is None:
+        if gps is None:
             message = _("Dieses Foto enthält keine Ortsangabe. Bitte setzen Sie die Markierung.")
             return _location_step(category, location_form, Location(errors={"lat": message}))
-        location = check_point(round(processed.gps[0], 6), round(processed.gps[1], 6))
+        location = check_point(round(gps[0], 6), round(gps[1], 6))
         if not location.ok:
             return _location_step(category, location_form, location)
         flash(_("Wir haben den Ort aus Ihrem Foto übernommen. Bitte prüfen Sie ihn."), "success")

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from lotse.auth import is_staff
+from lotse.auth import in_department_scope
 from lotse.extensions import db, limiter
 from lotse.geo import town_bounds
 from lotse.urls import public_url
@@ -72,7 +72,7 @@ def marker_names() -> dict:
 def index():
     """Map and list of public reports, filtered by category and status, page by page."""
     category_id, status = _int_arg("category"), _status_arg()
-    stmt = select(Report).where(Report.confirmed_at.is_not(None), Report.hidden.is_(False))
+    stmt = services.public_reports()
     if category_id:
         stmt = stmt.where(Report.category_id == category_id)
     if status:
@@ -167,7 +167,7 @@ def photo(name: str):
         abort(404)
     photo_row, report = row
     released = report.is_public and photo_row in report.public_photos
-    staff = is_staff() and current_user.has_role("clerk")
+    staff = in_department_scope(report.department_id) and current_user.has_role("clerk")
     if not (released or staff):
         abort(404)
     path = photo_path(services.upload_dir(), name)
@@ -182,7 +182,7 @@ def photo(name: str):
 @bp.route("/feed.atom")
 def feed():
     """Atom feed of new and changed public reports, for one category or a map area."""
-    stmt = select(Report).where(Report.confirmed_at.is_not(None), Report.hidden.is_(False))
+    stmt = services.public_reports()
     category_id = _int_arg("category")
     if category_id:
         stmt = stmt.where(Report.category_id == category_id)

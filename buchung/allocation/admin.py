@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from buchung.admin import managed_resources
+from buchung.admin import managed_resource_or_404, managed_resources
 from buchung.allocation.exports import figure_state, figure_tables, figures_csv, figures_pdf
 from buchung.allocation.forms import (
     NEW_SEASON,
@@ -28,6 +28,7 @@ from buchung.allocation.models import (
     ApplicantClass,
     PriorityClass,
     RoundState,
+    round_resource,
 )
 from buchung.allocation.proposal import propose
 from buchung.allocation.publishing import RoundCheck, check, created_series
@@ -44,7 +45,7 @@ from buchung.clock import local_moment, local_today
 from buchung.club_models import Club, Season
 from buchung.forms import ConfirmForm
 from buchung.models import Booking, Resource
-from lotse.auth import roles_required
+from lotse.auth import department_scope, roles_required
 from lotse.extensions import db
 from lotse.models import utcnow
 
@@ -82,9 +83,7 @@ def _rounds_page(form: RoundForm | None = None, class_form=None, applicant_form=
     default_class_form, default_applicant_form = _class_forms()
     return render_template(
         "buchung/allocation/admin/rounds.html",
-        rounds=db.session.scalars(
-            select(AllocationRound).order_by(AllocationRound.deadline.desc())
-        ).all(),
+        rounds=db.session.scalars(managed_rounds().order_by(AllocationRound.deadline.desc())).all(),
         form=form or _round_form(),
         classes=priority_classes(),
         fixed=db.session.scalars(select(ApplicantClass)).all(),
@@ -173,8 +172,25 @@ def applicant_class():
     return redirect(url_for(".rounds"))
 
 
+def managed_rounds():
+    """Rounds whose halls all belong to the signed-in office's departments (all for admins)."""
+    foreign_hall = (
+        select(round_resource.c.resource_id)
+        .join(Resource, Resource.id == round_resource.c.resource_id)
+        .where(
+            round_resource.c.round_id == AllocationRound.id,
+            ~department_scope(Resource.department_id),
+        )
+    )
+    return select(AllocationRound).where(~foreign_hall.exists())
+
+
 def _round_or_404(round_id: int) -> AllocationRound:
-    return db.get_or_404(AllocationRound, round_id)
+    """A round of the office's own halls, else 404."""
+    round_ = db.session.scalar(managed_rounds().where(AllocationRound.id == round_id))
+    if round_ is None:
+        abort(404)
+    return round_
 
 
 @bp.route("/<int:round_id>")
@@ -208,6 +224,7 @@ def request_class(request_id: int):
     """Confirm or correct the priority class of one application before publishing (e.g. a
     leisure group that applied as Wettkampf); the next proposal counts it so."""
     application = db.get_or_404(AllocationRequest, request_id)
+    _round_or_404(application.round_id)
     form = _request_class_form()
     if not form.validate_on_submit():
         abort(400)
@@ -262,7 +279,7 @@ def proposal(round_id: int):
 def grid(round_id: int, hall_id: int):
     """One hall's week with every wish and session, conflicts marked; add a session by hand."""
     round_ = _round_or_404(round_id)
-    hall = db.get_or_404(Resource, hall_id)
+    hall = managed_resource_or_404(hall_id)
     if hall not in round_.resources:
         abort(404)
     form = AllocationForm()
@@ -305,7 +322,7 @@ def grid(round_id: int, hall_id: int):
 def remove(allocation_id: int):
     """Take a session back before publishing."""
     allocation = db.get_or_404(Allocation, allocation_id)
-    round_ = allocation.request.round
+    round_ = _round_or_404(allocation.request.round_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     hall_id = allocation.resource.root.id

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask_babel import gettext as _
 
 from buchung.allocation.models import AllocationRound
 from buchung.allocation.publishing import RoundCheck, check
 from buchung.allocation.services import Figure, figures
 from buchung.clock import to_local
+from lotse.csvutil import csv_text
 from lotse.pdf import render_pdf
 
 
@@ -40,11 +38,7 @@ def _cells(figure: Figure) -> list[str]:
 
 def figures_csv(round_: AllocationRound, by: str) -> str:
     """Semicolon-separated (German spreadsheet default) with a header row."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(_headers(by))
-    writer.writerows(_rows(round_, by))
-    return out.getvalue()
+    return csv_text(_headers(by), _rows(round_, by))
 
 
 def _rows(round_: AllocationRound, by: str, result: RoundCheck | None = None) -> list[list[str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,6 +26,7 @@ from wtforms.validators import (
 
 from buchung.admin_forms import WEEKDAYS
 from lotse.admin import CheckboxList
+from lotse.inputs import LotseForm
 
 DURATIONS = [60, 90, 120, 150, 180, 240]
 NO_HALL = 0
@@ -42,7 +42,7 @@ def _grid_time(field) -> None:
         raise ValidationError(_l("Bitte eine Uhrzeit im Viertelstundenraster, z. B. 17:30."))
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(LotseForm):
     """One team's application for weekly sessions in the round's halls."""
 
     team = StringField(
@@ -139,7 +139,7 @@ class ApplicationForm(FlaskForm):
         return [h for h in (self.hall_1.data, self.hall_2.data, self.hall_3.data) if h != NO_HALL]
 
 
-class RoundForm(FlaskForm):
+class RoundForm(LotseForm):
     """The office opens a round: name, season, halls and deadline."""
 
     name = StringField(
@@ -197,7 +197,7 @@ class RoundForm(FlaskForm):
             raise ValidationError(_l("Der letzte Tag darf nicht vor dem ersten liegen."))
 
 
-class PriorityClassForm(FlaskForm):
+class PriorityClassForm(LotseForm):
     """A priority class of the town (lower rank is served first)."""
 
     name = StringField(
@@ -227,7 +227,7 @@ class PriorityClassForm(FlaskForm):
     submit = SubmitField(_l("Klasse anlegen"))
 
 
-class ApplicantClassForm(FlaskForm):
+class ApplicantClassForm(LotseForm):
     """The office fixes an applicant's class (a school is always Schule)."""
 
     club_id = SelectField(_l("Antragsteller"), coerce=int)
@@ -235,14 +235,14 @@ class ApplicantClassForm(FlaskForm):
     submit = SubmitField(_l("Klasse zuweisen"))
 
 
-class RequestClassForm(FlaskForm):
+class RequestClassForm(LotseForm):
     """The office corrects the class an applicant claimed for one application."""
 
     priority_class_id = SelectField(_l("Prioritätsklasse"), coerce=int)
     submit = SubmitField(_l("Klasse ändern"))
 
 
-class AllocationForm(FlaskForm):
+class AllocationForm(LotseForm):
     """The office adds a session by hand on the grid."""
 
     request_id = SelectField(_l("Antrag"), coerce=int)
@@ -254,7 +254,7 @@ class AllocationForm(FlaskForm):
     submit = SubmitField(_l("Zuteilen"))
 
 
-class UnpublishForm(FlaskForm):
+class UnpublishForm(LotseForm):
     """Confirm removing the named series; the ids guard against a changed list."""
 
     series_ids = HiddenField()
@@ -265,7 +265,7 @@ class UnpublishForm(FlaskForm):
     submit = SubmitField(_l("Veröffentlichung zurücknehmen"))
 
 
-class PublishForm(FlaskForm):
+class PublishForm(LotseForm):
     """Publish after the check; dates lost to rules or bookings must be accepted, and the
     digest guards against a list that changed since the office read it."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -14,6 +12,7 @@ from buchung.clock import format_hhmm, local_moment, minute_of_day, to_local
 from buchung.models import Booking, Resource
 from buchung.services.availability import bookings_between
 from buchung.services.rules import closed_intervals
+from lotse.csvutil import csv_text
 
 
 def public_label(booking: Booking) -> str:
@@ -87,13 +86,12 @@ def week_plan(resource: Resource, monday: date) -> WeekPlan:
 
 def plan_csv(plan: WeekPlan) -> str:
     """The week plan for the booking office as CSV (semicolons, as German spreadsheets expect)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["Datum", "Beginn", "Ende", "Raum", "Verein", "Zweck", "Kontakt", "Status"])
+    header = ["Datum", "Beginn", "Ende", "Raum", "Verein", "Zweck", "Kontakt", "Status"]
+    rows = []
     for day in plan.days:
         for entry in plan.entries[day]:
             booking = entry.booking
-            writer.writerow(
+            rows.append(
                 [
                     day.isoformat(),
                     f"{to_local(entry.starts_at):%H:%M}",
@@ -105,4 +103,4 @@ def plan_csv(plan: WeekPlan) -> str:
                     booking.status if booking else "geschlossen",
                 ]
             )
-    return out.getvalue()
+    return csv_text(header, rows)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from lotse.admin import CheckboxList
+from lotse.inputs import LotseForm
 from mangel.forms import EMAIL_MESSAGE, strip
 
 RADII = (100, 250, 500, 1000)
 
 
-class AlertForm(FlaskForm):
+class AlertForm(LotseForm):
     email = EmailField(
         _l("Ihre E-Mail-Adresse"),
         filters=[strip],

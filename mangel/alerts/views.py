@@ -18,6 +18,7 @@ from mangel.forms import ConfirmForm
 from mangel.models import Category, Report
 from mangel.places import search_addresses, search_key
 from mangel.routing.models import Area
+from mangel.services import public_reports
 from mangel.views import FEED_SIZE, bp
 
 FEED_CANDIDATES = 2000
@@ -165,7 +166,7 @@ def _float(name: str) -> float | None:
 @bp.route("/benachrichtigungen/feed.atom")
 def alert_feed():
     """The Atom feed of a selection: ``lat``/``lon``/``radius``, ``street`` or ``area``."""
-    stmt = select(Report).where(Report.confirmed_at.is_not(None), Report.hidden.is_(False))
+    stmt = public_reports()
     categories = [int(c) for c in request.args.getlist("category") if c.isdigit() and len(c) < 10]
     if categories:
         stmt = stmt.where(Report.category_id.in_(categories))

@@ -11,7 +11,6 @@ import click
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from limits import parse as parse_limit
 from sqlalchemy import select
 from wtforms import BooleanField, StringField, SubmitField
@@ -22,6 +21,7 @@ from lotse.admin import CheckboxList
 from lotse.auth import admin_required
 from lotse.cli import lotse_cli
 from lotse.extensions import db
+from lotse.inputs import LotseForm
 from lotse.models import utcnow
 from mangel import services
 from mangel.forms import ConfirmForm
@@ -89,7 +89,7 @@ def create_api_key_command(name: str, trusted: bool, rate_limit: str, categories
 # --- admin pages -------------------------------------------------------------------------
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(LotseForm):
     """A new key: who uses it, where it may report, how often, whether it is trusted."""
 
     name = StringField(

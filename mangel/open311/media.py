@@ -30,8 +30,27 @@ FETCH_SECONDS = 10
 CHUNK = 64 * 1024
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (RFC 6052, RFC 8215).
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
 class MediaRefused(ValueError):
     """A media_url we do not fetch or cannot use; the message says why."""
+
+
+def globally_routable(text: str) -> bool:
+    """Whether an address is globally routable unicast, judged by the IPv4 address inside
+    the IPv6 forms that carry one (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo)."""
+    address = ipaddress.ip_address(text.split("%")[0])
+    if address.version == 6:
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address.teredo:
+            embedded = address.teredo[1]
+        if embedded is None and (int(address) >> 32 == 0 or any(address in n for n in NAT64)):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            address = embedded
+    return address.is_global and not address.is_multicast
 
 
 def public_address(host: str, port: int) -> str:
@@ -42,7 +61,7 @@ def public_address(host: str, port: int) -> str:
         raise MediaRefused(f"cannot resolve {host}") from exc
     addresses = [info[4][0] for info in infos]
     for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+        if not globally_routable(address):
             raise MediaRefused(f"{host} resolves to a non-public address")
     if not addresses:
         raise MediaRefused(f"cannot resolve {host}")

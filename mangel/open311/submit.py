@@ -46,7 +46,16 @@ NOTICE_PUBLIC = "The report is public."
 
 
 def _api_key() -> ApiKey:
-    key = active_key(arg("api_key"))
+    """The caller's key, from the form body or the X-Api-Key header.
+
+    A key in the URL ends up in proxy and server logs and browser histories: refused.
+    """
+    if "api_key" in request.args:
+        raise Open311Error(
+            400, "api_key belongs in the request body or the X-Api-Key header, not in the URL"
+        )
+    raw = request.form.get("api_key", "").strip() or request.headers.get("X-Api-Key", "").strip()
+    key = active_key(raw)
     if key is None:
         raise Open311Error(403, "api_key missing, unknown or revoked")
     item = parse_limit(key.rate_limit)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from lotse.extensions import db
@@ -44,7 +43,7 @@ DATATYPE_DESCRIPTIONS = {
 GENERIC_ERRORS = {
     400: "Bad request",
     403: "Forbidden",
-    404: "Not found",
+    404: "Resource not found",
     405: "Method not allowed",
     413: "Request too large",
     429: "Too many requests for this API key, try again later",
@@ -202,9 +201,7 @@ def service_definition(code: str, fmt: str):
 
 
 def _photo_urls(report: Report) -> list[str]:
-    if not report.photos_released:
-        return []
-    return [public_url("mangel.photo", name=p.file_name) for p in report.photos]
+    return [public_url("mangel.photo", name=p.file_name) for p in report.public_photos]
 
 
 def request_data(report: Report, support_count: int | None = None) -> dict:
@@ -259,7 +256,7 @@ def _requests_response(fmt: str, reports: list[Report]):
 
 def _search_statement():
     """The filters of GET requests; a list of ids overrides every other filter."""
-    stmt = select(Report).where(Report.confirmed_at.is_not(None))
+    stmt = services.public_reports()
     ids = _int_list("service_request_id")
     if ids:
         return stmt.where(Report.id.in_(ids))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from lotse.inputs import LotseForm
 from mangel.routing.areas import AreaFileError, read_areas, read_shape
 
 FILE_HINT = _l("GeoJSON in WGS 84 (EPSG:4326) mit Flächen (Polygon oder MultiPolygon).")
 
 
-class AreaUploadForm(FlaskForm):
+class AreaUploadForm(LotseForm):
     """A GeoJSON file: one area per feature, named by a property; same name replaces."""
 
     file = FileField(
@@ -43,7 +43,7 @@ class AreaUploadForm(FlaskForm):
             raise ValidationError(str(exc)) from exc
 
 
-class AreaEditForm(FlaskForm):
+class AreaEditForm(LotseForm):
     """Rename an area, or replace its shape with the polygons of a new file."""
 
     name = StringField(
@@ -78,7 +78,7 @@ def _choices(empty_label, items) -> list[SelectChoice]:
     return [SelectChoice(0, empty_label)] + [SelectChoice(i, label) for i, label in items]
 
 
-class RuleForm(FlaskForm):
+class RuleForm(LotseForm):
     """Reports of a category and/or in an area go to a department."""
 
     category_id = SelectField(
@@ -120,7 +120,7 @@ def _coordinate(field, low: float, high: float, message) -> None:
     field.value = value
 
 
-class CheckForm(FlaskForm):
+class CheckForm(LotseForm):
     """Wer ist zuständig? A category and a point; nothing is stored, so no CSRF token."""
 
     class Meta:

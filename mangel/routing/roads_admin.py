@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from wtforms import IntegerField, SelectField, SubmitField
@@ -14,6 +13,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from lotse.auth import admin_required
 from lotse.extensions import db
+from lotse.inputs import LotseForm
 from lotse.models import Department
 from mangel.admin import bp
 from mangel.forms import ConfirmForm
@@ -30,7 +30,7 @@ from mangel.routing.roads import (
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
-class RoadUploadForm(FlaskForm):
+class RoadUploadForm(LotseForm):
     file = FileField(
         _l("Straßennetz (GeoJSON)"),
         validators=[FileRequired(_l("Bitte wählen Sie eine Datei."))],
@@ -63,7 +63,7 @@ class RoadUploadForm(FlaskForm):
             raise ValidationError(str(exc)) from exc
 
 
-class RoadRuleForm(FlaskForm):
+class RoadRuleForm(LotseForm):
     road_class = SelectField(
         _l("Straßenklasse"),
         choices=[SelectChoice(key, label) for key, label in ROAD_CLASSES.items()],

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from lotse.auth import roles_required
 from lotse.extensions import db
+from lotse.inputs import db_int
 from lotse.models import Department
 from mangel.models import Report, ReportStatus
 from mangel.workbench.actions import audit, change_status, hand_on
@@ -17,7 +18,7 @@ from mangel.workbench.views import bp, visible
 
 def selected_reports(raw_ids: list[str]) -> list[Report]:
     """The selected reports; 404 if any of them is not the current clerk's to touch."""
-    ids = {int(i) for i in raw_ids if i.isdigit()}
+    ids = {number for number in map(db_int, raw_ids) if number is not None}
     reports = list(db.session.scalars(visible(select(Report).where(Report.id.in_(ids)))))
     if not ids or len(reports) != len(ids):
         abort(404)

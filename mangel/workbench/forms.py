@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -26,6 +25,7 @@ from wtforms.validators import (
 
 from lotse.extensions import db
 from lotse.geo import in_town
+from lotse.inputs import LotseForm
 from lotse.models import Department
 from mangel.models import Category, ReportStatus
 
@@ -47,11 +47,11 @@ def category_choices() -> list[SelectChoice]:
     return sorted((SelectChoice(c.id, c.full_name) for c in leaves), key=lambda c: c.label)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(LotseForm):
     """A button-only action (accept responsibility); the CSRF token is all it carries."""
 
 
-class StatusForm(FlaskForm):
+class StatusForm(LotseForm):
     """A public status change; some statuses need a note the public can read."""
 
     status = SelectField(
@@ -75,13 +75,13 @@ class StatusForm(FlaskForm):
             )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(LotseForm):
     """An internal note for colleagues."""
 
     text = TextAreaField(_l("Interne Notiz"), validators=[DataRequired(), Length(max=4000)])
 
 
-class ForwardForm(FlaskForm):
+class ForwardForm(LotseForm):
     """Hand the report to another department."""
 
     department_id = SelectField(_l("Abteilung"), coerce=int)
@@ -91,7 +91,7 @@ class ForwardForm(FlaskForm):
         self.department_id.choices = department_choices()
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(LotseForm):
     """Move the report to another category."""
 
     category_id = SelectField(_l("Kategorie"), coerce=int)
@@ -101,7 +101,7 @@ class CategoryForm(FlaskForm):
         self.category_id.choices = category_choices()
 
 
-class LocationForm(FlaskForm):
+class LocationForm(LotseForm):
     """Move the report to where the defect really is (inside the town)."""
 
     lat = FloatField(_l("Breitengrad"), validators=[InputRequired(), NumberRange(min=-90, max=90)])
@@ -115,7 +115,7 @@ class LocationForm(FlaskForm):
             raise ValidationError(_l("Dieser Ort liegt außerhalb des Gemeindegebiets."))
 
 
-class PlanForm(FlaskForm):
+class PlanForm(LotseForm):
     """Priority and the expected completion date."""
 
     priority = SelectField(
@@ -126,7 +126,7 @@ class PlanForm(FlaskForm):
     due_date = DateField(_l("Voraussichtlich erledigt bis"), validators=[Optional()])
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(LotseForm):
     """What the public sees: description, photos, the whole report, the public text."""
 
     description = TextAreaField(
@@ -137,7 +137,7 @@ class ModerationForm(FlaskForm):
     hidden = BooleanField(_l("Meldung vollständig verbergen"))
 
 
-class RedactForm(FlaskForm):
+class RedactForm(LotseForm):
     """One black rectangle on a photo, in pixels of the stored photo."""
 
     x = IntegerField(_l("Links (x)"), validators=[NumberRange(min=0)])
@@ -162,7 +162,7 @@ class BulkForm(StatusForm):
         self.department_id.choices = [SelectChoice(0, _l("– unverändert –"))] + department_choices()
 
 
-class ResponseTemplateForm(FlaskForm):
+class ResponseTemplateForm(LotseForm):
     """A prepared public note for a category and status (or for all of them)."""
 
     title = StringField(_l("Titel"), validators=[DataRequired(), Length(max=120)])

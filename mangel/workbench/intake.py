@@ -12,13 +12,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional
 
 from lotse.auth import roles_required
 from lotse.extensions import db
+from lotse.inputs import LotseForm
 from lotse.models import normalise_email
 from lotse.outbox import queue_mail
 from lotse.urls import public_url
@@ -42,7 +42,7 @@ def _channel_choices() -> list[SelectChoice]:
     return [SelectChoice(key, label) for key, label in CHANNELS.items()]
 
 
-class IntakeStartForm(FlaskForm):
+class IntakeStartForm(LotseForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 

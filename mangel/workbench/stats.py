@@ -5,8 +5,6 @@ The export carries no personal data unless an admin ticks "mit Kontaktdaten".
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import datetime
 from statistics import median
@@ -17,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from lotse.auth import roles_required
+from lotse.csvutil import csv_text
 from lotse.extensions import db
 from mangel.models import (
     OPEN_STATUSES,
@@ -151,12 +150,11 @@ def export_csv():
     reports = db.session.scalars(
         selection.statement().options(joinedload(Report.department), joinedload(Report.category))
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([name for name, _value in columns])
-    for report in reports:
-        writer.writerow([value(report) for _name, value in columns])
-    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+    body = csv_text(
+        [name for name, _value in columns],
+        ([value(report) for _name, value in columns] for report in reports),
+    )
+    response = current_app.response_class(body, mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="meldungen.csv"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

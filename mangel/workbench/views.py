@@ -11,10 +11,9 @@ from datetime import date, timedelta
 
 import shapely
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import Select, exists, false, func, or_, select
 
-from lotse.auth import roles_required
+from lotse.auth import department_scope, roles_required
 from lotse.extensions import db
 from lotse.geo import geometry_from_geojson
 from lotse.models import Department, utcnow
@@ -58,10 +57,7 @@ OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
 def visible(stmt: Select) -> Select:
     """Restrict a report query to what the current staff member may see."""
-    if current_user.is_admin:
-        return stmt
-    ids = current_user.department_ids()
-    return stmt.where(Report.department_id.in_(ids) if ids else false())
+    return stmt.where(department_scope(Report.department_id))
 
 
 def report_or_404(report_id: int) -> Report:
@@ -73,10 +69,8 @@ def report_or_404(report_id: int) -> Report:
 
 
 def visible_departments() -> list[Department]:
-    stmt = select(Department).order_by(Department.name)
-    if not current_user.is_admin:
-        stmt = stmt.where(Department.id.in_(current_user.department_ids()))
-    return list(db.session.scalars(stmt))
+    stmt = select(Department).where(department_scope(Department.id))
+    return list(db.session.scalars(stmt.order_by(Department.name)))
 
 
 @dataclass

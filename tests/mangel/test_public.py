@@ -130,7 +130,11 @@ def test_photos_are_served_only_once_released(app, client, report_with_photo):
 
 
 def test_staff_see_unreleased_photos(app, client, auth, make_user, report_with_photo):
-    make_user()
+    from mangel.models import Report
+
+    with app.app_context():
+        department_id = db.session.get(Report, report_with_photo["id"]).department_id
+    make_user(departments=(department_id,))
     auth.login()
     response = client.get(f"/maengel/fotos/{report_with_photo['thumb']}")
     assert response.status_code == 200
