@@ -49,7 +49,7 @@ def create_app(
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(translation_dirs))
 
     db.init_app(app)
-    from lotse.models import alembic_render_item
+    from lotse.models import alembic_include_name, alembic_render_item
 
     migrate.init_app(
         app,
@@ -58,6 +58,7 @@ def create_app(
         render_as_batch=True,
         compare_type=True,
         render_item=alembic_render_item,
+        include_name=alembic_include_name,
     )
     csrf.init_app(app)
     login.init_app(app)
