@@ -68,7 +68,7 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from lotse import admin, cli, errors, security, views
+    from lotse import admin, cli, errors, requestcost, security, views
     from lotse.auth import bp as auth_bp
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -78,6 +78,7 @@ def create_app(
     app.register_blueprint(admin.bp)
     errors.init_app(app)
     security.init_app(app)
+    requestcost.init_app(app)
     cli.init_app(app)
 
     import buchung
