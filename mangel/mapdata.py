@@ -25,6 +25,7 @@ from mangel.models import (
     Report,
     add_to_clusters,
     cluster_cell,
+    public_filter,
 )
 
 CELLS_ACROSS = 12  # aim for about this many cells across the visible box
@@ -45,7 +46,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
 
 
 def _filters(by_category: bool, by_status: bool) -> list:
-    where = [Report.confirmed_at.is_not(None), Report.hidden.is_(False)]
+    where = [public_filter()]
     if by_category:
         where.append(Report.category_id == bindparam("category_id"))
     if by_status:

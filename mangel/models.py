@@ -26,7 +26,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
+    false,
     func,
     inspect,
     literal_column,
@@ -316,6 +318,13 @@ class Report(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
+
+
+def public_filter():
+    """The condition of a public report, written as the partial indexes state it
+    (``PUBLIC_SQL``): ``hidden = false``, not ``hidden IS false``, or the planners of both
+    databases walk past ``ix_report_public_created`` and ``ix_report_public_updated``."""
+    return and_(Report.confirmed_at.is_not(None), Report.hidden == false())
 
 
 # The staff inbox's full-text search on PostgreSQL: German stems of text and street, so

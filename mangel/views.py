@@ -25,7 +25,7 @@ from lotse.geo import town_bounds
 from mangel import services
 from mangel.forms import SupportForm
 from mangel.mapdata import map_geojson, parse_bbox
-from mangel.models import Category, Report, ReportPhoto, ReportStatus
+from mangel.models import Category, Report, ReportPhoto, ReportStatus, public_filter
 from mangel.photos import photo_path
 from mangel.places import search_addresses
 
@@ -78,7 +78,7 @@ class ListPage:
 def index():
     """Map and list of public reports, filtered by category and status, page by page."""
     category_id, status = _int_arg("category"), _status_arg()
-    stmt = select(Report).where(Report.confirmed_at.is_not(None), Report.hidden.is_(False))
+    stmt = select(Report).where(public_filter())
     if category_id:
         stmt = stmt.where(Report.category_id == category_id)
     if status:
@@ -189,7 +189,7 @@ def photo(name: str):
 @bp.route("/feed.atom")
 def feed():
     """Atom feed of new and changed public reports, for one category or a map area."""
-    stmt = select(Report).where(Report.confirmed_at.is_not(None), Report.hidden.is_(False))
+    stmt = select(Report).where(public_filter())
     category_id = _int_arg("category")
     if category_id:
         stmt = stmt.where(Report.category_id == category_id)
