@@ -49,6 +49,7 @@ from buchung.services.booking import (
 )
 from buchung.services.plan import week_plan
 from buchung.services.waitlist import join, offer_freed
+from buchung.week_html import week_rows
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 from lotse.models import utcnow
@@ -321,4 +322,5 @@ def booking_labels() -> dict:
         "buchung_cell": CELL_LABELS,
         "buchung_kind": KIND_LABELS,
         "buchung_group": GROUP_LABELS,
+        "week_rows": week_rows,
     }

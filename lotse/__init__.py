@@ -55,7 +55,7 @@ def create_app(
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(translation_dirs))
 
     db.init_app(app)
-    from lotse.models import alembic_render_item
+    from lotse.models import alembic_include_name, alembic_render_item
 
     migrate.init_app(
         app,
@@ -64,6 +64,7 @@ def create_app(
         render_as_batch=True,
         compare_type=True,
         render_item=alembic_render_item,
+        include_name=alembic_include_name,
     )
     csrf.init_app(app)
     login.init_app(app)
@@ -73,7 +74,7 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from lotse import admin, cli, errors, outbox, security, sweeper, views
+    from lotse import admin, cli, errors, outbox, requestcost, security, sweeper, views
     from lotse.auth import bp as auth_bp
     from lotse.hooks import register_sweep
 
@@ -85,6 +86,7 @@ def create_app(
     app.register_blueprint(admin.bp)
     errors.init_app(app)
     security.init_app(app)
+    requestcost.init_app(app)
     cli.init_app(app)
     register_sweep(app, outbox.sweep)
 

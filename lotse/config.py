@@ -91,7 +91,10 @@ class Defaults:
 
     # --- infrastructure -------------------------------------------------------------
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # No ping before each checkout (a SELECT 1 per request): connections are replaced
+    # before servers or firewalls drop idle ones, and a dropped one invalidates the pool,
+    # so only the request that met it fails (see lotse.errors: 503 with Retry-After).
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_recycle": 600}
     REDIS_URL: str | None = None  # unset: jobs run in-process right after the commit
     QUEUE_NAME = "lotse"
     REDIS_CONNECT_TIMEOUT = 1.0  # seconds; a dead Redis must never hang a request
@@ -135,6 +138,7 @@ class Defaults:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0}
+    PUBLIC_CACHE_SECONDS = 60  # anonymous GETs: how long a proxy or browser may keep them
     PROXY_FIX = 0  # number of trusted reverse proxies in front of gunicorn
 
     # --- i18n -----------------------------------------------------------------------
@@ -183,9 +187,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
             raise SystemExit(3)
         app.config["PUBLIC_BASE_URL"] = served_base_url()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite has no connection pool worth pinging, and WAL needs a longer lock wait.
+        # SQLite has no connection pool worth recycling, and WAL needs a longer lock wait.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.pop("pool_pre_ping", None)
+        options.pop("pool_recycle", None)
         options.setdefault("connect_args", {"timeout": 15})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if embedded and "LOTSE_SESSION_COOKIE_SECURE" not in os.environ and test_config is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from lotse.hooks import error_renderer
@@ -111,5 +112,12 @@ def init_app(app: Flask) -> None:
     def unexpected_error(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            # The database dropped a pooled connection (restart, failover): SQLAlchemy has
+            # discarded the pool, so asking again a moment later succeeds.
+            app.logger.warning("database connection lost on %s, pool renewed", request.path)
+            response = app.make_response(render_error(503))
+            response.headers["Retry-After"] = "1"
+            return response
         app.logger.exception("unhandled error on %s", request.path)
         return render_error(500)

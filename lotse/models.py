@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
@@ -173,6 +174,11 @@ def normalise_email(email: str) -> str:
 def email_lookup(column, email: str):
     """Case-insensitive match on an e-mail column."""
     return func.lower(column) == normalise_email(email)
+
+
+def alembic_include_name(name, type_, _parent_names) -> bool:
+    """Leave full-text index tables to their own DDL: SQLite FTS5 and its shadow tables."""
+    return not (type_ == "table" and name and re.fullmatch(r"\w+_fts(_\w+)?", name))
 
 
 def alembic_render_item(type_, obj, autogen_context):

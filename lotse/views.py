@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy import text
 
 from lotse.auth import staff_required
-from lotse.extensions import db, limiter
+from lotse.extensions import csrf, db, limiter
 from lotse.feedback import FeedbackForm
 from lotse.hooks import staff_links
 from lotse.queue import enqueue, queue_status
@@ -176,8 +176,13 @@ def _referring_page() -> str | None:
 
 
 @bp.route("/sprache", methods=["POST"])
+@csrf.exempt
 def set_language():
-    """Remember the visitor's language for a year and return to where they were."""
+    """Remember the visitor's language for a year and return to where they were.
+
+    Without a CSRF token: a forged switch only changes the language, and a token in every
+    page's header would give every visitor a session cookie and make no page cacheable.
+    """
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)

@@ -19,7 +19,6 @@ DEFAULTS = {
     "MANGEL_PHOTO_LOCATION_LIMIT_PER_IP": "30 per hour",
     "MANGEL_HASH_KEY": None,  # key of the support e-mail hashes; default: SECRET_KEY
     "MANGEL_MAP_MAX_POINTS": 300,
-    "MANGEL_CLUSTER_CACHE_SECONDS": 30,
     "MANGEL_PAGE_SIZE": 20,
     "MANGEL_INBOX_COUNT_LIMIT": 1000,  # the staff inbox counts its selection this far
     # Staff workbench: reminders to the department, contact data kept after closing.

@@ -3,29 +3,33 @@
 Built for speed: a column-only query on a covering index that starts with a coarse grid
 cell (``Report.map_cell``), so a box reads only the reports of the few cells it touches; no
 ORM objects; a hard cap on points.  When a box holds more reports than the cap, they are
-counted per cell of a grid aligned to fixed cell sizes (about 12 cells across the box),
-computed for the whole town and kept for a few seconds per worker.
+shown per cell of a grid aligned to fixed cell sizes (about 12 cells across the box): the
+counts of the cells in view come from ``map_cluster``, kept current on every write and
+shared by all workers; a map filtered by category or status counts the box's reports.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
 from functools import cache
 
 from flask import current_app
 from sqlalchemy import Integer, bindparam, cast, func, select
 
 from lotse.extensions import db
-from mangel.models import MAP_CELL_DEG, Report
-from mangel.services import public_condition
+from mangel.models import (
+    CLUSTER_BASE_DEG,
+    CLUSTER_LEVELS,
+    MAP_CELL_DEG,
+    MapCluster,
+    Report,
+    add_to_clusters,
+    cluster_cell,
+    public_filter,
+)
 
-BASE_CELL_DEG = 0.0005  # about 55 m: the finest grid
 CELLS_ACROSS = 12  # aim for about this many cells across the visible box
 MAX_LISTED_CELLS = 64  # a box wider than this many cells reads by latitude alone
-
-_cache_lock = threading.Lock()
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
@@ -42,7 +46,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
 
 
 def _filters(by_category: bool, by_status: bool) -> list:
-    where = [public_condition()]
+    where = [public_filter()]
     if by_category:
         where.append(Report.category_id == bindparam("category_id"))
     if by_status:
@@ -92,59 +96,95 @@ def _map_cells(bbox: tuple[float, float, float, float]) -> list[int] | None:
     return [r * 100_000 + c for r in rows for c in cols]
 
 
-def _cell_size(bbox: tuple[float, float, float, float]) -> float:
+def _level(bbox: tuple[float, float, float, float]) -> int:
+    """The cluster level whose cells are about a twelfth of the box."""
     west, south, east, north = bbox
     span = max(north - south, (east - west) * math.cos(math.radians((north + south) / 2)))
-    level = max(0, math.ceil(math.log2(max(span / CELLS_ACROSS, BASE_CELL_DEG) / BASE_CELL_DEG)))
-    return BASE_CELL_DEG * 2**level
+    level = math.ceil(math.log2(max(span / CELLS_ACROSS, CLUSTER_BASE_DEG) / CLUSTER_BASE_DEG))
+    return min(max(0, level), CLUSTER_LEVELS - 1)
 
 
-def _grid(cell: float, category_id: int | None, status: str | None) -> dict:
-    """The town's reports per grid cell: ``{(row, col): (lat, lon, count, feature)}``.
+def _cell_range(bbox, level: int) -> tuple[int, int, int, int]:
+    """First and last row and column of the level's cells the box touches."""
+    west, south, east, north = bbox
+    (r0, c0), (r1, c1) = cluster_cell(south, west), cluster_cell(north, east)
+    return r0 >> level, r1 >> level, c0 >> level, c1 >> level
 
-    Kept for a few seconds per worker, so a zoomed-out map costs a lookup, not a scan.
-    """
-    key = (cell, category_id, status)
-    ttl = current_app.config["MANGEL_CLUSTER_CACHE_SECONDS"]
-    now = time.monotonic()
-    cache = current_app.extensions.setdefault("mangel_grid_cache", {})
-    with _cache_lock:
-        hit = cache.get(key)
-        if ttl and hit and now - hit[0] < ttl:
-            return hit[1]
-    row, col = cast(Report.lat / cell, Integer), cast(Report.lon / cell, Integer)
+
+def _stored_cells(bbox, level: int) -> list[tuple[int, float, float]]:
+    """``(count, lat_sum, lon_sum)`` of the stored cells in view (every public report)."""
+    r0, r1, c0, c1 = _cell_range(bbox, level)
+    table = MapCluster.__table__
+    stmt = select(table.c.count, table.c.lat_sum, table.c.lon_sum).where(
+        table.c.level == level,
+        table.c.row.between(r0, r1),
+        table.c.col.between(c0, c1),
+        table.c.count > 0,
+    )
+    return list(db.session.connection().execute(stmt))
+
+
+def _floor(value, dialect: str):
+    """``floor(value)`` in SQL; SQLite may lack it: truncate, then step down below zero."""
+    if dialect == "postgresql":
+        return func.floor(value)
+    return cast(value, Integer) - cast(value < cast(value, Integer), Integer)
+
+
+def _counted_cells(bbox, level: int, category_id: int | None, status: str | None) -> list:
+    """The same for a filtered map, counted from the reports in the box."""
+    west, south, east, north = bbox
+    cell = CLUSTER_BASE_DEG * 2**level
+    dialect = db.engine.dialect.name
+    row, col = _floor(Report.lat / cell, dialect), _floor(Report.lon / cell, dialect)
     stmt = (
-        select(row, col, func.avg(Report.lat), func.avg(Report.lon), func.count())
-        .where(*_filters(bool(category_id), bool(status)))
+        select(func.count(), func.sum(Report.lat), func.sum(Report.lon))
+        .where(
+            Report.lat.between(south, north),
+            Report.lon.between(west, east),
+            *_filters(bool(category_id), bool(status)),
+        )
         .group_by(row, col)
     )
     params = {"category_id": category_id, "status": status}
-    cells = {
-        (r, c): (lat, lon, count, CLUSTER % (round(lon, 6), round(lat, 6), count))
-        for r, c, lat, lon, count in db.session.connection().execute(stmt, params)
-    }
-    if ttl:
-        with _cache_lock:
-            cache[key] = (now, cells)
-    return cells
+    return list(db.session.connection().execute(stmt, params))
 
 
 def _clusters(bbox, category_id: int | None, status: str | None) -> tuple[list[str], int]:
     """Cluster features of the box and the number of reports they hold."""
     west, south, east, north = bbox
-    cell = _cell_size(bbox)
-    grid = _grid(cell, category_id, status)
-    # The database rounds or truncates to a cell number: look one cell further either way.
-    rows = range(math.floor(south / cell) - 1, math.floor(north / cell) + 2)
-    cols = range(math.floor(west / cell) - 1, math.floor(east / cell) + 2)
+    level = _level(bbox)
+    if category_id or status:
+        cells = _counted_cells(bbox, level, category_id, status)
+    else:
+        cells = _stored_cells(bbox, level)
     features, total = [], 0
-    for r in rows:
-        for c in cols:
-            hit = grid.get((r, c))
-            if hit and south <= hit[0] <= north and west <= hit[1] <= east:
-                features.append(hit[3])
-                total += hit[2]
+    for count, lat_sum, lon_sum in cells:
+        lat, lon = lat_sum / count, lon_sum / count
+        if south <= lat <= north and west <= lon <= east:
+            features.append(CLUSTER % (round(lon, 6), round(lat, 6), count))
+            total += count
     return features, total
+
+
+def rebuild_clusters(connection) -> int:
+    """Count every public report into ``map_cluster`` afresh; returns the reports counted.
+
+    For data written past the ORM (imports, the benchmark's bulk load); the web app keeps
+    the counts current on its own.
+    """
+    dialect = connection.dialect.name
+    row = _floor(Report.lat / CLUSTER_BASE_DEG, dialect)
+    col = _floor(Report.lon / CLUSTER_BASE_DEG, dialect)
+    stmt = (
+        select(row, col, func.count(), func.sum(Report.lat), func.sum(Report.lon))
+        .where(*_filters(False, False))
+        .group_by(row, col)
+    )
+    counts = {(int(r), int(c)): [n, lat, lon] for r, c, n, lat, lon in connection.execute(stmt)}
+    connection.execute(MapCluster.__table__.delete())
+    add_to_clusters(connection, counts)
+    return sum(n for n, _lat, _lon in counts.values())
 
 
 CLUSTER = (
@@ -161,8 +201,8 @@ def map_geojson(
     cap = current_app.config["MANGEL_MAP_MAX_POINTS"]
     cells = _map_cells(bbox)
     clusters = None
-    if cells is None or _cell_size(bbox) > BASE_CELL_DEG:
-        # Zoomed out: the cached grid tells whether the box holds too many reports for
+    if cells is None or _level(bbox) > 0:
+        # Zoomed out: the stored cluster counts tell whether the box holds too many reports for
         # pins, which spares reading them from the index only to count them.
         clusters, total = _clusters(bbox, category_id, status)
         if total > cap:

@@ -26,8 +26,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
+    false,
     func,
+    inspect,
     literal_column,
     text,
 )
@@ -81,6 +84,7 @@ def map_cell(lat: float, lon: float) -> int:
     return row * 100_000 + math.floor((lon + 180) / MAP_CELL_DEG)
 
 
+PUBLIC_SQL = "confirmed_at IS NOT NULL AND hidden = false"  # as ``Report.is_public``
 _STATUS_CHECK = "status IN ({})".format(", ".join(f"'{s.value}'" for s in ReportStatus))
 
 
@@ -209,7 +213,24 @@ class Report(TimestampMixin, db.Model):
         Index("ix_report_lat_lon", "lat", "lon"),
         # Covers the map's bbox query: it reads a few grid cells and never visits the table.
         Index(
-            "ix_report_map", "map_cell", "lat", "lon", "confirmed_at", "status", "category_id", "id"
+            "ix_report_map",
+            *("map_cell", "lat", "lon", "confirmed_at", "hidden", "status", "category_id", "id"),
+        ),
+        # The public list (newest first) and the feed (last changed first) walk these and
+        # stop after a page: only public reports are in them.
+        Index(
+            "ix_report_public_created",
+            "created_at",
+            "id",
+            postgresql_where=text(PUBLIC_SQL),
+            sqlite_where=text(PUBLIC_SQL),
+        ),
+        Index(
+            "ix_report_public_updated",
+            "updated_at",
+            "id",
+            postgresql_where=text(PUBLIC_SQL),
+            sqlite_where=text(PUBLIC_SQL),
         ),
         # The staff inbox: one department's reports by status, newest first.
         Index("ix_report_inbox", "department_id", "status", "created_at"),
@@ -320,6 +341,13 @@ def _answer_text(value, names: dict[str, str]) -> str:
     return ", ".join(names.get(str(v), str(v)) for v in values)
 
 
+def public_filter():
+    """The condition of a public report, written as the partial indexes state it
+    (``PUBLIC_SQL``): ``hidden = false``, not ``hidden IS false``, or the planners of both
+    databases walk past ``ix_report_public_created`` and ``ix_report_public_updated``."""
+    return and_(Report.confirmed_at.is_not(None), Report.hidden == false())
+
+
 # The staff inbox's full-text search on PostgreSQL: German stems of text and street, so
 # "Schlagloch" finds "Schlaglöcher".  The GIN index ``ix_report_search`` (``Report``'s
 # table arguments) holds the same expression as PostgreSQL prints it, so that alembic sees
@@ -334,6 +362,110 @@ REPORT_SEARCH_VECTOR = func.to_tsvector(
 @event.listens_for(Report, "before_update")
 def _place_in_grid(_mapper, _connection, report: Report) -> None:
     report.map_cell = map_cell(report.lat, report.lon)
+
+
+CLUSTER_BASE_DEG = 0.0005  # about 55 m: the finest cluster grid (level 0)
+CLUSTER_LEVELS = 17  # level n has cells of CLUSTER_BASE_DEG * 2**n, up to about 33°
+
+
+class MapCluster(db.Model):
+    """Public reports counted per cell of the cluster grids, one grid per zoom level.
+
+    Kept current on every write of a report (``_count_in_clusters``), so the map reads the
+    few cells in view instead of grouping the whole table; the rows stay bounded by the
+    cells of the town, not by the number of reports.  Level ``n`` has cells of
+    ``CLUSTER_BASE_DEG * 2**n``; its row and column are the level-0 ones shifted by ``n``.
+    """
+
+    __tablename__ = "map_cluster"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    row: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    col: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    lat_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    lon_sum: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+def cluster_cell(lat: float, lon: float) -> tuple[int, int]:
+    """Row and column of the level-0 cluster cell a point lies in."""
+    return math.floor(lat / CLUSTER_BASE_DEG), math.floor(lon / CLUSTER_BASE_DEG)
+
+
+def add_to_clusters(connection, counts: dict[tuple[int, int], list[float]]) -> None:
+    """Add ``{(row, col): [count, lat_sum, lon_sum]}`` of level 0 to every level's cells."""
+    rows: dict[tuple[int, int, int], list[float]] = {}
+    for (row, col), (count, lat_sum, lon_sum) in counts.items():
+        for level in range(CLUSTER_LEVELS):
+            total = rows.setdefault((level, row >> level, col >> level), [0, 0.0, 0.0])
+            total[0] += count
+            total[1] += lat_sum
+            total[2] += lon_sum
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = MapCluster.__table__
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.level, table.c.row, table.c.col],
+        set_={
+            "count": table.c.count + stmt.excluded.count,
+            "lat_sum": table.c.lat_sum + stmt.excluded.lat_sum,
+            "lon_sum": table.c.lon_sum + stmt.excluded.lon_sum,
+        },
+    )
+    values = [
+        {"level": k[0], "row": k[1], "col": k[2], "count": v[0], "lat_sum": v[1], "lon_sum": v[2]}
+        for k, v in sorted(rows.items())  # one order for every writer: no deadlocks
+    ]
+    for start in range(0, len(values), 5000):
+        connection.execute(stmt, values[start : start + 5000])
+
+
+def _public_place(report: Report, committed: bool) -> tuple[float, float] | None:
+    """Where the report counts on the public map, before (``committed``) or after the flush."""
+
+    def value(name: str):
+        if not committed:
+            return getattr(report, name)
+        history = inspect(report).attrs[name].history
+        return history.deleted[0] if history.deleted else getattr(report, name)
+
+    if value("confirmed_at") is None or value("hidden"):
+        return None
+    return value("lat"), value("lon")
+
+
+def _change_clusters(connection, before, after) -> None:
+    counts: dict[tuple[int, int], list[float]] = {}
+    for place, sign in ((before, -1), (after, 1)):
+        if place is not None:
+            total = counts.setdefault(cluster_cell(*place), [0, 0.0, 0.0])
+            total[0] += sign
+            total[1] += sign * place[0]
+            total[2] += sign * place[1]
+    if before != after:
+        add_to_clusters(connection, counts)
+
+
+@event.listens_for(Report, "after_insert")
+def _count_new_report(_mapper, connection, report: Report) -> None:
+    _change_clusters(connection, None, _public_place(report, committed=False))
+
+
+@event.listens_for(Report, "after_update")
+def _count_changed_report(_mapper, connection, report: Report) -> None:
+    _change_clusters(
+        connection, _public_place(report, committed=True), _public_place(report, committed=False)
+    )
+
+
+@event.listens_for(Report, "after_delete")
+def _uncount_deleted_report(_mapper, connection, report: Report) -> None:
+    _change_clusters(connection, _public_place(report, committed=True), None)
 
 
 class ReportPhoto(db.Model):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, delete, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, distinct, func, or_, select
 
 from lotse.extensions import db
 from lotse.geo import distance_m
@@ -24,6 +24,7 @@ from mangel.models import (
     ReportStatus,
     StatusChange,
     Support,
+    public_filter,
 )
 from mangel.photos import ProcessedPhoto, photo_path, save_photo
 from mangel.places import nearest_address
@@ -106,7 +107,7 @@ def public_condition() -> ColumnElement[bool]:
     a new one cannot forget the hidden flag.  Of a public report only the released parts are
     shown: ``description_released`` and ``Report.public_photos``.
     """
-    return and_(Report.confirmed_at.is_not(None), Report.hidden.is_(False))
+    return public_filter()  # "hidden = false", as the partial indexes state it
 
 
 def public_reports() -> Select:

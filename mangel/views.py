@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from lotse.auth import in_department_scope
 from lotse.extensions import db, limiter
@@ -32,6 +33,7 @@ from mangel.places import search_addresses
 bp = Blueprint("mangel", __name__, url_prefix="/maengel")
 
 FEED_SIZE = 50
+MAX_PAGE = 10_000  # deeper pages read too far into the index; the filters narrow down
 
 
 def _int_arg(name: str) -> int | None:
@@ -68,6 +70,23 @@ def marker_names() -> dict:
     }
 
 
+class ListPage:
+    """One page of a list, with its neighbours but without counting the whole list.
+
+    Counting every public report per view reads the whole table; one row more than the
+    page tells whether there is a next page.
+    """
+
+    def __init__(self, stmt, page: int, per_page: int):
+        rows = db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)).all()
+        self.items = rows[:per_page]
+        self.page = page
+        self.has_prev = page > 1
+        self.has_next = len(rows) > per_page
+        self.prev_num = page - 1
+        self.next_num = page + 1
+
+
 @bp.route("/")
 def index():
     """Map and list of public reports, filtered by category and status, page by page."""
@@ -77,10 +96,12 @@ def index():
         stmt = stmt.where(Report.category_id == category_id)
     if status:
         stmt = stmt.where(Report.status == status)
-    page = db.paginate(
-        stmt.order_by(Report.created_at.desc(), Report.id.desc()),
-        per_page=current_app.config["MANGEL_PAGE_SIZE"],
-        error_out=False,
+    page = ListPage(
+        stmt.options(joinedload(Report.category)).order_by(
+            Report.created_at.desc(), Report.id.desc()
+        ),
+        min(_int_arg("page") or 1, MAX_PAGE),
+        current_app.config["MANGEL_PAGE_SIZE"],
     )
     categories = db.session.scalars(
         select(Category).where(Category.parent_id.is_not(None)).order_by(Category.name)
@@ -193,7 +214,9 @@ def feed():
         west, south, east, north = bbox
         stmt = stmt.where(Report.lat.between(south, north), Report.lon.between(west, east))
     reports = db.session.scalars(
-        stmt.order_by(Report.updated_at.desc(), Report.id.desc()).limit(FEED_SIZE)
+        stmt.options(selectinload(Report.category).joinedload(Category.parent))
+        .order_by(Report.updated_at.desc(), Report.id.desc())
+        .limit(FEED_SIZE)
     ).all()
     category = db.session.get(Category, category_id) if category_id else None
     body = render_template(

@@ -206,6 +206,9 @@ def app_ctx(app: Flask) -> Iterator[None]:
 # --- helpers ------------------------------------------------------------------------
 
 
+FORM_PAGE = "/barrierefreiheit"  # a public page with a form (accessibility feedback)
+
+
 def csrf_token_from(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "page has no CSRF token"
@@ -217,9 +220,13 @@ def form_post(client: FlaskClient) -> Callable[..., Any]:
     """POST a form the way a browser does: load the page, take its CSRF token, submit."""
 
     def post(url: str, data: dict | None = None, page: str | None = None, **kwargs):
-        page_response = client.get(page or url)
+        html = client.get(page or url).get_data(as_text=True)
+        if not CSRF_RE.search(html):
+            # Pages without a form of their own carry no token (the language switch has
+            # none); the session's token is the same on every page, so take a form's.
+            html = client.get(FORM_PAGE).get_data(as_text=True)
         payload = dict(data or {})
-        payload.setdefault("csrf_token", csrf_token_from(page_response.get_data(as_text=True)))
+        payload.setdefault("csrf_token", csrf_token_from(html))
         return client.post(url, data=payload, **kwargs)
 
     return post

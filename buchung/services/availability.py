@@ -92,18 +92,36 @@ def grid(resource: Resource, days: list[date], now: datetime | None = None) -> G
     taken = taken_units(resource, start, end)
     units = len(resource.unit_ids())
     length = timedelta(minutes=rules.slot_minutes)
-    rows = []
-    for minute in _row_minutes(resource):
-        cells: list[Cell | None] = []
-        for day in days:
-            try:
-                cell_start = local_moment(day, minute, strict=True)
-            except NonexistentLocalTime:
-                cells.append(None)
-                continue
-            cells.append(_cell(cell_start, cell_start + length, now, opening, closed, taken, units))
-        rows.append((minute, cells))
+    minutes = _row_minutes(resource)
+    columns = [
+        [
+            None
+            if start is None
+            else _cell(start, start + length, now, opening, closed, taken, units)
+            for start in _cell_starts(day, minutes)
+        ]
+        for day in days
+    ]
+    rows = [(minute, [column[i] for column in columns]) for i, minute in enumerate(minutes)]
     return Grid(resource, days, rows)
+
+
+def _cell_starts(day: date, minutes: list[int]) -> list[datetime | None]:
+    """The UTC starts of a day's cells; ``None`` for a local time the clocks skip.
+
+    On the days without a clock change (all but two a year) a cell starts its minutes after
+    local midnight, which spares a time zone conversion per cell.
+    """
+    midnight = local_moment(day, 0)
+    if local_moment(day, 1440) - midnight == timedelta(days=1):
+        return [midnight + timedelta(minutes=minute) for minute in minutes]
+    starts: list[datetime | None] = []
+    for minute in minutes:
+        try:
+            starts.append(local_moment(day, minute, strict=True))
+        except NonexistentLocalTime:
+            starts.append(None)
+    return starts
 
 
 def _cell(start, end, now, opening, closed, taken, units) -> Cell:

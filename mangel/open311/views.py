@@ -13,13 +13,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from werkzeug.exceptions import HTTPException
 
 from lotse.extensions import db
 from lotse.models import utcnow
 from lotse.urls import public_url
 from mangel import services
-from mangel.models import OPEN_STATUSES, Category, Report
+from mangel.models import OPEN_STATUSES, Category, Report, ReportPhoto, StatusChange
 from mangel.open311.format import LOCAL_TZ, error_response, respond
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -282,6 +283,32 @@ def _search_statement():
     return stmt
 
 
+# What a service request shows, loaded for a whole page at once: a fixed number of
+# statements however many reports the page holds, and no personal data read at all.
+REQUEST_LOAD = (
+    load_only(
+        Report.id,
+        Report.status,
+        Report.category_id,
+        Report.department_id,
+        Report.description,
+        Report.description_released,
+        Report.photos_released,
+        Report.street,
+        Report.lat,
+        Report.lon,
+        Report.created_at,
+        Report.updated_at,
+    ),
+    joinedload(Report.category).load_only(Category.id, Category.name),
+    joinedload(Report.department),
+    selectinload(Report.history).load_only(
+        StatusChange.status, StatusChange.public_note, StatusChange.created_at
+    ),
+    selectinload(Report.photos).load_only(ReportPhoto.file_name, ReportPhoto.position),
+)
+
+
 @bp.route(f"/requests.{FORMAT}", methods=["GET"])
 def request_list(fmt: str):
     """Public reports, newest first: last 90 days unless dated, at most 1000 per page."""
@@ -292,6 +319,7 @@ def request_list(fmt: str):
         .order_by(Report.created_at.desc(), Report.id.desc())
         .offset((page - 1) * page_size)
         .limit(page_size)
+        .options(*REQUEST_LOAD)
     )
     return _requests_response(fmt, list(db.session.scalars(stmt)))
 

@@ -19,9 +19,7 @@ from lotse.geo import geometry_from_geojson
 from lotse.models import Department, utcnow
 from mangel import services
 from mangel.models import (
-    GERMAN,
     OPEN_STATUSES,
-    REPORT_SEARCH_VECTOR,
     Category,
     Report,
     ReportPhoto,
@@ -43,6 +41,7 @@ from mangel.workbench.forms import (
     StatusForm,
 )
 from mangel.workbench.models import AuditEntry, InternalNote, ResponseTemplate
+from mangel.workbench.search import search_clause
 
 bp = Blueprint("mangel_workbench", __name__, url_prefix="/verwaltung/maengel")
 
@@ -189,24 +188,6 @@ def in_area(area: Area):
     if len(inside) <= len(ids) / 2:
         return Report.id.in_(inside)
     return in_box & Report.id.not_in(sorted(set(ids) - set(inside)))
-
-
-def search_clause(q: str):
-    """Full-text search: a report number, or words in description or street.
-
-    PostgreSQL matches German word stems with the GIN index ``ix_report_search`` and
-    the search syntax people know (``"…"`` for phrases, ``-wort`` to exclude, ``or``).
-    SQLite looks for the text as typed with LIKE, which ignores ASCII case.
-    """
-    if q.lstrip("#").isdigit():
-        return Report.id == int(q.lstrip("#"))
-    if db.engine.dialect.name == "postgresql":
-        query = func.websearch_to_tsquery(GERMAN, q)
-        return REPORT_SEARCH_VECTOR.op("@@")(query)
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(
-        *(column.like(pattern, escape="\\") for column in (Report.description, Report.street))
-    )
 
 
 def paginate_capped(stmt: Select):

@@ -1,0 +1,69 @@
+"""What every request costs: no session cookie for a plain visit, public GETs cacheable."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token_from
+
+
+@pytest.mark.parametrize("path", ["/", "/impressum", "/leichte-sprache", "/maengel/"])
+def test_a_plain_visit_gets_no_cookie_and_a_cacheable_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert {"Accept-Language", "Cookie"} <= set(response.vary)
+    again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_a_page_with_a_form_or_a_session_is_not_public(client, auth, make_user):
+    form_page = client.get("/barrierefreiheit")
+    assert "Set-Cookie" in form_page.headers  # the CSRF token lives in the session
+    assert "public" not in form_page.headers.get("Cache-Control", "")
+    csrf_token_from(form_page.get_data(as_text=True))
+    # With the session cookie the visitor may see a flash or a login: nothing is shared.
+    assert "public" not in client.get("/").headers.get("Cache-Control", "")
+    make_user()
+    auth.login()
+    staff_page = client.get("/")
+    assert "ETag" not in staff_page.headers and "Abmelden" in staff_page.get_data(as_text=True)
+
+
+def test_pages_keep_their_own_cache_rules(client):
+    assert client.get("/maengel/verfolgen/unknown").status_code == 404
+    bbox = client.get("/maengel/karte.json?bbox=6.48,50.74,6.50,50.76")
+    assert bbox.headers["Cache-Control"] == "public, max-age=30"
+
+
+@pytest.mark.both_dbs
+def test_the_engine_does_not_ping_before_each_checkout(make_app, db_backend):
+    app = make_app()
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert "pool_pre_ping" not in options
+    if db_backend == "postgres":
+        assert options["pool_recycle"] == 600
+
+
+@pytest.mark.both_dbs
+def test_a_dropped_database_connection_costs_one_request(make_app, db_backend):
+    if db_backend != "postgres":
+        pytest.skip("SQLite has no server to drop connections")
+    from sqlalchemy import create_engine, text
+
+    from lotse.extensions import db
+
+    app = make_app()
+    client = app.test_client()
+    assert client.get("/maengel/").status_code == 200
+    with app.app_context():
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.remove()
+    killer = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with killer.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    killer.dispose()
+    dropped = client.get("/maengel/")
+    assert dropped.status_code == 503 and dropped.headers["Retry-After"] == "1"
+    assert client.get("/maengel/").status_code == 200
