@@ -49,6 +49,7 @@ from buchung.services.booking import (
 )
 from buchung.services.plan import week_plan
 from buchung.services.plan_pdf import plan_pdf as render_plan_pdf
+from buchung.services.notices import office_contact
 from buchung.services.waitlist import join, offer_freed
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
@@ -316,4 +317,6 @@ def booking_labels() -> dict:
         "buchung_cell": CELL_LABELS,
         "buchung_kind": KIND_LABELS,
         "buchung_group": GROUP_LABELS,
+        "cancellation_deadline": cancellation_deadline,
+        "office_contact": office_contact,
     }

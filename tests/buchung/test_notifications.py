@@ -74,12 +74,11 @@ class World:
     # --- the steps people take -------------------------------------------------------------
 
     def guest_books(self, resource_id: int) -> str:
+        box = Mailbox(self.folder)
         response = self.form_post(f"/buchung/{resource_id}/buchen", booking_data(DAY))
         assert response.status_code == 302, response.get_data(as_text=True)
         (link,) = {
-            urlsplit(u).path
-            for u in Mailbox.links(Mailbox(self.folder).messages(to=GUEST)[-1])
-            if "/buchung/b/" in u
+            urlsplit(u).path for u in Mailbox.links(box.latest(to=GUEST)) if "/buchung/b/" in u
         }
         return link
 
@@ -187,7 +186,11 @@ def guest_declined(w: World) -> list[Expected]:
     w.office_decides(booking, "ablehnen", "Hallenfest")
     return [
         Expected(
-            {GUEST}, "Ihre Buchungsanfrage ist abgelehnt", "Begründung: Hallenfest", "CANCEL", [booking]
+            {GUEST},
+            "Ihre Buchungsanfrage ist abgelehnt",
+            "Begründung: Hallenfest",
+            "CANCEL",
+            [booking],
         )
     ]
 
@@ -259,7 +262,9 @@ def club_date_declined(w: World) -> list[Expected]:
     w.reset()
     w.office_decides(first, "ablehnen", "Turnier")
     return [
-        Expected(CLUB, "Ihre Buchungsanfrage ist abgelehnt", "Begründung: Turnier", "CANCEL", [first])
+        Expected(
+            CLUB, "Ihre Buchungsanfrage ist abgelehnt", "Begründung: Turnier", "CANCEL", [first]
+        )
     ]
 
 
@@ -358,7 +363,11 @@ def closure_cancels(w: World) -> list[Expected]:
     assert response.status_code == 302, response.get_data(as_text=True)
     return [
         Expected(
-            CLUB, "Termine fallen aus: Hallenboden", "Der Boden wird versiegelt.", "CANCEL", dates[:2]
+            CLUB,
+            "Termine fallen aus: Hallenboden",
+            "Der Boden wird versiegelt.",
+            "CANCEL",
+            dates[:2],
         )
     ]
 
@@ -394,9 +403,7 @@ def _unapproved_club(w: World) -> int:
 
 def club_approved(w: World) -> list[Expected]:
     club = _unapproved_club(w)
-    w.form_post(
-        f"/verwaltung/buchung/vereine/{club}/freigeben", page="/verwaltung/buchung/vereine"
-    )
+    w.form_post(f"/verwaltung/buchung/vereine/{club}/freigeben", page="/verwaltung/buchung/vereine")
     return [Expected({TRAINER}, "Ihr Verein ist freigegeben", "freigegeben")]
 
 
@@ -411,9 +418,7 @@ def club_rejected(w: World) -> list[Expected]:
     with w.app.app_context():
         assert db.session.get(Club, club) is None  # a rejected registration is gone
     return [
-        Expected(
-            {TRAINER}, "Ihre Vereinsanmeldung ist abgelehnt", "Kein eingetragener Verein."
-        )
+        Expected({TRAINER}, "Ihre Vereinsanmeldung ist abgelehnt", "Kein eingetragener Verein.")
     ]
 
 
