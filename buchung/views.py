@@ -47,9 +47,9 @@ from buchung.services.booking import (
     confirm_hold,
     create_booking,
 )
+from buchung.services.notices import office_contact
 from buchung.services.plan import week_plan
 from buchung.services.plan_pdf import plan_pdf as render_plan_pdf
-from buchung.services.notices import office_contact
 from buchung.services.waitlist import join, offer_freed
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
