@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     from buchung import (  # noqa: F401 - routes, commands
         admin,
         admin_clubs,
+        admin_decisions,
         admin_resources,
         admin_seasons,
         cli,

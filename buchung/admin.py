@@ -106,8 +106,19 @@ def dashboard():
         .order_by(Booking.starts_at)
         .limit(20)
     ).all()
+    from buchung.admin_decisions import DecisionForm
+
+    series_groups: dict[int, list[Booking]] = {}
+    for booking in requests:
+        if booking.series_id is not None:
+            series_groups.setdefault(booking.series_id, []).append(booking)
     return render_template(
-        "buchung/admin/dashboard.html", requests=requests, upcoming=upcoming, label=resource_label
+        "buchung/admin/dashboard.html",
+        requests=[b for b in requests if b.series_id is None],
+        series_groups=list(series_groups.values()),
+        upcoming=upcoming,
+        label=resource_label,
+        decision_form=DecisionForm(),
     )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import recurring_ical_events
 from icalendar import Calendar
 from sqlalchemy import select
 
-from buchung.clock import local_moment, local_today, zone
+from buchung.clock import local_moment, local_today, to_local, zone
 from buchung.models import ACTIVE_STATUSES, Booking, Closure, Resource
 from buchung.services.rules import expand_closure
 from lotse.extensions import db
@@ -26,6 +26,15 @@ def closure_end_bound(closure: Closure) -> datetime:
     if closure.repeat_until:
         return local_moment(closure.repeat_until, 1440)
     return max(utcnow(), closure.starts_at) + LOOKAHEAD
+
+
+def closure_period(closure: Closure) -> tuple[datetime | date, datetime | date, bool]:
+    """(first, last, whole_days) as people read it: a closure of whole days ends on its
+    last day (06.01.), not at midnight after it ("07.01. 00:00")."""
+    start, end = to_local(closure.starts_at), to_local(closure.ends_at)
+    if start.time() == end.time() == time(0, 0):
+        return start.date(), (end - timedelta(days=1)).date(), True
+    return start, end, False
 
 
 def affected_bookings(closure: Closure) -> list[Booking]:
