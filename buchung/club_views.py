@@ -33,7 +33,7 @@ from buchung.models import Booking, BookingStatus, Resource
 from buchung.services import series as series_service
 from buchung.services.booking import BookingRefused, cancel, notify
 from buchung.services.clubs import member_by_email, member_from_token, register_club
-from buchung.services.notices import mail_club_dates, mail_office_series
+from buchung.services.notices import mail_club_dates, mail_club_registered, mail_office_series
 from buchung.services.seasons import open_seasons
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db, limiter
@@ -93,6 +93,7 @@ def register():
                 email,
                 form.password.data,
             )
+            mail_club_registered(member)
             db.session.commit()
             enqueue("buchung.jobs.send_club_confirmation", member.id)
             return render_template("buchung/club/registered.html", email=email)

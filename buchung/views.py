@@ -50,9 +50,10 @@ from buchung.services.booking import (
 from buchung.services.notices import office_contact
 from buchung.services.plan import week_plan
 from buchung.services.plan_pdf import plan_pdf as render_plan_pdf
-from buchung.services.waitlist import join, offer_freed
+from buchung.services.waitlist import entry_from_token, join, leave, leave_token, offer_freed
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
+from lotse.outbox import queue_mail
 
 bp = Blueprint("buchung", __name__, url_prefix="/buchung")
 
@@ -206,6 +207,15 @@ def waitlist(resource_id: int):
         if entry is None:
             form.day.errors.append(_("Diese Zeit ist frei – Sie können sie gleich buchen."))
         else:
+            queue_mail(
+                entry.email,
+                _("Sie stehen auf der Warteliste"),
+                "buchung/emails/waitlist_joined",
+                kind="buchung.waitlist_joined",
+                ref=f"waitlist:{entry.id}",
+                entry=entry,
+                token=leave_token(entry),
+            )
             db.session.commit()
             flash(
                 _("Sie stehen auf der Warteliste. Wird die Zeit frei, schreiben wir Ihnen."),
@@ -213,6 +223,21 @@ def waitlist(resource_id: int):
             )
             return redirect(url_for("buchung.resource_page", resource_id=resource.id))
     return render_template("buchung/waitlist.html", form=form, resource=resource)
+
+
+@bp.route("/warteliste/<token>/austragen", methods=["GET", "POST"])
+def waitlist_leave(token: str):
+    """Leave the waiting list from the link in the joining mail (a button, then POST)."""
+    entry = entry_from_token(token)
+    if entry is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if leave(entry):
+            db.session.commit()
+            flash(_("Sie sind von der Warteliste ausgetragen."), "success")
+        return redirect(url_for("buchung.resource_page", resource_id=entry.resource.root.id))
+    return render_template("buchung/waitlist_leave.html", entry=entry, form=form)
 
 
 @bp.route("/gesendet")

@@ -57,7 +57,9 @@ def test_guest_confirms_and_gets_calendar_file(
     link = guest_books(resource_id)
     hold_mail = mailbox.latest()
     assert hold_mail["Subject"] == "Bitte bestätigen Sie Ihre Buchung"
-    assert not list(hold_mail.iter_attachments())
+    held = calendar_of(hold_mail)  # the hold is tentative in the guest's calendar
+    assert str(held["method"]) == "REQUEST"
+    assert str(held.walk("VEVENT")[0]["status"]) == "TENTATIVE"
     assert state(app) == ["held"]
 
     response = form_post(f"{link}/bestaetigen", {}, page=link)

@@ -411,7 +411,7 @@ def club_rejected(w: World) -> list[Expected]:
     club = _unapproved_club(w)
     response = w.form_post(
         f"/verwaltung/buchung/vereine/{club}/ablehnen",
-        {"reason": "Kein eingetragener Verein."},
+        {"reject-reason": "Kein eingetragener Verein."},
         page="/verwaltung/buchung/vereine",
     )
     assert response.status_code == 302, response.get_data(as_text=True)
