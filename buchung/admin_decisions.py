@@ -3,7 +3,7 @@ the bookings a closure hits (cancel them with one reason and notify, or keep the
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -115,3 +115,31 @@ def closure_cancel(closure_id: int):
             "success",
         )
     return redirect(url_for("buchung_admin.closure_edit", closure_id=closure.id))
+
+
+@bp.route("/warteliste")
+@office_required
+def waitlists():
+    """Who waits for which time, per managed resource (waiting and offered entries)."""
+    from buchung.admin import managed_resources, resource_label
+    from buchung.club_models import WaitlistEntry
+    from lotse.models import utcnow
+
+    resources = {r.id: r for r in managed_resources()}
+    entries = db.session.scalars(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.resource_id.in_(resources),
+            WaitlistEntry.state.in_(("waiting", "offered")),
+            WaitlistEntry.ends_at > utcnow(),
+        )
+        .order_by(WaitlistEntry.resource_id, WaitlistEntry.starts_at, WaitlistEntry.created_at)
+    ).all()
+    by_resource: dict[int, list[WaitlistEntry]] = {}
+    for entry in entries:
+        by_resource.setdefault(entry.resource_id, []).append(entry)
+    return render_template(
+        "buchung/admin/waitlists.html",
+        groups=[(resources[rid], group) for rid, group in by_resource.items()],
+        label=resource_label,
+    )

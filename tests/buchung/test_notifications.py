@@ -516,3 +516,18 @@ def test_staff_see_the_club_everywhere(world):
     assert "TV Musterstadt" in queue
     with world.app.app_context():
         assert db.session.get(Booking, first).status == BookingStatus.REQUESTED
+
+
+def test_waiting_list_leave_link_and_office_view(world):
+    """The joining mail's link takes the person off the list; the office sees who waits."""
+    waitlist_joined(world)
+    (mail,) = world.box.messages(to="wanda@example.org")
+    (link,) = [urlsplit(u).path for u in Mailbox.links(mail) if "austragen" in u]
+    world.office()
+    page = world.client.get("/verwaltung/buchung/warteliste").get_data(as_text=True)
+    assert "Wanda Wartet" in page and "wanda@example.org" in page
+    assert world.form_post(link, {}).status_code == 302  # the link needs no login
+    assert "nicht mehr auf dieser Warteliste" in world.client.get(link).get_data(as_text=True)
+    page = world.client.get("/verwaltung/buchung/warteliste").get_data(as_text=True)
+    assert "Wanda Wartet" not in page
+    assert world.client.get(link.replace("/austragen", "x/austragen")).status_code == 404
