@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
         admin,
         admin_clubs,
         admin_decisions,
+        admin_import,
         admin_resources,
         admin_seasons,
         cli,

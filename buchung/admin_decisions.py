@@ -17,7 +17,7 @@ from buchung.admin_resources import _closure_or_404
 from buchung.jobs import enqueue_notices
 from buchung.models import Booking
 from buchung.services.closures import affected_bookings
-from buchung.services.decisions import cancel_for_closure, decide
+from buchung.services.decisions import cancel_for_closures, decide
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db
 
@@ -103,7 +103,7 @@ def closure_cancel(closure_id: int):
             "error",
         )
     else:
-        count = cancel_for_closure(closure, chosen, reason, current_user)
+        count = cancel_for_closures([(b, closure) for b in chosen], reason, current_user)
         offer_freed()
         db.session.commit()
         enqueue_notices()

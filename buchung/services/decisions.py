@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from buchung.models import Booking, BookingStatus, Closure
 from buchung.services.booking import approve, cancel, decline
-from buchung.services.notices import mail_club_dates_by_club
+from buchung.services.notices import mail_club_dates, mail_club_dates_by_club
 from buchung.services.rules import closed_intervals
 from lotse.extensions import db
 from lotse.models import User
@@ -49,11 +49,18 @@ def decide(bookings: list[Booking], accept: bool, reason: str, user: User) -> Ou
     return outcome
 
 
-def cancel_for_closure(closure: Closure, bookings: list[Booking], reason: str, user: User) -> int:
-    """Cancel the bookings a closure hits, with one reason; returns how many were cancelled."""
-    done = [b for b in bookings if b.is_active]
-    for booking in done:
+def cancel_for_closures(hits: list[tuple[Booking, Closure]], reason: str, user: User) -> int:
+    """Cancel the bookings closures hit, with one reason: guests get their cancellation,
+    each club one mail listing its dates.  Returns how many were cancelled."""
+    done = [(b, c) for b, c in hits if b.is_active]
+    for booking, _closure in done:
         cancel(booking, reason, user, tell=booking.club is None)
     db.session.flush()
-    mail_club_dates_by_club(done, "closure", reason=reason, title=closure.title)
+    by_club: dict[int, list[tuple[Booking, Closure]]] = {}
+    for booking, closure in done:
+        if booking.club is not None:
+            by_club.setdefault(booking.club.id, []).append((booking, closure))
+    for pairs in by_club.values():
+        title = ", ".join(sorted({c.title for _b, c in pairs}))
+        mail_club_dates(pairs[0][0].club, [b for b, _c in pairs], "closure", reason, title)
     return len(done)

@@ -133,3 +133,70 @@ def test_past_the_deadline_the_page_names_the_office_phone_and_mail(
     assert "Die Frist für eine Online-Stornierung ist am" in page
     assert "02422 555-0" in page and "sport@town.example" in page
     assert "Buchung stornieren" not in page
+
+
+def holiday_ics(first, last) -> bytes:
+    """A school-holiday calendar: one all-day event from ``first`` to ``last`` (inclusive)."""
+    end = last + timedelta(days=1)
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//Ferien//DE\r\n"
+        "BEGIN:VEVENT\r\nUID:ferien-1@test\r\nDTSTAMP:20260101T000000Z\r\n"
+        f"DTSTART;VALUE=DATE:{first:%Y%m%d}\r\nDTEND;VALUE=DATE:{end:%Y%m%d}\r\n"
+        "SUMMARY:Weihnachtsferien\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+def test_holiday_import_page_previews_applies_and_cancels_what_it_hits(
+    app, client, form_post, office, make_resource, make_club, book_series, mailbox
+):
+    import io
+
+    from tests.buchung.test_notifications import TRAINER, _calendar
+
+    hall = make_resource("Sporthalle Nord", kind="hall")
+    make_resource("Ratssaal", kind="meeting_room")
+    make_club()
+    book_series(hall, DAY, DAY + timedelta(days=14))  # three Mondays, two in the holidays
+    form_post("/abmelden", page="/buchung/verein/")
+    office()
+    url = "/verwaltung/buchung/sperrzeiten/import"
+    data = holiday_ics(DAY - timedelta(days=2), DAY + timedelta(days=8))
+    response = form_post(
+        url,
+        {"file": (io.BytesIO(data), "ferien.ics"), "resource_ids": [str(hall)], "preview": "1"},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    assert "Weihnachtsferien" in html and "wird angelegt" in html
+    assert "Ratssaal" in html  # offered, not chosen
+    assert (DAY + timedelta(days=8)).strftime("%d.%m.%Y") in html  # the last day, not the day after
+    with app.app_context():
+        assert db.session.scalar(select(Closure)) is None  # a preview stores nothing
+    carried = html.split('name="data" type="hidden" value="')[1].split('"')[0]
+    response = form_post(
+        url, {"data": carried, "resource_ids": [str(hall)], "apply": "1"}, page=url
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    impact = response.headers["Location"]
+    with app.app_context():
+        (closure,) = db.session.scalars(select(Closure)).all()
+        assert closure.resource_id == hall  # the town-hall rooms stay open
+        hit = list(
+            db.session.scalars(
+                select(Booking.id).where(Booking.club_id.is_not(None)).order_by(Booking.starts_at)
+            )
+        )[:2]
+    page = client.get(impact).get_data(as_text=True)
+    assert "2 Buchungen sind betroffen" in page and "TV Musterstadt" in page
+    response = form_post(
+        impact, {"booking_ids": [str(i) for i in hit], "reason": "Ferien: Halle zu."}
+    )
+    assert response.status_code == 302
+    (mail,) = mailbox.messages(to=TRAINER)[-1:]
+    assert mail["Subject"] == "Termine fallen aus: Weihnachtsferien"
+    assert "Ferien: Halle zu." in mailbox.text(mail)
+    calendar = _calendar(mail)
+    assert str(calendar["method"]) == "CANCEL" and len(calendar.walk("VEVENT")) == 2
+    with app.app_context():
+        assert [db.session.get(Booking, i).status for i in hit] == ["cancelled", "cancelled"]
