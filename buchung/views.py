@@ -299,9 +299,15 @@ def cancel_by_booker(token: str):
         abort(400)
     if not can_cancel_as_booker(booking):
         flash(
-            _("Diese Buchung kann nicht mehr online storniert werden. Bitte rufen Sie uns an."),
+            _(
+                "Diese Buchung kann nicht mehr online storniert werden. Bitte wenden Sie sich "
+                "an das Buchungsbüro: %(contact)s",
+                contact=office_contact(booking),
+            ),
             "error",
         )
+    elif request.form.get("sure") != "1":  # cancelling asks once
+        return render_template("buchung/cancel_confirm.html", booking=booking, form=ConfirmForm())
     else:
         cancel(booking)
         offer_freed()

@@ -472,7 +472,7 @@ def test_a_booker_cancelling_offers_the_time_to_the_waiting_list_at_once(
     )
     with app.app_context():
         token = db.session.get(Booking, booking_id).token
-    form_post(f"/buchung/b/{token}/stornieren", page=f"/buchung/b/{token}")
+    form_post(f"/buchung/b/{token}/stornieren", {"sure": "1"}, page=f"/buchung/b/{token}")
     assert "Warteliste" in mailbox.latest(to="wanda@example.org")["Subject"]
 
 

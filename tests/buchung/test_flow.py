@@ -147,6 +147,10 @@ def test_booker_cancels_and_frees_the_slot(
     link = guest_books(resource_id)
     form_post(f"{link}/bestaetigen", {}, page=link)
     response = form_post(f"{link}/stornieren", {}, page=link)
+    assert response.status_code == 200  # cancelling asks once
+    assert "Buchung wirklich stornieren?" in response.get_data(as_text=True)
+    assert state(app) == ["confirmed"]
+    response = form_post(f"{link}/stornieren", {"sure": "1"}, page=link)
     assert response.status_code == 302
     assert state(app) == ["cancelled"]
     assert mailbox.latest()["Subject"] == "Ihre Buchung ist storniert"
@@ -162,7 +166,7 @@ def test_cancellation_deadline(app, client, form_post, make_resource, guest_book
     page = client.get(link).get_data(as_text=True)
     assert "Buchung stornieren" not in page
     assert "Die Frist für eine Online-Stornierung ist am" in page
-    form_post(f"{link}/stornieren", {}, page=link)
+    form_post(f"{link}/stornieren", {"sure": "1"}, page=link)
     assert state(app) == ["confirmed"]
 
 

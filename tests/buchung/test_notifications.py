@@ -200,7 +200,7 @@ def guest_cancels(w: World) -> list[Expected]:
     w.guest_confirms(link)
     (booking,) = w.bookings()
     w.reset()
-    assert w.form_post(f"{link}/stornieren", {}, page=link).status_code == 302
+    assert w.form_post(f"{link}/stornieren", {"sure": "1"}, page=link).status_code == 302
     return [Expected({GUEST}, "Ihre Buchung ist storniert", "ist storniert", "CANCEL", [booking])]
 
 
