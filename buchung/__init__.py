@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         admin_resources,
         admin_seasons,
         cli,
+        club_accounts,
         club_views,
         demo,
         feeds,

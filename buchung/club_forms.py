@@ -220,3 +220,30 @@ class QuotaForm(FlaskForm):
         description=_l("Leer lassen, um die Begrenzung aufzuheben."),
     )
     submit = SubmitField(_l("Kontingent speichern"))
+
+
+def new_password_field() -> PasswordField:
+    return PasswordField(
+        _l("Neues Passwort"),
+        validators=[
+            DataRequired(_l("Bitte wählen Sie ein Passwort.")),
+            Length(min=10, max=200, message=_l("Das Passwort braucht mindestens 10 Zeichen.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordResetRequestForm(FlaskForm):
+    email = email_field()
+    submit = SubmitField(_l("Link senden"))
+
+
+class NewPasswordForm(FlaskForm):
+    password = new_password_field()
+    submit = SubmitField(_l("Passwort speichern"))
+
+
+class InviteForm(FlaskForm):
+    name = name_field()
+    email = email_field()
+    submit = SubmitField(_l("Einladen"))
