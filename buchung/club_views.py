@@ -299,11 +299,13 @@ def cancel_rest(series_id: int):
     series = own_series(series_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    count = series_service.cancel_rest(series, RELEASED)
+    cancelled = series_service.cancel_rest(series, RELEASED)
+    db.session.flush()
+    mail_club_dates(series.club, cancelled, "cancelled")
     offer_freed()
     db.session.commit()
     enqueue_notices()
-    flash(_("%(count)s kommende Termine sind abgesagt.", count=count), "success")
+    flash(_("%(count)s kommende Termine sind abgesagt.", count=len(cancelled)), "success")
     return redirect(url_for("buchung_club.series_page", series_id=series.id))
 
 

@@ -26,6 +26,7 @@ CLUB_DATES_SUBJECTS = {
     "approved": _l("Ihre Termine sind genehmigt"),
     "declined": _l("Ihre Terminanfragen sind abgelehnt"),
     "closure": _l("Termine fallen aus: %(title)s"),
+    "cancelled": _l("Ihre Termine sind abgesagt"),
 }
 
 

@@ -290,6 +290,19 @@ def club_releases(w: World) -> list[Expected]:
     return [Expected(CLUB, "Ihre Buchung ist storniert", "ist storniert", "CANCEL", [first])]
 
 
+def club_cancels_the_rest(w: World) -> list[Expected]:
+    ids = w.club()
+    w.club_books_series(ids["hall"])
+    dates = w.bookings(club_id=ids["club"])
+    with w.app.app_context():
+        series_id = db.session.get(Booking, dates[0]).series_id
+    w.club_login()
+    w.reset()
+    page = f"/buchung/verein/serie/{series_id}"
+    assert w.form_post(f"{page}/absagen", page=page).status_code == 302
+    return [Expected(CLUB, "Ihre Termine sind abgesagt", "3 kommende Termine", "CANCEL", dates)]
+
+
 def club_moves(w: World) -> list[Expected]:
     ids = w.club()
     w.club_books_series(ids["hall"])
@@ -454,6 +467,7 @@ EVENTS = [
     club_date_declined,
     office_cancels_club,
     club_releases,
+    club_cancels_the_rest,
     club_moves,
     series_approved_at_once,
     series_declined_at_once,
