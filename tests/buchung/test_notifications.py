@@ -453,6 +453,29 @@ def waitlist_joined(w: World) -> list[Expected]:
     return [Expected({"wanda@example.org"}, "Sie stehen auf der Warteliste", "austragen")]
 
 
+def waitlist_offered(w: World) -> list[Expected]:
+    hall = w.make_resource()
+    link = w.guest_books(hall)
+    w.guest_confirms(link)
+    wait = {"day": DAY.isoformat(), "start": "10:00", "end": "11:00"}
+    wanda = {"name": "Wanda Wartet", "email": "wanda@example.org"}
+    assert w.form_post(f"/buchung/{hall}/warteliste", {**wait, **wanda}).status_code == 302
+    (booking,) = w.bookings()
+    w.reset()
+    assert w.form_post(f"{link}/stornieren", {"sure": "1"}, page=link).status_code == 302
+    offer = w.bookings()[-1]
+    return [
+        Expected({GUEST}, "Ihre Buchung ist storniert", "ist storniert", "CANCEL", [booking]),
+        Expected(
+            {"wanda@example.org"},
+            "Ein Termin von der Warteliste ist frei geworden",
+            "Wir halten sie bis",
+            "REQUEST",
+            [offer],
+        ),
+    ]
+
+
 EVENTS = [
     guest_held,
     guest_confirmed,
@@ -476,6 +499,7 @@ EVENTS = [
     club_approved,
     club_rejected,
     waitlist_joined,
+    waitlist_offered,
 ]
 
 
