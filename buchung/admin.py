@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from buchung.admin_forms import DecisionForm
 from buchung.clock import local_moment, local_today, monday_of
 from buchung.forms import (
     ConfirmForm,
@@ -108,8 +109,6 @@ def dashboard():
         .order_by(Booking.starts_at)
         .limit(20)
     ).all()
-    from buchung.admin_decisions import DecisionForm
-
     series_groups: dict[int, list[Booking]] = {}
     for booking in requests:
         if booking.series_id is not None:

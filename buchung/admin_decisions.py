@@ -5,31 +5,26 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import TextAreaField
-from wtforms.validators import Length
 
-from buchung.admin import bp, managed_resource_or_404, office_required
+from buchung.admin import (
+    bp,
+    managed_resource_or_404,
+    managed_resources,
+    office_required,
+    resource_label,
+)
+from buchung.admin_forms import ClosureActionForm, DecisionForm
 from buchung.admin_resources import _closure_or_404
+from buchung.club_models import WaitlistEntry
 from buchung.jobs import enqueue_notices
 from buchung.models import Booking
 from buchung.services.closures import affected_bookings
 from buchung.services.decisions import cancel_for_closures, decide
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db
-
-
-class DecisionForm(FlaskForm):
-    """Approve or decline the chosen requests; a decline needs the reason the clubs read."""
-
-    reason = TextAreaField(_l("Begründung (bei Ablehnung)"), validators=[Length(max=2000)])
-
-
-class ClosureActionForm(FlaskForm):
-    reason = TextAreaField(_l("Begründung für die Buchenden"), validators=[Length(max=2000)])
+from lotse.models import utcnow
 
 
 def chosen_bookings() -> list[Booking]:
@@ -121,10 +116,6 @@ def closure_cancel(closure_id: int):
 @office_required
 def waitlists():
     """Who waits for which time, per managed resource (waiting and offered entries)."""
-    from buchung.admin import managed_resources, resource_label
-    from buchung.club_models import WaitlistEntry
-    from lotse.models import utcnow
-
     resources = {r.id: r for r in managed_resources()}
     entries = db.session.scalars(
         select(WaitlistEntry)

@@ -21,7 +21,14 @@ from buchung.admin import (
     resource_label,
     resource_tree,
 )
-from buchung.admin_forms import ClosureForm, PhotoForm, ResourceForm, format_hours, parse_hours
+from buchung.admin_forms import (
+    ClosureActionForm,
+    ClosureForm,
+    PhotoForm,
+    ResourceForm,
+    format_hours,
+    parse_hours,
+)
 from buchung.clock import local_moment, local_today, to_local
 from buchung.forms import ConfirmForm
 from buchung.models import (
@@ -234,7 +241,6 @@ def _closure_or_404(closure_id: int) -> Closure:
 @office_required
 def closure_edit(closure_id: int | None = None):
     """Create or change a closure; afterwards the bookings it hits are listed, to cancel."""
-    from buchung.admin_decisions import ClosureActionForm
 
     closure = _closure_or_404(closure_id) if closure_id else None
     form = ClosureForm()
