@@ -14,6 +14,9 @@ DEFAULTS = {
     "BUCHUNG_PHOTO_MAX_PX": 1600,
     "BUCHUNG_CLUB_HORIZON_DAYS": 400,  # approved clubs plan a whole season ahead
     "BUCHUNG_PUBLIC_CLUB_NAMES": False,  # public plan and feed name the club, not just "belegt"
+    # Per department name, the booking office's phone number told to bookers past the
+    # online cancellation deadline (with the department's e-mail address).
+    "BUCHUNG_OFFICE_PHONES": {},
     "BUCHUNG_OFFER_MINUTES": 720,  # a freed time is held this long for the first in line
 }
 
@@ -26,9 +29,12 @@ def init_app(app: Flask) -> None:
     from buchung import (  # noqa: F401 - routes, commands
         admin,
         admin_clubs,
+        admin_decisions,
+        admin_import,
         admin_resources,
         admin_seasons,
         cli,
+        club_accounts,
         club_views,
         demo,
         feeds,

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from buchung.admin_forms import DecisionForm
 from buchung.clock import local_moment, local_today, monday_of
 from buchung.forms import (
     ConfirmForm,
@@ -33,6 +34,8 @@ from buchung.services.booking import (
     create_booking,
     decline,
 )
+from buchung.services.decisions import closure_in_the_way
+from buchung.services.rules import closed_intervals
 from buchung.services.waitlist import offer_freed
 from lotse.auth import department_scope, in_department_scope, roles_required
 from lotse.extensions import db
@@ -103,8 +106,17 @@ def dashboard():
         .order_by(Booking.starts_at)
         .limit(20)
     ).all()
+    series_groups: dict[int, list[Booking]] = {}
+    for booking in requests:
+        if booking.series_id is not None:
+            series_groups.setdefault(booking.series_id, []).append(booking)
     return render_template(
-        "buchung/admin/dashboard.html", requests=requests, upcoming=upcoming, label=resource_label
+        "buchung/admin/dashboard.html",
+        requests=[b for b in requests if b.series_id is None],
+        series_groups=list(series_groups.values()),
+        upcoming=upcoming,
+        label=resource_label,
+        decision_form=DecisionForm(),
     )
 
 
@@ -165,6 +177,15 @@ def approve_booking(booking_id: int):
         abort(400)
     if booking.status != BookingStatus.REQUESTED:
         flash(_("Diese Anfrage ist schon entschieden."), "error")
+    elif closure := closure_in_the_way(booking):
+        flash(
+            _(
+                "Nicht genehmigt: In dieser Zeit ist geschlossen (%(closure)s). Lehnen Sie die "
+                "Anfrage mit einer Begründung ab.",
+                closure=closure,
+            ),
+            "error",
+        )
     else:
         approve(booking, current_user)
         db.session.commit()
@@ -211,8 +232,25 @@ def new_booking():
         if form.resource_id.data:
             prefill_times(form, managed_resource_or_404(form.resource_id.data))
     status = 200
+    closure_hit = None
     if form.validate_on_submit() and (moments := form.moments()):
         resource = managed_resource_or_404(form.resource_id.data)
+        closed = closed_intervals(resource, *moments)
+        closure_hit = closed[0].title if closed and form.kind.data == BookingKind.BOOKING else None
+        if closure_hit and not form.despite_closure.data:
+            form.day.errors.append(
+                _(
+                    "In dieser Zeit ist geschlossen: %(title)s. Eintragen nur mit „Trotz der "
+                    "Sperrzeit eintragen“.",
+                    title=closure_hit,
+                )
+            )
+            return render_template(
+                "buchung/admin/new_booking.html",
+                form=form,
+                extra_errors=extra_errors,
+                closure_hit=closure_hit,
+            ), 200
         try:
             booking = create_booking(
                 resource,
@@ -234,6 +272,14 @@ def new_booking():
             status = 409 if isinstance(refused, SlotTaken) else 200
             extra_errors = attach_violations(form, refused.violations)
         else:
+            if closure_hit:
+                current_app.logger.warning(
+                    "buchung: %s booked %s despite the closure %r (booking %s)",
+                    current_user.email,
+                    resource.name,
+                    closure_hit,
+                    booking.id,
+                )
             enqueue_notices(booking)
             done = (
                 _("Die Blockung ist eingetragen.")
@@ -243,5 +289,8 @@ def new_booking():
             flash(done, "success")
             return redirect(url_for("buchung_admin.booking_detail", booking_id=booking.id))
     return render_template(
-        "buchung/admin/new_booking.html", form=form, extra_errors=extra_errors
+        "buchung/admin/new_booking.html",
+        form=form,
+        extra_errors=extra_errors,
+        closure_hit=closure_hit,
     ), status

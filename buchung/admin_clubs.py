@@ -19,8 +19,9 @@ from buchung.admin import (
 from buchung.clock import local_moment, local_today, to_local
 from buchung.club_forms import QuotaForm
 from buchung.club_models import Club, ClubQuota, Season
-from buchung.forms import ConfirmForm
+from buchung.forms import ConfirmForm, ReasonForm
 from buchung.services.availability import bookings_between
+from buchung.services.notices import mail_club_decision
 from buchung.services.plan import plan_csv, week_plan
 from buchung.services.quotas import set_quota
 from buchung.services.seasons import all_seasons, season_for
@@ -52,6 +53,7 @@ def club_list():
         clubs=clubs,
         quotas=quotas,
         form=ConfirmForm(),
+        reject_form=ReasonForm(prefix="reject"),
         quota_form=_quota_form(),
     )
 
@@ -79,9 +81,31 @@ def approve_club(club_id: int):
     club = db.get_or_404(Club, club_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    club.approve()
+    if not club.approved:
+        club.approve()
+        mail_club_decision(club, approved=True)
     db.session.commit()
     flash(_("Der Verein „%(name)s“ ist freigegeben.", name=club.name), "success")
+    return redirect(url_for("buchung_admin.club_list"))
+
+
+@bp.route("/vereine/<int:club_id>/ablehnen", methods=["POST"])
+@office_required
+def reject_club(club_id: int):
+    """Reject a club's registration with a reason: the club is told, its logins are deleted."""
+    club = db.get_or_404(Club, club_id)
+    form = ReasonForm(prefix="reject")
+    if club.approved:
+        flash(_("Ein freigegebener Verein kann nicht abgelehnt werden."), "error")
+    elif not form.validate_on_submit():
+        flash(_("Bitte geben Sie eine Begründung an."), "error")
+    else:
+        mail_club_decision(club, approved=False, reason=form.reason.data.strip())
+        for member in club.members:
+            db.session.delete(member)
+        db.session.delete(club)
+        db.session.commit()
+        flash(_("Die Anmeldung von „%(name)s“ ist abgelehnt.", name=club.name), "success")
     return redirect(url_for("buchung_admin.club_list"))
 
 

@@ -242,3 +242,15 @@ class ClosureForm(LotseForm):
             self.end_time.errors.append(_l("Das Ende muss nach dem Beginn liegen."))
             return False
         return valid
+
+
+class DecisionForm(LotseForm):
+    """Approve or decline the chosen requests; a decline needs the reason the clubs read."""
+
+    reason = TextAreaField(_l("Begründung (bei Ablehnung)"), validators=[Length(max=2000)])
+
+
+class ClosureActionForm(LotseForm):
+    """Cancel the bookings a closure hits, with the reason the bookers read."""
+
+    reason = TextAreaField(_l("Begründung für die Buchenden"), validators=[Length(max=2000)])

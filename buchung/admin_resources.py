@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,7 +21,14 @@ from buchung.admin import (
     resource_label,
     resource_tree,
 )
-from buchung.admin_forms import ClosureForm, PhotoForm, ResourceForm, format_hours, parse_hours
+from buchung.admin_forms import (
+    ClosureActionForm,
+    ClosureForm,
+    PhotoForm,
+    ResourceForm,
+    format_hours,
+    parse_hours,
+)
 from buchung.clock import local_moment, local_today, to_local
 from buchung.forms import ConfirmForm
 from buchung.models import (
@@ -32,7 +40,7 @@ from buchung.models import (
     ResourcePhoto,
 )
 from buchung.photos import NotAnImage, delete_photo, store_photo
-from buchung.services.closures import affected_bookings
+from buchung.services.closures import affected_bookings, closure_period
 from lotse.auth import department_scope
 from lotse.extensions import db
 from lotse.models import Department, utcnow
@@ -198,6 +206,16 @@ def visible_closures_query():
     return select(Closure).where((Closure.resource_id.is_(None)) | Closure.resource_id.in_(ids))
 
 
+@bp.app_template_global()
+def closure_span(closure: Closure) -> str:
+    """ "Mo 22.12.2025 – Di 06.01.2026" for whole days, else with the times."""
+    first, last, whole_days = closure_period(closure)
+    pattern = "EEE dd.MM.yyyy" if whole_days else "EEE dd.MM.yyyy HH:mm"
+    if whole_days:
+        return f"{format_date(first, pattern)} – {format_date(last, pattern)}"
+    return f"{format_datetime(first, pattern)} – {format_datetime(last, pattern)}"
+
+
 @bp.route("/sperrzeiten")
 @office_required
 def closure_list():
@@ -223,7 +241,8 @@ def _closure_or_404(closure_id: int) -> Closure:
 @bp.route("/sperrzeiten/<int:closure_id>", methods=["GET", "POST"])
 @office_required
 def closure_edit(closure_id: int | None = None):
-    """Create or change a closure; afterwards the bookings it hits are listed."""
+    """Create or change a closure; afterwards the bookings it hits are listed, to cancel."""
+
     closure = _closure_or_404(closure_id) if closure_id else None
     form = ClosureForm()
     everything = [SelectChoice(0, _("Alle Räume"))] if current_user.is_admin else []
@@ -260,6 +279,7 @@ def closure_edit(closure_id: int | None = None):
         closure=closure,
         hit=hit,
         delete_form=ConfirmForm(),
+        action_form=ClosureActionForm(),
         label=resource_label,
     )
 

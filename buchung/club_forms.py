@@ -222,3 +222,31 @@ class QuotaForm(LotseForm):
         description=_l("Leer lassen, um die Begrenzung aufzuheben."),
     )
     submit = SubmitField(_l("Kontingent speichern"))
+
+
+def new_password_field() -> PasswordField:
+    return PasswordField(
+        _l("Neues Passwort"),
+        validators=[
+            DataRequired(_l("Bitte wählen Sie ein Passwort.")),
+            Length(min=10, max=200, message=_l("Das Passwort braucht mindestens 10 Zeichen.")),
+            not_common,
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordResetRequestForm(LotseForm):
+    email = email_field()
+    submit = SubmitField(_l("Link senden"))
+
+
+class NewPasswordForm(LotseForm):
+    password = new_password_field()
+    submit = SubmitField(_l("Passwort speichern"))
+
+
+class InviteForm(LotseForm):
+    name = name_field()
+    email = email_field()
+    submit = SubmitField(_l("Einladen"))

@@ -28,10 +28,11 @@ from buchung.club_models import BookingSeries, Club
 from buchung.forms import ConfirmForm, TimeRangeForm, attach_violations
 from buchung.ics import series_calendar
 from buchung.jobs import enqueue_notices
-from buchung.models import Booking, Resource
+from buchung.models import Booking, BookingStatus, Resource
 from buchung.services import series as series_service
-from buchung.services.booking import BookingRefused, cancel
+from buchung.services.booking import BookingRefused, cancel, notify
 from buchung.services.clubs import member_by_email, member_from_token, register_club
+from buchung.services.notices import mail_club_dates, mail_club_registered, mail_office_series
 from buchung.services.seasons import open_seasons
 from buchung.services.waitlist import offer_freed
 from lotse.auth import login_account_key, login_failed, password_matches, start_session
@@ -93,6 +94,7 @@ def register():
                 email,
                 form.password.data,
             )
+            mail_club_registered(member)
             db.session.commit()
             enqueue("buchung.jobs.send_club_confirmation", member.id)
         return render_template("buchung/club/registered.html", email=email)
@@ -189,10 +191,13 @@ def series_new():
         )
         if form.book_free.data:
             planned = series_service.book_free(series)
-            booked = sum(1 for item in planned if item.booking is not None)
+            booked = [item.booking for item in planned if item.booking is not None]
             if booked:
+                mail_club_dates(club, booked, "series")
+                if requested := [b for b in booked if b.status == BookingStatus.REQUESTED]:
+                    mail_office_series(club, requested)
                 db.session.commit()
-                flash(_("%(count)s Termine sind gebucht.", count=booked), "success")
+                flash(_("%(count)s Termine sind gebucht.", count=len(booked)), "success")
                 return redirect(url_for("buchung_club.series_page", series_id=series.id))
             db.session.rollback()
             flash(_("Kein Termin war frei; es wurde nichts gebucht."), "error")
@@ -279,11 +284,13 @@ def move(booking_id: int):
     if form.validate_on_submit() and (moments := form.moments()):
         try:
             series_service.move(booking, *moments)
+            notify(booking, "moved")
             db.session.commit()
         except BookingRefused as refused:
             db.session.rollback()
             extra_errors = attach_violations(form, refused.violations)
         else:
+            enqueue_notices(booking)
             flash(_("Der Termin ist verschoben."), "success")
             return redirect(url_for("buchung_club.home"))
     return render_template(
@@ -298,11 +305,13 @@ def cancel_rest(series_id: int):
     series = own_series(series_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    count = series_service.cancel_rest(series, RELEASED)
+    cancelled = series_service.cancel_rest(series, RELEASED)
+    db.session.flush()
+    mail_club_dates(series.club, cancelled, "cancelled")
     offer_freed()
     db.session.commit()
     enqueue_notices()
-    flash(_("%(count)s kommende Termine sind abgesagt.", count=count), "success")
+    flash(_("%(count)s kommende Termine sind abgesagt.", count=len(cancelled)), "success")
     return redirect(url_for("buchung_club.series_page", series_id=series.id))
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from flask import request
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -260,6 +261,7 @@ class StaffBookingForm(TimeRangeForm):
         description=_l("Wenn angegeben, erhält die Person die Bestätigung mit Kalenderdatei."),
     )
     contact_phone = TelField(_l("Telefon"), validators=[Length(max=40)])
+    despite_closure = BooleanField(_l("Trotz der Sperrzeit eintragen"))
     submit = SubmitField(_l("Eintragen"))
 
     def validate_contact_name(self, field) -> None:

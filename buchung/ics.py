@@ -26,10 +26,17 @@ def _host() -> str:
     return current_app.config["PUBLIC_BASE_URL"].split("//", 1)[-1].split("/", 1)[0]
 
 
+def _sequence(booking: Booking) -> int:
+    """Grows with every change of the booking, so calendar apps take the newest version."""
+    changed = booking.updated_at or booking.created_at
+    return max(0, int(changed.timestamp() - booking.created_at.timestamp()))
+
+
 def _event(booking: Booking, summary: str) -> Event:
     event = Event()
     event.add("uid", f"buchung-{booking.id}@{_host()}")
     event.add("dtstamp", booking.updated_at or booking.created_at)
+    event.add("sequence", _sequence(booking))
     event.add("dtstart", to_local(booking.starts_at))
     event.add("dtend", to_local(booking.ends_at))
     event.add("summary", summary)
@@ -38,14 +45,14 @@ def _event(booking: Booking, summary: str) -> Event:
     return event
 
 
-def _calendar(events: list[Event], name: str | None = None) -> bytes:
+def _calendar(events: list[Event], name: str | None = None, method: str = "PUBLISH") -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Lotse//Buchung//DE")
     calendar.add("version", "2.0")
     if name:
         calendar.add("x-wr-calname", name)
     else:
-        calendar.add("method", "PUBLISH")
+        calendar.add("method", method)
     for event in events:
         calendar.add_component(event)
     calendar.add_missing_timezones()
@@ -61,6 +68,29 @@ def booking_calendar(booking: Booking) -> bytes:
         + url_for("buchung.booking_page", token=booking.token),
     )
     return _calendar([event])
+
+
+def mail_method(bookings: list[Booking]) -> str:
+    """``REQUEST`` while the bookings stand, ``CANCEL`` once they are declined or cancelled."""
+    return "REQUEST" if any(b.is_active for b in bookings) else "CANCEL"
+
+
+def mail_calendar(bookings: list[Booking], organizer: str = "") -> tuple[str, bytes]:
+    """The calendar file a booking mail carries: (METHOD, file), one event per booking.
+
+    The UID is the booking's (``buchung-<id>@host``), the same in the mail that books it and
+    in the one that cancels it, so the booker's calendar app updates its entry.
+    """
+    method = mail_method(bookings)
+    events = []
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    for booking in bookings:
+        event = _event(booking, f"{booking.resource.name}: {booking.purpose}")
+        event.add("url", base + url_for("buchung.booking_page", token=booking.token))
+        if organizer:
+            event.add("organizer", f"mailto:{organizer}")
+        events.append(event)
+    return method, _calendar(events, method=method)
 
 
 def resource_feed(name: str, bookings: list[Booking]) -> bytes:

@@ -9,13 +9,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from buchung.club_models import ClubMember
-from buchung.ics import booking_calendar
 from buchung.models import BookingNotice
 from buchung.services.booking import expire_holds, mark_notice, pending_notice_ids
 from buchung.services.clubs import confirmation_token
+from buchung.services.notices import booker_addresses, booking_attachment, office_address
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db
-from lotse.mail import Attachment, send_template
+from lotse.mail import send_template
 from lotse.models import utcnow
 from lotse.queue import enqueue
 
@@ -28,8 +28,8 @@ SUBJECTS = {
     "declined": _l("Ihre Buchungsanfrage ist abgelehnt"),
     "cancelled": _l("Ihre Buchung ist storniert"),
     "offer": _l("Ein Termin von der Warteliste ist frei geworden"),
+    "moved": _l("Ihr Termin ist verschoben"),
 }
-WITH_CALENDAR = {"confirmed", "approved"}
 MAX_ATTEMPTS = 10
 
 
@@ -60,25 +60,20 @@ def send_notice(notice_id: int) -> None:
     if notice is None or notice.sent_at is not None:
         return
     booking = notice.booking
-    resource = booking.resource.root
-    to = resource.department.email if notice.event == "office_request" else booking.contact_email
+    if notice.event == "office_request":
+        to = [office_address(booking.resource)] if office_address(booking.resource) else []
+    else:
+        to = booker_addresses(booking)
     if to:
         base_url = current_app.config["PUBLIC_BASE_URL"]
         with current_app.test_request_context("/", base_url=base_url):
-            attachments = []
-            if notice.event in WITH_CALENDAR:
-                attachments.append(
-                    Attachment(
-                        "buchung.ics", "text/calendar; method=PUBLISH", booking_calendar(booking)
-                    )
-                )
             try:
                 send_template(
                     to,
                     str(SUBJECTS[notice.event]),
                     f"buchung/emails/{notice.event}",
                     booking=booking,
-                    attachments=attachments,
+                    attachments=[booking_attachment([booking])],
                 )
             except Exception as exc:
                 db.session.rollback()

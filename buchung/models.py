@@ -310,6 +310,11 @@ class Booking(TimestampMixin, db.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def booker_name(self) -> str:
+        """Whom a mail about the booking greets: the club, else the contact person."""
+        return self.club.name if self.club is not None else self.contact_name
+
     def __repr__(self) -> str:
         return f"<Booking {self.id} {self.status} {self.starts_at:%Y-%m-%d %H:%M}>"
 

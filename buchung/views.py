@@ -47,12 +47,14 @@ from buchung.services.booking import (
     confirm_hold,
     create_booking,
 )
+from buchung.services.notices import office_contact
 from buchung.services.plan import week_plan
-from buchung.services.waitlist import join, offer_freed
+from buchung.services.waitlist import entry_from_token, join, leave, leave_token, offer_freed
 from buchung.week_html import week_rows
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 from lotse.models import utcnow
+from lotse.outbox import queue_mail
 from lotse.pdf import render_pdf
 
 bp = Blueprint("buchung", __name__, url_prefix="/buchung")
@@ -211,6 +213,15 @@ def waitlist(resource_id: int):
         if entry is None:
             form.day.errors.append(_("Diese Zeit ist frei – Sie können sie gleich buchen."))
         else:
+            queue_mail(
+                entry.email,
+                _("Sie stehen auf der Warteliste"),
+                "buchung/emails/waitlist_joined",
+                kind="buchung.waitlist_joined",
+                ref=f"waitlist:{entry.id}",
+                entry=entry,
+                token=leave_token(entry),
+            )
             db.session.commit()
             flash(
                 _("Sie stehen auf der Warteliste. Wird die Zeit frei, schreiben wir Ihnen."),
@@ -218,6 +229,21 @@ def waitlist(resource_id: int):
             )
             return redirect(url_for("buchung.resource_page", resource_id=resource.id))
     return render_template("buchung/waitlist.html", form=form, resource=resource)
+
+
+@bp.route("/warteliste/<token>/austragen", methods=["GET", "POST"])
+def waitlist_leave(token: str):
+    """Leave the waiting list from the link in the joining mail (a button, then POST)."""
+    entry = entry_from_token(token)
+    if entry is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if leave(entry):
+            db.session.commit()
+            flash(_("Sie sind von der Warteliste ausgetragen."), "success")
+        return redirect(url_for("buchung.resource_page", resource_id=entry.resource.root.id))
+    return render_template("buchung/waitlist_leave.html", entry=entry, form=form)
 
 
 @bp.route("/gesendet")
@@ -279,9 +305,15 @@ def cancel_by_booker(token: str):
         abort(400)
     if not can_cancel_as_booker(booking):
         flash(
-            _("Diese Buchung kann nicht mehr online storniert werden. Bitte rufen Sie uns an."),
+            _(
+                "Diese Buchung kann nicht mehr online storniert werden. Bitte wenden Sie sich "
+                "an das Buchungsbüro: %(contact)s",
+                contact=office_contact(booking),
+            ),
             "error",
         )
+    elif request.form.get("sure") != "1":  # cancelling asks once
+        return render_template("buchung/cancel_confirm.html", booking=booking, form=ConfirmForm())
     else:
         cancel(booking)
         offer_freed()
@@ -323,4 +355,6 @@ def booking_labels() -> dict:
         "buchung_kind": KIND_LABELS,
         "buchung_group": GROUP_LABELS,
         "week_rows": week_rows,
+        "cancellation_deadline": cancellation_deadline,
+        "office_contact": office_contact,
     }

@@ -220,19 +220,22 @@ def confirm_hold(booking: Booking) -> bool:
     return True
 
 
-def approve(booking: Booking, user: User) -> None:
-    """The booking office accepts a request; the booker is told."""
+def approve(booking: Booking, user: User, *, tell: bool = True) -> None:
+    """The booking office accepts a request; the booker is told (unless ``tell`` is off
+    because one mail about several dates goes out instead)."""
     booking.status = BookingStatus.CONFIRMED
     _decided(booking, user, "")
-    notify(booking, "approved")
+    if tell:
+        notify(booking, "approved")
 
 
-def decline(booking: Booking, user: User, reason: str) -> None:
+def decline(booking: Booking, user: User, reason: str, *, tell: bool = True) -> None:
     """The booking office declines a request with a reason; the time is free again."""
     booking.status = BookingStatus.DECLINED
     _decided(booking, user, reason)
     release_slots(booking)
-    notify(booking, "declined")
+    if tell:
+        notify(booking, "declined")
 
 
 def cancellation_deadline(booking: Booking) -> datetime:
@@ -247,14 +250,16 @@ def can_cancel_as_booker(booking: Booking) -> bool:
     return booking.status == BookingStatus.CONFIRMED and utcnow() < cancellation_deadline(booking)
 
 
-def cancel(booking: Booking, reason: str = "", user: User | None = None) -> None:
+def cancel(
+    booking: Booking, reason: str = "", user: User | None = None, *, tell: bool = True
+) -> None:
     """Cancel a booking (by its booker, or by staff with a reason); the time is free again."""
     was_held = booking.status == BookingStatus.HELD
     booking.status = BookingStatus.CANCELLED
     booking.hold_expires_at = None
     _decided(booking, user, reason)
     release_slots(booking)
-    if booking.kind == BookingKind.BOOKING and not was_held:
+    if booking.kind == BookingKind.BOOKING and not was_held and tell:
         notify(booking, "cancelled")
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 import recurring_ical_events
 from icalendar import Calendar
 from sqlalchemy import select
 
-from buchung.clock import local_moment, local_today, zone
+from buchung.clock import local_moment, local_today, to_local, zone
 from buchung.models import ACTIVE_STATUSES, Booking, Closure, Resource
 from buchung.services.rules import expand_closure
 from lotse.extensions import db
@@ -26,6 +27,15 @@ def closure_end_bound(closure: Closure) -> datetime:
     if closure.repeat_until:
         return local_moment(closure.repeat_until, 1440)
     return max(utcnow(), closure.starts_at) + LOOKAHEAD
+
+
+def closure_period(closure: Closure) -> tuple[datetime | date, datetime | date, bool]:
+    """(first, last, whole_days) as people read it: a closure of whole days ends on its
+    last day (06.01.), not at midnight after it ("07.01. 00:00")."""
+    start, end = to_local(closure.starts_at), to_local(closure.ends_at)
+    if start.time() == end.time() == time(0, 0):
+        return start.date(), (end - timedelta(days=1)).date(), True
+    return start, end, False
 
 
 def affected_bookings(closure: Closure) -> list[Booking]:
@@ -55,18 +65,36 @@ def _as_utc(value: date | datetime) -> datetime:
     return local_moment(value, 0)
 
 
-def import_calendar(data: bytes, resource: Resource | None = None) -> tuple[int, int]:
-    """Create or update one closure per event (occurrence) of an iCalendar file.
+@dataclass
+class PlannedClosure:
+    """One closure an imported calendar creates or updates (for one resource, or all)."""
 
-    Events are matched by UID (and start, for recurring ones), so importing the same
-    school-holiday file again changes nothing.  Returns (created, updated).
+    uid: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    resource: Resource | None
+    existing: Closure | None
+
+    @property
+    def action(self) -> str:
+        return "update" if self.existing is not None else "create"
+
+
+def plan_import(data: bytes, resources: list[Resource] | None = None) -> list[PlannedClosure]:
+    """What importing an iCalendar file would do: one closure per event (occurrence) and
+    per chosen resource (or one for all resources).  Raises ``ValueError`` for a file that
+    is no calendar.
+
+    Events are matched by UID (and start, for recurring ones, and the resource when one is
+    chosen), so importing the same school-holiday file again changes nothing.
     """
     calendar = Calendar.from_ical(data)
     today = local_today()
     events = recurring_ical_events.of(calendar).between(
         today - timedelta(days=365), today + LOOKAHEAD
     )
-    created = updated = 0
+    planned = []
     for event in events:
         start = event.decoded("dtstart")
         end = event.decoded("dtend") if "dtend" in event else None
@@ -75,16 +103,41 @@ def import_calendar(data: bytes, resource: Resource | None = None) -> tuple[int,
         starts_at, ends_at = _as_utc(start), _as_utc(end)
         if ends_at <= starts_at:
             continue
-        uid = f"{event.get('uid', '')}#{starts_at.isoformat()}"[:255]
-        closure = db.session.scalar(select(Closure).where(Closure.ical_uid == uid))
+        base = f"{event.get('uid', '')}#{starts_at.isoformat()}"
+        for resource in resources or [None]:
+            uid = (base if resource is None else f"{base}#r{resource.id}")[:255]
+            planned.append(
+                PlannedClosure(
+                    uid,
+                    str(event.get("summary", "Sperrzeit"))[:200],
+                    starts_at,
+                    ends_at,
+                    resource,
+                    db.session.scalar(select(Closure).where(Closure.ical_uid == uid)),
+                )
+            )
+    return sorted(planned, key=lambda p: (p.starts_at, p.resource.name if p.resource else ""))
+
+
+def apply_import(planned: list[PlannedClosure]) -> list[Closure]:
+    """Create or update the planned closures; returns them (flushed)."""
+    closures = []
+    for item in planned:
+        closure = item.existing
         if closure is None:
-            closure = Closure(ical_uid=uid, weekly=False)
+            closure = Closure(ical_uid=item.uid, weekly=False)
             db.session.add(closure)
-            created += 1
-        else:
-            updated += 1
-        closure.title = str(event.get("summary", "Sperrzeit"))[:200]
-        closure.starts_at, closure.ends_at = starts_at, ends_at
-        closure.resource_id = resource.id if resource else None
+        closure.title = item.title
+        closure.starts_at, closure.ends_at = item.starts_at, item.ends_at
+        closure.resource_id = item.resource.id if item.resource else None
+        closures.append(closure)
     db.session.flush()
-    return created, updated
+    return closures
+
+
+def import_calendar(data: bytes, resource: Resource | None = None) -> tuple[int, int]:
+    """Create or update one closure per event of an iCalendar file; (created, updated)."""
+    planned = plan_import(data, [resource] if resource else None)
+    apply_import(planned)
+    created = sum(1 for p in planned if p.action == "create")
+    return created, len(planned) - created

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from buchung.club_models import Club, ClubMember
+from buchung.club_models import Club, ClubMember, token_hash
 from lotse.extensions import db
 from lotse.models import email_lookup
 
@@ -47,6 +49,40 @@ def register_club(
     club = Club(name=club_name, register_number=register_number, contact_persons=contact_persons)
     member = ClubMember(club=club, name=name, email=email)
     member.set_password(password)
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+PASSWORD_LINK_MAX_AGE = 2 * 3600  # a reset or invitation link works for two hours
+
+
+def _password_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="club-member-password")
+
+
+def password_token(member: ClubMember) -> str:
+    """A link token to set the login's password: time-limited, and single-use because it
+    carries a fingerprint of the current password hash (setting a password voids it)."""
+    return _password_serializer().dumps([member.id, token_hash(member.password_hash)[:16]])
+
+
+def member_from_password_token(token: str, max_age: int = PASSWORD_LINK_MAX_AGE):
+    """The login a password link belongs to; ``None`` if forged, too old or used."""
+    try:
+        member_id, fingerprint = _password_serializer().loads(token, max_age=max_age)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    member = db.session.get(ClubMember, member_id)
+    if member is None or token_hash(member.password_hash)[:16] != fingerprint:
+        return None
+    return member
+
+
+def invite_member(club: Club, name: str, email: str) -> ClubMember:
+    """Another login for the club; it sets its password from the mailed link."""
+    member = ClubMember(club=club, name=name, email=email)
+    member.set_password(secrets.token_urlsafe(32))  # unknown to anyone until the link is used
     db.session.add(member)
     db.session.flush()
     return member

@@ -173,16 +173,18 @@ def move(booking: Booking, starts_at: datetime, ends_at: datetime) -> None:
     claim_slots(booking)
 
 
-def cancel_rest(series: BookingSeries, reason: str) -> int:
-    """Cancel every coming occurrence of the series; their times are free again."""
+def cancel_rest(series: BookingSeries, reason: str) -> list[Booking]:
+    """Cancel every coming occurrence of the series; their times are free again.
+
+    No mail per date: the caller sends the club one mail listing the cancelled dates."""
     today = local_moment(local_today(), 0)
-    count = 0
+    cancelled = []
     for booking in occurrences(series):
         if booking.is_active and booking.starts_at >= today:
-            cancel(booking, reason)
-            count += 1
+            cancel(booking, reason, tell=False)
+            cancelled.append(booking)
     series.ended = True
-    return count
+    return cancelled
 
 
 def club_bookings(club: Club, start: datetime, end: datetime) -> list[Booking]:

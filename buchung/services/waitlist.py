@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from buchung.club_models import WaitlistEntry
@@ -31,6 +32,31 @@ def join(resource: Resource, starts_at: datetime, ends_at: datetime, name: str, 
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="buchung-waitlist-leave")
+
+
+def leave_token(entry: WaitlistEntry) -> str:
+    """The signed token of the "leave the waiting list" link in the joining mail."""
+    return _serializer().dumps(entry.id)
+
+
+def entry_from_token(token: str) -> WaitlistEntry | None:
+    try:
+        entry_id = _serializer().loads(token)
+    except BadSignature:
+        return None
+    return db.session.get(WaitlistEntry, entry_id)
+
+
+def leave(entry: WaitlistEntry) -> bool:
+    """Take a waiting entry off the list; ``False`` when it is no longer waiting."""
+    if entry.state != "waiting":
+        return False
+    entry.state = "left"
+    return True
 
 
 def _settle_offers() -> None:

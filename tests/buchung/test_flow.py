@@ -57,7 +57,9 @@ def test_guest_confirms_and_gets_calendar_file(
     link = guest_books(resource_id)
     hold_mail = mailbox.latest()
     assert hold_mail["Subject"] == "Bitte bestätigen Sie Ihre Buchung"
-    assert not list(hold_mail.iter_attachments())
+    held = calendar_of(hold_mail)  # the hold is tentative in the guest's calendar
+    assert str(held["method"]) == "REQUEST"
+    assert str(held.walk("VEVENT")[0]["status"]) == "TENTATIVE"
     assert state(app) == ["held"]
 
     response = form_post(f"{link}/bestaetigen", {}, page=link)
@@ -145,6 +147,10 @@ def test_booker_cancels_and_frees_the_slot(
     link = guest_books(resource_id)
     form_post(f"{link}/bestaetigen", {}, page=link)
     response = form_post(f"{link}/stornieren", {}, page=link)
+    assert response.status_code == 200  # cancelling asks once
+    assert "Buchung wirklich stornieren?" in response.get_data(as_text=True)
+    assert state(app) == ["confirmed"]
+    response = form_post(f"{link}/stornieren", {"sure": "1"}, page=link)
     assert response.status_code == 302
     assert state(app) == ["cancelled"]
     assert mailbox.latest()["Subject"] == "Ihre Buchung ist storniert"
@@ -159,8 +165,8 @@ def test_cancellation_deadline(app, client, form_post, make_resource, guest_book
     form_post(f"{link}/bestaetigen", {}, page=link)
     page = client.get(link).get_data(as_text=True)
     assert "Buchung stornieren" not in page
-    assert "Die Frist für eine Online-Stornierung ist abgelaufen." in page
-    form_post(f"{link}/stornieren", {}, page=link)
+    assert "Die Frist für eine Online-Stornierung ist am" in page
+    form_post(f"{link}/stornieren", {"sure": "1"}, page=link)
     assert state(app) == ["confirmed"]
 
 

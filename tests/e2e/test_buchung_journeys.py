@@ -60,7 +60,7 @@ def test_booking_office_decides_a_request(page: Page, log_in, shoot):
     shoot("calendar")
 
     page.get_by_role("link", name="Zurück zur Übersicht").click()
-    requests = page.get_by_role("table", name=re.compile("Anfragen zur Entscheidung"))
+    requests = page.get_by_role("table", name=re.compile("Einzelne Anfragen"))
     requests.get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=2, name="Anfrage entscheiden")).to_be_visible()
     assert_accessible(page)
