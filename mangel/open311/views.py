@@ -305,7 +305,9 @@ REQUEST_LOAD = (
     selectinload(Report.history).load_only(
         StatusChange.status, StatusChange.public_note, StatusChange.created_at
     ),
-    selectinload(Report.photos).load_only(ReportPhoto.file_name, ReportPhoto.position),
+    selectinload(Report.photos).load_only(
+        ReportPhoto.file_name, ReportPhoto.position, ReportPhoto.held
+    ),
 )
 
 

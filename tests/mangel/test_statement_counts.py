@@ -21,7 +21,7 @@ BBOX = "6.48,50.74,6.50,50.76"
 WORKBENCH = "/verwaltung/maengel/meldungen"
 # url → most statements one request may send (a logged-in clerk costs a few for the user).
 LISTS = {
-    "/maengel/": 4,
+    "/maengel/": 5,  # the list, support counts, filter categories, marker names, parents
     f"/maengel/karte.json?bbox={BBOX}": 2,
     "/maengel/feed.atom": 2,
     "/open311/v2/requests.json": 4,
