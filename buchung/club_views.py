@@ -28,7 +28,7 @@ from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, SeriesForm
 from buchung.club_models import BookingSeries, Club
 from buchung.forms import ConfirmForm, TimeRangeForm, attach_violations
 from buchung.ics import series_calendar
-from buchung.jobs import enqueue_notices
+from buchung.jobs import enqueue_notices, queue_club_confirmation
 from buchung.models import Booking, Resource
 from buchung.services import series as series_service
 from buchung.services.booking import BookingRefused, cancel
@@ -37,7 +37,6 @@ from buchung.services.seasons import open_seasons
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db, limiter
 from lotse.models import normalise_email, utcnow
-from lotse.queue import enqueue
 
 bp = Blueprint("buchung_club", __name__, url_prefix="/buchung/verein")
 
@@ -92,8 +91,8 @@ def register():
                 email,
                 form.password.data,
             )
+            queue_club_confirmation(member)
             db.session.commit()
-            enqueue("buchung.jobs.send_club_confirmation", member.id)
             return render_template("buchung/club/registered.html", email=email)
     return render_template("buchung/club/register.html", form=form)
 

@@ -15,8 +15,9 @@ from buchung.services.booking import expire_holds, mark_notice, pending_notice_i
 from buchung.services.clubs import confirmation_token
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db
-from lotse.mail import Attachment, send_template
+from lotse.mail import Attachment, send_template, sending
 from lotse.models import utcnow
+from lotse.outbox import describe, queue_mail
 from lotse.queue import enqueue
 
 SUBJECTS = {
@@ -30,6 +31,8 @@ SUBJECTS = {
     "offer": _l("Ein Termin von der Warteliste ist frei geworden"),
 }
 WITH_CALENDAR = {"confirmed", "approved"}
+CLUB_CONFIRM = "buchung.club_confirm"
+describe(CLUB_CONFIRM, _l("Bestätigungslink für einen Vereinszugang"))
 MAX_ATTEMPTS = 10
 
 
@@ -73,13 +76,14 @@ def send_notice(notice_id: int) -> None:
                     )
                 )
             try:
-                send_template(
-                    to,
-                    str(SUBJECTS[notice.event]),
-                    f"buchung/emails/{notice.event}",
-                    booking=booking,
-                    attachments=attachments,
-                )
+                with sending():
+                    send_template(
+                        to,
+                        str(SUBJECTS[notice.event]),
+                        f"buchung/emails/{notice.event}",
+                        booking=booking,
+                        attachments=attachments,
+                    )
             except Exception as exc:
                 db.session.rollback()
                 mark_notice(notice_id, f"{type(exc).__name__}: {exc}")
@@ -89,19 +93,18 @@ def send_notice(notice_id: int) -> None:
     db.session.commit()
 
 
-def send_club_confirmation(member_id: int) -> None:
-    """Mail a new club login the link that confirms its e-mail address (once)."""
-    member = db.session.get(ClubMember, member_id)
-    if member is None or member.confirmed_at is not None:
-        return
-    with current_app.test_request_context("/", base_url=current_app.config["PUBLIC_BASE_URL"]):
-        send_template(
-            member.email,
-            str(_l("Bitte bestätigen Sie Ihre E-Mail-Adresse")),
-            "buchung/emails/club_confirm",
-            member=member,
-            token=confirmation_token(member),
-        )
+def queue_club_confirmation(member: ClubMember) -> None:
+    """Mail a new club login the link that confirms its e-mail address (on commit)."""
+    db.session.flush()
+    queue_mail(
+        member.email,
+        str(_l("Bitte bestätigen Sie Ihre E-Mail-Adresse")),
+        "buchung/emails/club_confirm",
+        kind=CLUB_CONFIRM,
+        ref=f"club_member:{member.id}",
+        member=member,
+        token=confirmation_token(member),
+    )
 
 
 def sweep() -> None:
