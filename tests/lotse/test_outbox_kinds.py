@@ -197,15 +197,11 @@ KINDS: dict[str, Callable] = {
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_mail_arrives_once_after_redis_and_mail_server_recover(
-    kind,
-    make_app,
-    redis_url,
-    categories,
-    make_report,
-    report_data,  # noqa: F811
-):
-    fx = {"categories": categories, "make_report": make_report, "report_data": report_data}
+def test_mail_arrives_once_after_redis_and_mail_server_recover(kind, make_app, redis_url, request):
+    # The Mängelmelder's fixtures (imported above) give a category, its department, a report.
+    fx = {
+        name: request.getfixturevalue(name) for name in ("categories", "make_report", "report_data")
+    }
     with SmtpSink() as smtp:
         outage = Outage(make_app, smtp, redis_url)
         to, subject, follow = KINDS[kind](outage, fx)
