@@ -480,22 +480,37 @@ def test_status_change_mails_reporter_and_follow_up_reopens(
 def test_admin_sees_failed_delivery_retries_it_and_gets_one_daily_summary(
     app, new_report, smtp, client, auth, make_user, form_post
 ):
+    from lotse.outbox import OutboxMail
+
     make_user(email="admin@town.example", roles=("admin",))
     smtp.mode = "refuse"
     report_id, _ = new_report()
     confirm(app, report_id)
     app.test_cli_runner().invoke(args=["lotse", "sweep"])
     app.test_cli_runner().invoke(args=["lotse", "sweep"])
-    assert smtp.messages == []  # refused, the summary too; it waits for the next sweep
-    smtp.mode = "accept"
-    app.test_cli_runner().invoke(args=["lotse", "sweep"])
-    app.test_cli_runner().invoke(args=["lotse", "sweep"])
-    [summary] = smtp.to("admin@town.example")
-    assert "hängen" in summary["Subject"]
+    assert smtp.messages == []  # refused, the summary too: it waits in the outbox
 
     auth.login("admin@town.example")
     page = client.get("/verwaltung/maengel/zustellungen").get_data(as_text=True)
     assert "550" in page and "Jetzt erneut senden" in page
+    # The summary mail is listed with the deliveries, in German, with its retry.
+    assert "E-Mails, die noch nicht angekommen sind" in page
+    assert "Tägliche Übersicht hängender Zustellungen" in page
+    assert "wird erneut versucht" in page and "admin@town.example" in page
+    smtp.mode = "accept"
+    with app.app_context():
+        mail_id = db.session.scalar(select(OutboxMail.id))
+    url = f"/verwaltung/maengel/zustellungen/mail/{mail_id}/erneut"
+    assert client.post(url).status_code == 400  # no CSRF token
+    response = form_post(url, page="/verwaltung/maengel/zustellungen")
+    assert response.status_code == 302
+    page = client.get("/verwaltung/maengel/zustellungen").get_data(as_text=True)
+    assert f"Die E-Mail Nr. {mail_id} wird jetzt erneut versucht." in page
+    assert "Alle E-Mails sind angekommen." in page
+    [summary] = smtp.to("admin@town.example")
+    assert "hängen" in summary["Subject"]
+    assert f"Meldung Nr. {report_id}" in summary.get_body(("plain",)).get_content()
+
     [row] = deliveries(app, report_id)
     url = f"/verwaltung/maengel/zustellungen/{row['id']}/erneut"
     assert client.post(url).status_code == 400  # no CSRF token
@@ -504,6 +519,8 @@ def test_admin_sees_failed_delivery_retries_it_and_gets_one_daily_summary(
     [row] = deliveries(app, report_id)
     assert (row["state"], row["attempts"]) == ("sent", 2)
     assert len(smtp.to("tiefbau@town.example")) == 1
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    assert len(smtp.to("admin@town.example")) == 1  # once a day
     assert client.get("/verwaltung/maengel/zustellungen").status_code == 200
 
 
