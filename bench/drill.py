@@ -95,7 +95,7 @@ def run_faults(plan, started: float, stop: threading.Event) -> None:
 
 
 def run_drill(
-    seconds: float, users: int = 12, web_workers: int = 4, drain: float = 150, keep_logs=False
+    seconds: float, users: int = 12, web_workers: int = 4, drain: float = 300, keep_logs=False
 ) -> Result:
     """Start the stack, load it through the faults, drain, shut down, check; the printout."""
     stack = Stack(web_workers=web_workers, sweep_every=5.0 if seconds < 120 else 10.0)
