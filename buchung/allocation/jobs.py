@@ -2,26 +2,26 @@
 
 The office's click only marks the round (``publishing`` / ``revoking``) and hands its id
 to the queue; ``run_publishing`` does the work, which may take minutes for a large
-round.  Result mails: one per applicant, handed to the outbox once (which sends it).
+round.  Result mails: one per applicant, sent at most once; ``ResultMail`` is their
+outbox (a row per mail, retried by the sweep), so they send inside ``lotse.mail.sending()``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from buchung.allocation.models import AllocationRequest, AllocationRound, ResultMail, RoundState
 from buchung.allocation.publishing import lock, publish, unpublish
 from lotse.extensions import db
+from lotse.mail import send_template, sending
 from lotse.models import utcnow
-from lotse.outbox import describe, queue_mail
 from lotse.queue import enqueue
 
 MAX_ATTEMPTS = 10
-RESULT = "buchung.allocation_result"
-describe(RESULT, _l("Ergebnis der Saisonvergabe"))
 STUCK_AFTER = timedelta(minutes=30)  # longer than publishing the largest round takes
 
 
@@ -106,27 +106,23 @@ def enqueue_result_mails(round_id: int) -> None:
 
 
 def _enqueue(mail_id: int) -> None:
-    enqueue("buchung.allocation.jobs.send_result", mail_id, job_id=f"allocation-result-{mail_id}")
+    # Job ids are global in a Redis database: the queue name keeps towns (and test runs)
+    # sharing one Redis from taking each other's result mails for duplicates.
+    prefix = current_app.config["QUEUE_NAME"]
+    enqueue(
+        "buchung.allocation.jobs.send_result",
+        mail_id,
+        job_id=f"{prefix}-allocation-result-{mail_id}",
+    )
 
 
 def send_result(mail_id: int) -> None:
-    """Put an applicant's result of a round (what it got, what not and why) in the outbox.
-
-    The ``ResultMail`` row is marked in the same transaction, by a conditional update: a
-    second run of this job finds it marked and writes nothing, and the outbox sends and
-    retries the one mail.
-    """
+    """Mail an applicant the result of a round: what it got, what not and why."""
     mail = db.session.get(ResultMail, mail_id)
     if mail is None or mail.sent_at is not None:
         return
-    marked = db.session.execute(
-        update(ResultMail)
-        .where(ResultMail.id == mail_id, ResultMail.sent_at.is_(None))
-        .values(sent_at=utcnow(), attempts=ResultMail.attempts + 1, last_error="")
-        .execution_options(synchronize_session=False)
-    ).rowcount
     recipients = [m.email for m in mail.club.members if m.confirmed_at is not None]
-    if marked and recipients:
+    if recipients:
         requests = list(
             db.session.scalars(
                 select(AllocationRequest)
@@ -137,17 +133,32 @@ def send_result(mail_id: int) -> None:
                 .order_by(AllocationRequest.id)
             )
         )
-        queue_mail(
-            recipients,
-            str(_l("Ergebnis der Saisonvergabe: %(name)s", name=mail.round.name)),
-            "buchung/allocation/emails/result",
-            kind=RESULT,
-            ref=f"allocation_result:{mail_id}",
-            round=mail.round,
-            club=mail.club,
-            requests=requests,
-        )
+        base_url = current_app.config["PUBLIC_BASE_URL"]
+        with current_app.test_request_context("/", base_url=base_url):
+            try:
+                with sending():  # ResultMail is this mail's outbox row
+                    send_template(
+                        recipients,
+                        str(_l("Ergebnis der Saisonvergabe: %(name)s", name=mail.round.name)),
+                        "buchung/allocation/emails/result",
+                        round=mail.round,
+                        club=mail.club,
+                        requests=requests,
+                    )
+            except Exception as exc:
+                db.session.rollback()
+                _mark(mail_id, f"{type(exc).__name__}: {exc}")
+                db.session.commit()
+                raise
+    _mark(mail_id)
     db.session.commit()
+
+
+def _mark(mail_id: int, error: str = "") -> None:
+    values = {"attempts": ResultMail.attempts + 1, "last_error": error}
+    if not error:
+        values["sent_at"] = utcnow()
+    db.session.execute(update(ResultMail).where(ResultMail.id == mail_id).values(**values))
 
 
 def sweep() -> None:
