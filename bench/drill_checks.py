@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bench.drill_load import Load, Sample, by_label
+from bench.drill_load import FEEDBACK_RE, Load, Sample, by_label, mail_text
 from buchung.club_models import BookingSeries
 from buchung.models import ACTIVE_STATUSES, SLOT, Booking, BookingNotice, BookingSlot, Resource
 from lotse import create_app
 from lotse.extensions import db
 from lotse.models import Department
-from mangel.models import Report
+from lotse.outbox import HEADER, OutboxMail
+from mangel.models import Report, Support
 from mangel.routing.models import Delivery, DeliveryMethod, DeliveryState
 
 MESSAGE_ID_RE = re.compile(r"<mangel-delivery-(\d+)-")
@@ -43,29 +44,57 @@ def drill_app(stack):
     )
 
 
-def outstanding(app, load: Load) -> int:
-    """Work still owed: deliveries and booking mails not sent, confirmation mails missing."""
+def outstanding(app, load: Load) -> list[str]:
+    """Work still owed, one line per item saying why it is left: deliveries, booking mails
+    and outbox mails not sent (state, attempts, last error, next attempt), and citizens'
+    mails missing at the sink."""
+    left: list[str] = []
     with app.app_context():
-        deliveries = db.session.scalar(
-            select(func.count()).select_from(Delivery).where(Delivery.state != DeliveryState.SENT)
-        )
-        notices = db.session.scalar(
-            select(func.count()).select_from(BookingNotice).where(BookingNotice.sent_at.is_(None))
-        )
-        reports = db.session.scalar(
-            select(func.count()).select_from(Report).where(Report.reporter_email.like(DRILL_MAIL))
-        )
-        confirmed = db.session.scalar(
-            select(func.count())
-            .select_from(Report)
-            .where(Report.reporter_email.like(DRILL_MAIL), Report.confirmed_at.is_not(None))
-        )
+        for row in db.session.scalars(
+            select(Delivery).where(Delivery.state != DeliveryState.SENT).order_by(Delivery.id)
+        ):
+            left.append(
+                f"delivery {row.id} ({row.purpose}, {row.method}) {row.state}, "
+                f"{row.attempts} attempts, next {_clock(row.next_attempt_at)}, "
+                f"lease {_clock(row.locked_until)}: {row.last_error or 'no error'}"
+            )
+        for row in db.session.scalars(
+            select(BookingNotice).where(BookingNotice.sent_at.is_(None)).order_by(BookingNotice.id)
+        ):
+            left.append(
+                f"booking notice {row.id} ({row.event}) unsent, {row.attempts} attempts: "
+                f"{row.last_error or 'no error'}"
+            )
+        for row in db.session.scalars(
+            select(OutboxMail).where(OutboxMail.sent_at.is_(None)).order_by(OutboxMail.id)
+        ):
+            state = "given up" if row.failed_at else "unsent"
+            left.append(
+                f"outbox mail {row.id} ({row.kind}, {row.ref}) {state}, {row.attempts} attempts, "
+                f"next {_clock(row.next_attempt_at)}, lease {_clock(row.locked_until)}: "
+                f"{row.last_error or 'no error'}"
+            )
+        reports = db.session.execute(
+            select(Report.id, Report.reporter_email, Report.confirmed_at).where(
+                Report.reporter_email.like(DRILL_MAIL)
+            )
+        ).all()
         db.session.remove()
-    subjects = Counter(_kind(str(m["Subject"])) for m in list(load.stack.smtp.messages))
-    missing_mails = max(0, reports - subjects["confirm_report"]) + max(
-        0, confirmed - subjects["tracking"]
-    )
-    return deliveries + notices + missing_mails
+    at_sink = {kind: Counter() for kind in ("confirm_report", "tracking")}
+    for message in list(load.stack.smtp.messages):
+        kind = _kind(str(message["Subject"]))
+        if kind in at_sink:
+            at_sink[kind][str(message["To"]).lower()] += 1
+    for report_id, email, confirmed_at in reports:
+        if not at_sink["confirm_report"][email.lower()]:
+            left.append(f"report {report_id}: no confirmation mail at the sink yet")
+        if confirmed_at is not None and not at_sink["tracking"][email.lower()]:
+            left.append(f"report {report_id}: confirmed, no tracking-link mail at the sink yet")
+    return left
+
+
+def _clock(moment) -> str:
+    return moment.strftime("%H:%M:%S") if moment else "-"
 
 
 def _kind(subject: str) -> str:
@@ -82,7 +111,9 @@ def verify(app, load: Load, fault_windows: list[tuple[float, float]]) -> list[Ch
     with app.test_request_context("/", headers={"Accept-Language": "de"}):
         checks = (
             _deliveries(load)
+            + _outbox(load)
             + _citizen_mails(load)
+            + _supports_and_feedback(load)
             + _bookings(load)
             + _requests(load.recorder.samples, load.recorder.broken, fault_windows)
         )
@@ -137,6 +168,74 @@ def _deliveries(load: Load) -> list[Check]:
             lost == 0 and dupes == 0 and strangers == 0,
             f"{sum(at_sink.values())} mails + {sum(hooks.values())} webhooks for {len(rows)} "
             f"deliveries: {lost} lost, {dupes} duplicated, {strangers} unknown",
+        ),
+    ]
+
+
+def _outbox(load: Load) -> list[Check]:
+    """Every row of the outbox at the sink exactly once (counted by the row id it carries)."""
+    rows = db.session.execute(select(OutboxMail.id, OutboxMail.kind, OutboxMail.sent_at)).all()
+    at_sink = Counter(
+        int(str(m[HEADER])) for m in list(load.stack.smtp.messages) if m[HEADER] is not None
+    )
+    per_kind: dict[str, Counter] = {}
+    for mail_id, kind, sent_at in rows:
+        tally = per_kind.setdefault(kind, Counter())
+        tally["rows"] += 1
+        tally["unsent"] += sent_at is None
+        tally["lost"] += at_sink[mail_id] == 0
+        tally["duplicated"] += max(0, at_sink[mail_id] - 1)
+    known = {mail_id for mail_id, _, _ in rows}
+    strangers = sum(n for i, n in at_sink.items() if i not in known)
+    bad = sum(t["unsent"] + t["lost"] + t["duplicated"] for t in per_kind.values())
+    return [
+        Check(
+            "outbox mails at the sink exactly once, every kind",
+            bad == 0 and strangers == 0 and bool(rows),
+            "; ".join(
+                f"{kind} {t['rows']} ({t['unsent']} unsent, {t['lost']} lost, "
+                f"{t['duplicated']} duplicated)"
+                for kind, t in sorted(per_kind.items())
+            )
+            + f"; {strangers} unknown",
+        )
+    ]
+
+
+def _supports_and_feedback(load: Load) -> list[Check]:
+    """Each "Ich auch" answered with 302 got one confirmation mail; each confirmation counted;
+    each barrier report reached the accessibility contact once."""
+    messages = list(load.stack.smtp.messages)
+    support_subject = "Bitte bestätigen Sie Ihre Unterstützung"
+    got = Counter(
+        str(m["To"]).lower() for m in messages if str(m["Subject"]).startswith(support_subject)
+    )
+    submitted = load.outcomes.supports_submitted
+    support_bad = sum(got[e.lower()] != 1 for e in submitted)
+    confirmed = db.session.scalar(
+        select(func.count()).select_from(Support).where(Support.confirmed_at.is_not(None))
+    )
+    answered = len(load.outcomes.supports_confirmed)
+    numbers = Counter(
+        int(match.group(1))
+        for m in messages
+        if str(m["Subject"]) == "Rückmeldung zur Barrierefreiheit"
+        for match in [FEEDBACK_RE.search(mail_text(m))]
+        if match
+    )
+    sent = load.outcomes.feedback_sent
+    feedback_bad = sum(numbers[n] != 1 for n in sent)
+    return [
+        Check(
+            "support confirmation mail once per support",
+            support_bad == 0 and answered <= confirmed,
+            f"{len(submitted)} supports, {support_bad} without exactly one mail; "
+            f"{answered} confirmations answered, {confirmed} supports counted",
+        ),
+        Check(
+            "accessibility feedback mailed once each",
+            feedback_bad == 0,
+            f"{len(sent)} sent, {feedback_bad} without exactly one mail",
         ),
     ]
 

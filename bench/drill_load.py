@@ -30,6 +30,7 @@ from bench.drill_stack import PASSWORD, Stack
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 REPORT_LINK_RE = re.compile(r"/maengel/bestaetigen/meldung/([A-Za-z0-9_\-]+)")
+SUPPORT_LINK_RE = re.compile(r"/maengel/bestaetigen/unterstuetzung/([A-Za-z0-9_\-]+)")
 BOOKING_LINK_RE = re.compile(r"/buchung/b/([A-Za-z0-9_\-]+)")
 STAFF_REPORT_RE = re.compile(r"/verwaltung/maengel/meldungen/(\d+)\"")
 BBOX = "6.47,50.735,6.51,50.76"
@@ -41,7 +42,10 @@ JOURNEYS = {
     "club": 5,
     "clerk": 8,
     "open311": 10,
+    "support": 4,
+    "feedback": 2,
 }
+FEEDBACK_RE = re.compile(r"Drill-Rückmeldung (\d+)")
 
 
 @dataclass
@@ -66,6 +70,9 @@ class Outcomes:
         default_factory=list
     )  # (purpose, booked/none/unknown)
     statuses_changed: int = 0
+    supports_submitted: list[str] = field(default_factory=list)  # supporter e-mail per 302
+    supports_confirmed: list[str] = field(default_factory=list)  # support token per 302
+    feedback_sent: list[int] = field(default_factory=list)  # number in the message per 302
 
 
 class Recorder:
@@ -104,6 +111,7 @@ class MailLinks:
         self.seen = 0
         self.report_links: list[str] = []
         self.booking_links: list[str] = []
+        self.support_links: list[str] = []
         self.lock = threading.Lock()
 
     def poll(self) -> None:
@@ -117,10 +125,16 @@ class MailLinks:
                     self.report_links += REPORT_LINK_RE.findall(body)[:1]
                 elif subject.startswith("Bitte bestätigen Sie Ihre Buchung"):
                     self.booking_links += BOOKING_LINK_RE.findall(body)[:1]
+                elif subject.startswith("Bitte bestätigen Sie Ihre Unterstützung"):
+                    self.support_links += SUPPORT_LINK_RE.findall(body)[:1]
 
     def take(self, kind: str) -> str | None:
         with self.lock:
-            links = self.report_links if kind == "report" else self.booking_links
+            links = {
+                "report": self.report_links,
+                "booking": self.booking_links,
+                "support": self.support_links,
+            }[kind]
             return links.pop(random.randrange(len(links))) if links else None
 
 
@@ -166,7 +180,11 @@ class Load:
     def _confirm_waiting(self, session) -> bool:
         """Follow one confirmation link that arrived by mail; False when none waits."""
         self.mail.poll()
-        for kind, confirm in (("report", self.confirm_report), ("booking", self.confirm_booking)):
+        for kind, confirm in (
+            ("report", self.confirm_report),
+            ("booking", self.confirm_booking),
+            ("support", self.confirm_support),
+        ):
             link = self.mail.take(kind)
             if link:
                 self._safely(confirm, session, link)
@@ -185,6 +203,10 @@ class Load:
         session = self._session()
         clerk = club = None
         names, weights = zip(*JOURNEYS.items(), strict=True)
+        if number % 4 == 0:
+            # Rare at random with these seeds: every fourth user starts with one, so each
+            # run has feedback mails to check.
+            self._safely(self.feedback, session, rnd)
         while time.monotonic() < deadline:
             if self._confirm_waiting(session):
                 continue
@@ -352,6 +374,66 @@ class Load:
                 response.headers["Location"],
                 ip=ip,
             )
+
+    def support(self, session, rnd) -> None:
+        """ "Ich bin auch betroffen" on a public report; the link comes by mail."""
+        ip = self._ip()
+        report = rnd.choice(self.fx.open_reports)
+        page = f"/maengel/{report}"
+        token = self.form_token(session, "GET /maengel/<id>", page, ip=ip)
+        email = f"nachbar{next(self.counter)}@drill.example"
+        response = self.call(
+            session,
+            "POST /maengel/<id>/unterstuetzen",
+            "POST",
+            f"{page}/unterstuetzen",
+            expect=(302, 404),  # 404: a clerk closed the report meanwhile
+            ip=ip,
+            data={"csrf_token": token, "email": email, "website": ""},
+        )
+        if response is not None and response.status_code == 302:
+            with self.lock:
+                self.outcomes.supports_submitted.append(email)
+
+    def confirm_support(self, session, link: str) -> None:
+        ip = self._ip()
+        path = f"/maengel/bestaetigen/unterstuetzung/{link}"
+        token = self.form_token(session, "GET /maengel/bestaetigen/<token>", path, ip=ip)
+        response = self.call(
+            session,
+            "POST /maengel/bestaetigen/<token>",
+            "POST",
+            path,
+            expect=(302,),
+            ip=ip,
+            data={"csrf_token": token},
+        )
+        if response is not None:
+            with self.lock:
+                self.outcomes.supports_confirmed.append(link)
+
+    def feedback(self, session, rnd) -> None:
+        """A barrier reported through the accessibility statement's form."""
+        ip = self._ip()
+        token = self.form_token(session, "GET /barrierefreiheit", "/barrierefreiheit", ip=ip)
+        number = next(self.counter)
+        response = self.call(
+            session,
+            "POST /barrierefreiheit",
+            "POST",
+            "/barrierefreiheit",
+            expect=(302,),
+            ip=ip,
+            data={
+                "csrf_token": token,
+                "message": f"Drill-Rückmeldung {number}: die Karte ist ohne Maus nicht bedienbar.",
+                "email": f"hinweis{number}@drill.example",
+                "website": "",
+            },
+        )
+        if response is not None:
+            with self.lock:
+                self.outcomes.feedback_sent.append(number)
 
     def _slot(self, rnd) -> Slot:
         return rnd.choice(self.hot) if rnd.random() < 0.5 else rnd.choice(self.fx.slots)

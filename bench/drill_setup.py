@@ -22,7 +22,7 @@ from lotse import create_app
 from lotse.cli import create_staff_user
 from lotse.extensions import db
 from lotse.models import Department, Role, utcnow
-from mangel.models import Category, Report
+from mangel.models import OPEN_STATUSES, Category, Report
 from mangel.routing.models import DepartmentEndpoint
 
 CLERKS = 3
@@ -47,6 +47,7 @@ class Fixtures:
     clubs: list[str] = field(default_factory=list)
     categories: list[tuple[int, bool]] = field(default_factory=list)  # (id, photo required)
     reports: list[int] = field(default_factory=list)  # public demo reports
+    open_reports: list[int] = field(default_factory=list)  # of those, the open ones
     resources: list[int] = field(default_factory=list)
     slots: list[Slot] = field(default_factory=list)
     webhook_secret: str = ""
@@ -104,6 +105,14 @@ def prepare(stack) -> Fixtures:
         ]
         fixtures.reports = list(
             db.session.scalars(select(Report.id).where(Report.confirmed_at.is_not(None)))
+        )
+        fixtures.open_reports = list(
+            db.session.scalars(
+                select(Report.id).where(
+                    Report.confirmed_at.is_not(None),
+                    Report.status.in_([s.value for s in OPEN_STATUSES]),
+                )
+            )
         )
         fixtures.slots = bookable_slots()
         fixtures.resources = sorted({s.resource_id for s in fixtures.slots})

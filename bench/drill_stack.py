@@ -127,6 +127,8 @@ class Stack:
             "LOTSE_JOB_TIMEOUT": "20",
             "LOTSE_MANGEL_DELIVERY_LEASE_SECONDS": "30",
             "LOTSE_MANGEL_DELIVERY_BACKOFF": "[10, 20]",
+            "LOTSE_OUTBOX_LEASE_SECONDS": "30",
+            "LOTSE_OUTBOX_RETRY_DELAYS": "[5, 10, 20, 20, 20, 20, 20, 20]",
             "LOTSE_MANGEL_FALLBACK_EMAIL": "eingang@musterstadt.example",
             "FLASK_DEBUG": "0",
         }

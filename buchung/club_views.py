@@ -27,7 +27,7 @@ from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, SeriesForm
 from buchung.club_models import BookingSeries, Club
 from buchung.forms import ConfirmForm, TimeRangeForm, attach_violations
 from buchung.ics import series_calendar
-from buchung.jobs import enqueue_notices
+from buchung.jobs import enqueue_notices, queue_club_already_registered, queue_club_confirmation
 from buchung.models import Booking, BookingStatus, Resource
 from buchung.services import series as series_service
 from buchung.services.booking import BookingRefused, cancel, notify
@@ -38,7 +38,6 @@ from buchung.services.waitlist import offer_freed
 from lotse.auth import login_account_key, login_failed, password_matches, start_session
 from lotse.extensions import db, limiter
 from lotse.models import normalise_email, utcnow
-from lotse.queue import enqueue
 from lotse.urls import public_url
 
 bp = Blueprint("buchung_club", __name__, url_prefix="/buchung/verein")
@@ -84,7 +83,8 @@ def register():
         known = member_by_email(email)
         if known is not None:
             # The page says the same as for a new address; the mail tells the owner.
-            enqueue("buchung.jobs.send_club_already_registered", known.id)
+            queue_club_already_registered(known)
+            db.session.commit()
         else:
             member = register_club(
                 form.club_name.data.strip(),
@@ -95,8 +95,8 @@ def register():
                 form.password.data,
             )
             mail_club_registered(member)
+            queue_club_confirmation(member)
             db.session.commit()
-            enqueue("buchung.jobs.send_club_confirmation", member.id)
         return render_template("buchung/club/registered.html", email=email)
     return render_template("buchung/club/register.html", form=form)
 

@@ -15,8 +15,9 @@ from buchung.services.clubs import confirmation_token
 from buchung.services.notices import booker_addresses, booking_attachment, office_address
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db
-from lotse.mail import send_template
+from lotse.mail import send_template, sending
 from lotse.models import utcnow
+from lotse.outbox import describe, queue_mail
 from lotse.queue import enqueue
 
 SUBJECTS = {
@@ -30,6 +31,10 @@ SUBJECTS = {
     "offer": _l("Ein Termin von der Warteliste ist frei geworden"),
     "moved": _l("Ihr Termin ist verschoben"),
 }
+CLUB_CONFIRM = "buchung.club_confirm"
+CLUB_KNOWN = "buchung.club_already_registered"
+describe(CLUB_CONFIRM, _l("Bestätigungslink für einen Vereinszugang"))
+describe(CLUB_KNOWN, _l("Hinweis: Adresse schon angemeldet"))
 MAX_ATTEMPTS = 10
 
 
@@ -68,13 +73,14 @@ def send_notice(notice_id: int) -> None:
         base_url = current_app.config["PUBLIC_BASE_URL"]
         with current_app.test_request_context("/", base_url=base_url):
             try:
-                send_template(
-                    to,
-                    str(SUBJECTS[notice.event]),
-                    f"buchung/emails/{notice.event}",
-                    booking=booking,
-                    attachments=[booking_attachment([booking])],
-                )
+                with sending():
+                    send_template(
+                        to,
+                        str(SUBJECTS[notice.event]),
+                        f"buchung/emails/{notice.event}",
+                        booking=booking,
+                        attachments=[booking_attachment([booking])],
+                    )
             except Exception as exc:
                 db.session.rollback()
                 mark_notice(notice_id, f"{type(exc).__name__}: {exc}")
@@ -84,34 +90,31 @@ def send_notice(notice_id: int) -> None:
     db.session.commit()
 
 
-def send_club_confirmation(member_id: int) -> None:
-    """Mail a new club login the link that confirms its e-mail address (once)."""
-    member = db.session.get(ClubMember, member_id)
-    if member is None or member.confirmed_at is not None:
-        return
-    with current_app.test_request_context("/", base_url=current_app.config["PUBLIC_BASE_URL"]):
-        send_template(
-            member.email,
-            str(_l("Bitte bestätigen Sie Ihre E-Mail-Adresse")),
-            "buchung/emails/club_confirm",
-            member=member,
-            token=confirmation_token(member),
-        )
+def queue_club_confirmation(member: ClubMember) -> None:
+    """Mail a new club login the link that confirms its e-mail address (on commit)."""
+    db.session.flush()
+    queue_mail(
+        member.email,
+        str(_l("Bitte bestätigen Sie Ihre E-Mail-Adresse")),
+        "buchung/emails/club_confirm",
+        kind=CLUB_CONFIRM,
+        ref=f"club_member:{member.id}",
+        member=member,
+        token=confirmation_token(member),
+    )
 
 
-def send_club_already_registered(member_id: int) -> None:
+def queue_club_already_registered(member: ClubMember) -> None:
     """Tell a club login's owner that somebody tried to register their address again
     (the registration page itself does not say so: it would reveal who has an account)."""
-    member = db.session.get(ClubMember, member_id)
-    if member is None:
-        return
-    with current_app.test_request_context("/", base_url=current_app.config["PUBLIC_BASE_URL"]):
-        send_template(
-            member.email,
-            str(_l("Ihre E-Mail-Adresse ist schon angemeldet")),
-            "buchung/emails/club_already_registered",
-            member=member,
-        )
+    queue_mail(
+        member.email,
+        _l("Ihre E-Mail-Adresse ist schon angemeldet"),
+        "buchung/emails/club_already_registered",
+        kind=CLUB_KNOWN,
+        ref=f"club_member:{member.id}",
+        member=member,
+    )
 
 
 def sweep() -> None:

@@ -113,6 +113,12 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_TIMEOUT = 10
     MAIL_FROM = "Lotse Musterstadt <noreply@musterstadt.example>"
+    # The outbox (lotse/outbox.py): seconds to wait after the 1st, 2nd, … failed attempt
+    # (then it gives up and the mail shows on the failed-deliveries page), and how long a
+    # worker holds a mail it is sending (longer than JOB_TIMEOUT: a killed worker's mail is
+    # sent again after this).
+    OUTBOX_RETRY_DELAYS = (10, 60, 300, 1800, 3600, 6 * 3600)
+    OUTBOX_LEASE_SECONDS = 180
     MAIL_REDIRECT_TO: str | None = None  # staging switch: every mail goes here instead
     # The town's address for links in mails, feeds and Open311 (never the request's Host).
     # Required in production; the embedded default takes the address `flask run` serves on.

@@ -2,7 +2,7 @@
 
 Citizens need no account and may stay anonymous; the message goes by mail to the town's
 accessibility contact (``ACCESSIBILITY_FEEDBACK_TO``), with Reply-To set when they gave
-an address.  Nothing is stored.
+an address.  Nothing is stored but the outbox row, whose body is cleared once sent.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from wtforms import EmailField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from lotse.inputs import LotseForm
-from lotse.mail import send_template
+from lotse.outbox import describe, queue_mail
 
 OPTIONAL = _l("Freiwillig.")
+KIND = "lotse.accessibility_feedback"
+describe(KIND, _l("Rückmeldung zur Barrierefreiheit"))
 
 
 class FeedbackForm(LotseForm):
@@ -58,21 +60,20 @@ class FeedbackForm(LotseForm):
     def is_spam(self) -> bool:
         return bool(self.website.data)
 
-    def job_args(self) -> list[str]:
-        """The arguments of ``send_feedback``: message, page, name, e-mail."""
-        fields = (self.message, self.page_url, self.name, self.email)
-        return [(field.data or "").strip() for field in fields]
-
-
-def send_feedback(message: str, page_url: str, name: str, email: str) -> None:
-    """Job: mail a citizen's report of a barrier to the town's accessibility contact."""
-    send_template(
-        current_app.config["ACCESSIBILITY_FEEDBACK_TO"],
-        "Rückmeldung zur Barrierefreiheit",
-        "emails/accessibility_feedback",
-        message=message,
-        page_url=page_url,
-        name=name,
-        email=email,
-        reply_to=email or None,
-    )
+    def queue_mail(self) -> None:
+        """Add the mail to the town's accessibility contact to the outbox (sent on commit)."""
+        message, page_url, name, email = (
+            (field.data or "").strip()
+            for field in (self.message, self.page_url, self.name, self.email)
+        )
+        queue_mail(
+            current_app.config["ACCESSIBILITY_FEEDBACK_TO"],
+            "Rückmeldung zur Barrierefreiheit",
+            "emails/accessibility_feedback",
+            kind=KIND,
+            message=message,
+            page_url=page_url,
+            name=name,
+            email=email,
+            reply_to=email or None,
+        )

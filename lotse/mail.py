@@ -5,11 +5,15 @@ as ``.eml`` files to ``instance/mail/`` so a town can try Lotse without a mail s
 ``MAIL_REDIRECT_TO`` is the staging switch: every message goes to that address instead,
 with the intended recipients named in a header.
 
-Call ``send_mail`` from jobs, never from a view before its commit.
+Nothing calls this module to send but an outbox (``lotse.outbox``, mangel's ``Delivery``,
+buchung's ``BookingNotice``): ``send_message`` refuses to run outside ``sending()``, so a
+mail without a row in the database — one a crash or an outage could lose — cannot be sent.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import smtplib
 import uuid
 from dataclasses import dataclass
@@ -19,6 +23,24 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
+
+_sending: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lotse_outbox_sending", default=False
+)
+
+
+class NotAnOutboxSender(RuntimeError):
+    """A mail was to be sent without an outbox row behind it."""
+
+
+@contextlib.contextmanager
+def sending():
+    """Mark the code inside as an outbox sender: ``send_message`` runs only here."""
+    token = _sending.set(True)
+    try:
+        yield
+    finally:
+        _sending.reset(token)
 
 
 @dataclass(frozen=True)
@@ -66,6 +88,10 @@ def build_message(
 
 def send_message(msg: EmailMessage) -> None:
     """Deliver a built message; raises on SMTP failure so the caller can record it."""
+    if not _sending.get():
+        raise NotAnOutboxSender(
+            "mail is sent only by an outbox: write a row (lotse.outbox.queue_mail) instead"
+        )
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         folder = Path(current_app.instance_path) / "mail"

@@ -4,19 +4,24 @@
 adds an ``OutboxMail`` row to the current session; nothing else happens until the caller
 commits.  When the session commits, the new rows are handed to the queue (RQ with Redis,
 in-process without).  The job claims its row with a conditional UPDATE and a lease, sends,
-and records the outcome; a failed attempt waits ``RETRY_DELAYS`` and the sweep hands it to
+and records the outcome; a failed attempt waits ``OUTBOX_RETRY_DELAYS`` and the sweep hands it to
 the queue again, so a mail survives Redis being down, a refusing mail server and a worker
 killed in the middle.  A rolled-back change leaves no row, so no mail.
 
 The body is kept only until the mail is sent (it may carry a confirmation link); the row
-itself stays as the record of who was told what, when.
+itself stays as the record of who was told what, when.  A link in the mail is in the body,
+so every attempt carries the same link; a feature that wants to know when its mail went out
+(a confirmation link's expiry counts from then) registers ``on_sent(kind, hook)``.
+
+``lotse.mail.send_message`` refuses to run outside ``sending()``: this module's ``send`` and
+the features' own outboxes (mangel's ``Delivery``, buchung's ``BookingNotice``) are the
+only senders.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesParser
@@ -27,19 +32,45 @@ from sqlalchemy import Index, Integer, LargeBinary, String, Text, and_, event, i
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lotse.extensions import db
-from lotse.mail import Attachment, build_message, send_message
+from lotse.mail import Attachment, build_message, send_message, sending
 from lotse.models import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (10, 60, 300, 1800, 3600, 6 * 3600)  # seconds after the 1st, 2nd, … failure
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-LEASE = timedelta(minutes=2)  # a worker killed mid-send frees its row after this
-_SESSION_KEY = "lotse_outbox_new"
+__all__ = ["Attachment", "OutboxMail", "describe", "on_sent", "queue_mail", "send", "sending"]
 
-_sending: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "lotse_outbox_sending", default=False
-)
+_SESSION_KEY = "lotse_outbox_new"
+HEADER = "X-Lotse-Outbox"  # the row's id, set when sending: the sink can count per row
+SentHook = Callable[["OutboxMail", datetime], None]
+_on_sent: dict[str, list[SentHook]] = {}
+
+
+_labels: dict[str, object] = {}
+
+
+def describe(kind: str, label) -> None:
+    """The German name of a kind of mail, for the failed-deliveries page."""
+    _labels[kind] = label
+
+
+def label(kind: str) -> str:
+    return str(_labels.get(kind, kind))
+
+
+def on_sent(kind: str, hook: SentHook) -> None:
+    """Run ``hook(mail, sent_at)`` in the transaction that records a mail of ``kind`` sent."""
+    hooks = _on_sent.setdefault(kind, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def retry_delays() -> tuple[int, ...]:
+    """Seconds to wait after the 1st, 2nd, … failed attempt (``OUTBOX_RETRY_DELAYS``)."""
+    return tuple(current_app.config["OUTBOX_RETRY_DELAYS"])
+
+
+def max_attempts() -> int:
+    return len(retry_delays()) + 1
 
 
 class OutboxMail(db.Model):
@@ -59,6 +90,11 @@ class OutboxMail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up for good
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def label(self) -> str:
+        """What kind of mail this is, in German (``describe``)."""
+        return label(self.kind)
 
 
 def render_mail(subject, template: str, **context) -> tuple[str, str, str | None]:
@@ -148,27 +184,14 @@ def _claimable(now):
     )
 
 
-@contextlib.contextmanager
-def sending():
-    """Mark the code inside as an outbox sender: ``lotse.mail.send_message`` runs only here."""
-    token = _sending.set(True)
-    try:
-        yield
-    finally:
-        _sending.reset(token)
-
-
-def is_sending() -> bool:
-    return _sending.get()
-
-
 def send(mail_id: int) -> None:
     """Job: send one outbox mail at most once; a failure waits for its next attempt."""
     now = utcnow()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     result = db.session.execute(
         update(OutboxMail)
         .where(OutboxMail.id == mail_id, _claimable(now))
-        .values(locked_until=now + LEASE, attempts=OutboxMail.attempts + 1)
+        .values(locked_until=now + lease, attempts=OutboxMail.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -179,29 +202,49 @@ def send(mail_id: int) -> None:
     attempt = mail.attempts
     try:
         msg = BytesParser(policy=policy.SMTP).parsebytes(mail.message or b"")
+        del msg[HEADER]
+        msg[HEADER] = str(mail_id)
         with sending():
             send_message(msg)
     except Exception as exc:
         db.session.rollback()
         values: dict = {"locked_until": None, "last_error": f"{type(exc).__name__}: {exc}"[:2000]}
-        if attempt >= MAX_ATTEMPTS:
+        delays = retry_delays()
+        if attempt > len(delays):
             values["failed_at"] = utcnow()
         else:
-            values["next_attempt_at"] = utcnow() + timedelta(seconds=RETRY_DELAYS[attempt - 1])
+            values["next_attempt_at"] = utcnow() + timedelta(seconds=delays[attempt - 1])
         _finish(mail_id, attempt, **values)
         log.warning("mail %s attempt %d failed: %s", mail_id, attempt, exc)
         return
-    _finish(mail_id, attempt, sent_at=utcnow(), locked_until=None, message=None, last_error=None)
+    sent_at = utcnow()
+    if _finish(
+        mail_id,
+        attempt,
+        commit=False,
+        sent_at=sent_at,
+        locked_until=None,
+        message=None,
+        last_error=None,
+    ):
+        for hook in _on_sent.get(mail.kind, ()):
+            hook(mail, sent_at)
+    else:
+        log.warning("mail %s sent after its lease ran out", mail_id)
+    db.session.commit()
 
 
-def _finish(mail_id: int, attempt: int, **values) -> None:
-    db.session.execute(
+def _finish(mail_id: int, attempt: int, *, commit: bool = True, **values) -> bool:
+    """Record our attempt's outcome unless the lease ran out and another worker took over."""
+    result = db.session.execute(
         update(OutboxMail)
         .where(OutboxMail.id == mail_id, OutboxMail.attempts == attempt)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    return result.rowcount == 1
 
 
 def sweep() -> None:
@@ -215,6 +258,47 @@ def sweep() -> None:
         .limit(5000)
     ).all()
     enqueue_mails([(mail_id, attempts) for mail_id, attempts in due])
+
+
+def retry_now(mail_id: int) -> bool:
+    """An admin's "retry now": make an unsent mail due at once (again after giving up)."""
+    result = db.session.execute(
+        update(OutboxMail)
+        .where(
+            OutboxMail.id == mail_id,
+            OutboxMail.sent_at.is_(None),
+            OutboxMail.message.is_not(None),
+            or_(OutboxMail.locked_until.is_(None), OutboxMail.locked_until < utcnow()),
+        )
+        .values(next_attempt_at=utcnow(), failed_at=None, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return False
+    attempts = db.session.scalar(db.select(OutboxMail.attempts).where(OutboxMail.id == mail_id))
+    enqueue_mails([(mail_id, attempts)])
+    return True
+
+
+def stuck_mails(older_than: timedelta) -> list[OutboxMail]:
+    """Mails given up on, retrying after an error, or waiting longer than ``older_than``."""
+    since = utcnow() - older_than
+    return list(
+        db.session.scalars(
+            db.select(OutboxMail)
+            .where(
+                OutboxMail.sent_at.is_(None),
+                or_(
+                    OutboxMail.failed_at.is_not(None),
+                    OutboxMail.attempts > 0,
+                    OutboxMail.created_at < since,
+                ),
+            )
+            .order_by(OutboxMail.created_at)
+            .limit(500)
+        )
+    )
 
 
 def pending_count() -> int:

@@ -91,6 +91,11 @@ def enqueue(
     """
     app = current_app._get_current_object()
     _resolve(func)  # fail early in the web process on a typo, not later in a worker
+    prefix = app.config["QUEUE_NAME"]
+    if job_id and not job_id.startswith(prefix):
+        # Job ids are global in a Redis database: towns (and test runs) sharing one Redis
+        # must not take each other's jobs for duplicates.
+        job_id = f"{prefix}-{job_id}"
     queue = get_queue(app)
     if queue is None:
         if delay:

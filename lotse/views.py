@@ -29,7 +29,7 @@ from lotse.auth import staff_required
 from lotse.extensions import csrf, db, limiter
 from lotse.feedback import FeedbackForm
 from lotse.hooks import staff_links
-from lotse.queue import enqueue, queue_status
+from lotse.queue import queue_status
 
 bp = Blueprint("core", __name__)
 
@@ -79,7 +79,8 @@ def accessibility():
     form = FeedbackForm()
     if form.validate_on_submit():
         if not form.is_spam():
-            enqueue("lotse.feedback.send_feedback", *form.job_args())
+            form.queue_mail()
+            db.session.commit()
         flash(_("Vielen Dank! Ihre Rückmeldung ist angekommen."), "success")
         return redirect(url_for("core.accessibility"))
     if not form.is_submitted():

@@ -1,115 +1,124 @@
-"""Background work of the Mängelmelder: confirmation mails and the periodic purge.
+"""The Mängelmelder's mails to citizens (confirmation, tracking link, support) and the purge.
 
-Raw tokens exist only in the mail and in the job's arguments; the database holds hashes.
-Each mail job checks the database first, so running it twice sends nothing stale.
-
-These mails have no outbox row to fall back on, so the job itself must not get lost:
-``send_soon`` sends right away when Redis does not take the job, and a job whose mail server
-refuses schedules its own next attempt (``RETRY_DELAYS``) instead of failing for good.
+Each mail is an outbox row (``lotse.outbox.queue_mail``) written in the transaction that
+issues its token: it leaves after the commit, is retried until the mail server takes it,
+and every attempt carries the same link.  The raw token is in the mail's body only, which
+the outbox clears once sent; the database holds hashes.  A confirmation link's time runs
+from the moment its mail went out (``_restart_expiry``), not from the report.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
 from lotse.extensions import db
-from lotse.mail import send_template
-from lotse.queue import enqueue, run_inline
+from lotse.outbox import OutboxMail, describe, on_sent, queue_mail
 from lotse.urls import public_url
 from mangel import services
 from mangel.models import Report, Support
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (10, 60, 300, 1800)  # seconds before the 2nd, 3rd, … attempt of a mail job
+CONFIRM = "mangel.confirm"
+TRACKING = "mangel.tracking"
+SUPPORT = "mangel.support_confirm"
+REMINDER = "mangel.reminder"
+STUCK_SUMMARY = "mangel.stuck_summary"
+describe(CONFIRM, _l("Bestätigungslink einer Meldung"))
+describe(TRACKING, _l("Privater Link zu einer Meldung"))
+describe(SUPPORT, _l("Bestätigungslink einer Unterstützung"))
+describe(REMINDER, _l("Erinnerung an einen Fachbereich"))
+describe(STUCK_SUMMARY, _l("Tägliche Übersicht hängender Zustellungen"))
 
 
-def send_soon(job: str, *args) -> None:
-    """Queue a mail job after the commit; when Redis does not take it, send it now."""
-    if not enqueue(job, *args):
-        run_inline(current_app._get_current_object(), job, *args)
-
-
-def _with_retry(job: str, args: tuple, attempt: int, send: Callable[[], None]) -> None:
-    """Send; on failure schedule the next attempt, and raise only when none is left."""
-    try:
-        send()
-    except Exception as exc:
-        if attempt >= len(RETRY_DELAYS):
-            raise
-        delay = timedelta(seconds=RETRY_DELAYS[attempt])
-        if not enqueue(job, *args, attempt + 1, delay=delay):
-            raise
-        log.warning("%s%r failed (%s), attempt %d in %s", job, args, exc, attempt + 2, delay)
-
-
-def send_report_confirmation(report_id: int, token: str, attempt: int = 0) -> None:
+def queue_report_confirmation(report: Report, token: str) -> None:
     """Mail the reporter the link that confirms (and so publishes) their report."""
-    report = db.session.get(Report, report_id)
-    if report is None or report.confirmed_at is not None or not report.reporter_email:
-        return
-
-    def send() -> None:
-        with force_locale("de"):
-            send_template(
-                report.reporter_email,
-                _(
-                    "Bitte bestätigen Sie Ihre Meldung an %(town)s",
-                    town=current_app.config["TOWN_NAME"],
-                ),
-                "mangel/emails/confirm_report",
-                report=report,
-                link=public_url("mangel.confirm", kind="meldung", token=token),
-                hours=current_app.config["MANGEL_CONFIRM_HOURS"],
-            )
-
-    _with_retry("mangel.jobs.send_report_confirmation", (report_id, token), attempt, send)
+    db.session.flush()
+    with force_locale("de"):
+        queue_mail(
+            report.reporter_email,
+            _(
+                "Bitte bestätigen Sie Ihre Meldung an %(town)s",
+                town=current_app.config["TOWN_NAME"],
+            ),
+            "mangel/emails/confirm_report",
+            kind=CONFIRM,
+            ref=f"report:{report.id}",
+            report=report,
+            link=public_url("mangel.confirm", kind="meldung", token=token),
+            hours=current_app.config["MANGEL_CONFIRM_HOURS"],
+        )
 
 
-def send_tracking_link(report_id: int, token: str, attempt: int = 0) -> None:
+def queue_tracking_link(report: Report, token: str) -> None:
     """Mail the reporter the private link to follow their confirmed report."""
-    report = db.session.get(Report, report_id)
-    if report is None or report.confirmed_at is None or not report.reporter_email:
-        return
-
-    def send() -> None:
-        with force_locale("de"):
-            send_template(
-                report.reporter_email,
-                _("Ihre Meldung Nr. %(id)d ist eingegangen", id=report.id),
-                "mangel/emails/tracking_link",
-                report=report,
-                link=public_url("mangel.tracking", token=token),
-            )
-
-    _with_retry("mangel.jobs.send_tracking_link", (report_id, token), attempt, send)
+    db.session.flush()
+    with force_locale("de"):
+        queue_mail(
+            report.reporter_email,
+            _("Ihre Meldung Nr. %(id)d ist eingegangen", id=report.id),
+            "mangel/emails/tracking_link",
+            kind=TRACKING,
+            ref=f"report:{report.id}",
+            report=report,
+            link=public_url("mangel.tracking", token=token),
+        )
 
 
-def send_support_confirmation(support_id: int, email: str, token: str, attempt: int = 0) -> None:
+def queue_support_confirmation(support: Support, email: str, token: str) -> None:
     """Mail the link that counts a support; the address is kept only if news were asked for."""
-    support = db.session.get(Support, support_id)
-    if support is None or support.confirmed_at is not None:
-        return
+    db.session.flush()
+    with force_locale("de"):
+        queue_mail(
+            email,
+            _("Bitte bestätigen Sie Ihre Unterstützung"),
+            "mangel/emails/confirm_support",
+            kind=SUPPORT,
+            ref=f"support:{support.id}",
+            report_id=support.report_id,
+            stored=support.notify_email is not None,
+            link=public_url("mangel.confirm", kind="unterstuetzung", token=token),
+            hours=current_app.config["MANGEL_CONFIRM_HOURS"],
+        )
 
-    def send() -> None:
-        with force_locale("de"):
-            send_template(
-                email,
-                _("Bitte bestätigen Sie Ihre Unterstützung"),
-                "mangel/emails/confirm_support",
-                report_id=support.report_id,
-                stored=support.notify_email is not None,
-                link=public_url("mangel.confirm", kind="unterstuetzung", token=token),
-                hours=current_app.config["MANGEL_CONFIRM_HOURS"],
-            )
 
-    _with_retry("mangel.jobs.send_support_confirmation", (support_id, email, token), attempt, send)
+def _restart_expiry(mail: OutboxMail, sent_at: datetime) -> None:
+    """The link's hours count from its mail's sending: a mail held up by an outage does not
+    arrive with a link that is about to expire, and the report is not purged before."""
+    expires = sent_at + timedelta(hours=current_app.config["MANGEL_CONFIRM_HOURS"])
+    name, _, item_id = (mail.ref or "").partition(":")
+    if name == "report":
+        db.session.execute(
+            update(Report)
+            .where(Report.id == int(item_id), Report.confirmed_at.is_(None))
+            .values(confirm_expires_at=expires)
+            .execution_options(synchronize_session=False)
+        )
+    elif name == "support":
+        db.session.execute(
+            update(Support)
+            .where(Support.id == int(item_id), Support.confirmed_at.is_(None))
+            .values(token_expires_at=expires)
+            .execution_options(synchronize_session=False)
+        )
+        # "Ihre E-Mail-Adresse speichern wir nicht": the outbox forgets it once sent.
+        db.session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail.id)
+            .values(recipient="")
+            .execution_options(synchronize_session=False)
+        )
+
+
+on_sent(CONFIRM, _restart_expiry)
+on_sent(SUPPORT, _restart_expiry)
 
 
 def sweep() -> None:

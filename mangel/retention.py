@@ -8,7 +8,6 @@ and deletes unconfirmed reports.  The public report always stays.
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -21,10 +20,11 @@ from sqlalchemy.orm import aliased
 
 from lotse.cli import lotse_cli
 from lotse.extensions import db
-from lotse.mail import send_template
 from lotse.models import Department, utcnow
+from lotse.outbox import queue_mail
 from lotse.urls import public_url
 from mangel import services
+from mangel.jobs import REMINDER
 from mangel.models import OPEN_STATUSES, Report, StatusChange, Support
 
 log = logging.getLogger(__name__)
@@ -61,21 +61,16 @@ def remind(now: datetime | None = None) -> None:
     for department_id, ids in by_department.items():
         department = db.session.get(Department, department_id)
         if department.email:
-            try:
-                with force_locale("de"):
-                    send_template(
-                        department.email,
-                        _("%(n)d Meldungen warten auf Bearbeitung", n=len(ids)),
-                        "mangel/emails/reminder",
-                        links=[
-                            public_url("mangel_workbench.report_view", report_id=i) for i in ids
-                        ],
-                    )
-            except (smtplib.SMTPException, OSError) as exc:
-                # Not marked: the next sweep reminds again.  Raising would stop the sweep
-                # before the hooks after this one (deliveries, booking mails) ran.
-                log.warning("reminder to %s not sent: %s", department.email, exc)
-                continue
+            with force_locale("de"):
+                queue_mail(
+                    department.email,
+                    _("%(n)d Meldungen warten auf Bearbeitung", n=len(ids)),
+                    "mangel/emails/reminder",
+                    kind=REMINDER,
+                    ref=f"department:{department_id}",
+                    links=[public_url("mangel_workbench.report_view", report_id=i) for i in ids],
+                )
+        # The mail and the mark in one transaction: reminded once, the outbox does the rest.
         db.session.execute(update(Report).where(Report.id.in_(ids)).values(reminded_at=now))
         db.session.commit()
 

@@ -11,11 +11,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, delete, distinct, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    cast,
+    delete,
+    distinct,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 
 from lotse.extensions import db
 from lotse.geo import distance_m
 from lotse.models import normalise_email, utcnow
+from lotse.outbox import OutboxMail
 from mangel.models import (
     OPEN_STATUSES,
     Category,
@@ -336,6 +349,15 @@ def support_counts(report_ids: Iterable[int]) -> dict[int, int]:
 # --- housekeeping --------------------------------------------------------------------
 
 
+def _mail_waiting(name: str, item_id):
+    """An outbox mail about this item not yet sent: its link has not even arrived."""
+    return exists().where(
+        OutboxMail.ref == literal(f"{name}:").concat(cast(item_id, String)),
+        OutboxMail.sent_at.is_(None),
+        OutboxMail.failed_at.is_(None),
+    )
+
+
 def purge_unconfirmed(now: datetime | None = None) -> tuple[int, int, list[str]]:
     """Delete reports and supports whose confirmation link expired unused.
 
@@ -345,14 +367,24 @@ def purge_unconfirmed(now: datetime | None = None) -> tuple[int, int, list[str]]
     now = now or utcnow()
     reports = list(
         db.session.scalars(
-            select(Report).where(Report.confirmed_at.is_(None), Report.confirm_expires_at < now)
+            select(Report).where(
+                Report.confirmed_at.is_(None),
+                Report.confirm_expires_at < now,
+                ~_mail_waiting("report", Report.id),
+            )
         )
     )
     files = [n for r in reports for p in r.photos for n in (p.file_name, p.thumb_name)]
     for report in reports:
         db.session.delete(report)
     supports = db.session.execute(
-        delete(Support).where(Support.confirmed_at.is_(None), Support.token_expires_at < now)
+        delete(Support)
+        .where(
+            Support.confirmed_at.is_(None),
+            Support.token_expires_at < now,
+            ~_mail_waiting("support", Support.id),
+        )
+        .execution_options(synchronize_session=False)
     ).rowcount
     db.session.flush()
     return len(reports), supports, files

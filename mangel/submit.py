@@ -22,7 +22,7 @@ from mangel.forms import (
     SupportForm,
     report_form_class,
 )
-from mangel.jobs import send_soon
+from mangel.jobs import queue_report_confirmation, queue_support_confirmation, queue_tracking_link
 from mangel.models import Category
 from mangel.photos import PhotoError, ProcessedPhoto, photo_gps, process_photo
 from mangel.places import Location, check_point, resolve_location
@@ -236,9 +236,10 @@ def new_details():
         photos=photos,
     )
     tracking = None if token else services.issue_tracking_token(report)
+    if token:
+        queue_report_confirmation(report, token)
     services.commit_with_photos(written)
     if token:
-        send_soon("mangel.jobs.send_report_confirmation", report.id, token)
         return redirect(url_for(".new_thanks"))
     flash(_("Danke! Ihre Meldung ist eingegangen."), "success")
     return redirect(url_for(".tracking", token=tracking))
@@ -265,11 +266,9 @@ def support(report_id: int):
     if not form.website.data:
         pending = services.request_support(report, form.email.data, form.notify.data)
         if pending is not None:
-            db.session.commit()
             support_row, token = pending
-            send_soon(
-                "mangel.jobs.send_support_confirmation", support_row.id, form.email.data, token
-            )
+            queue_support_confirmation(support_row, form.email.data, token)
+            db.session.commit()
     # The same answer whether the address had supported before: nothing to learn from it.
     flash(
         _("Danke! Bitte bestätigen Sie Ihre Unterstützung mit dem Link in unserer E-Mail."),
@@ -290,8 +289,8 @@ def confirm(kind: str, token: str):
     if form.validate_on_submit():
         if kind == "meldung":
             tracking = services.confirm_report(item)
+            queue_tracking_link(item, tracking)
             db.session.commit()
-            send_soon("mangel.jobs.send_tracking_link", item.id, tracking)
             flash(
                 _(
                     "Danke! Ihre Meldung ist bestätigt und jetzt öffentlich. Diese Seite ist Ihr "

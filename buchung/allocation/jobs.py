@@ -2,7 +2,8 @@
 
 The office's click only marks the round (``publishing`` / ``revoking``) and hands its id
 to the queue; ``run_publishing`` does the work, which may take minutes for a large
-round.  Result mails: one per applicant, sent at most once.
+round.  Result mails: one per applicant, sent at most once; ``ResultMail`` is their
+outbox (a row per mail, retried by the sweep), so they send inside ``lotse.mail.sending()``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import select, update
 from buchung.allocation.models import AllocationRequest, AllocationRound, ResultMail, RoundState
 from buchung.allocation.publishing import check, lock, publish, unpublish
 from lotse.extensions import db
-from lotse.mail import send_template
+from lotse.mail import send_template, sending
 from lotse.models import User, utcnow
 from lotse.queue import enqueue
 
@@ -111,7 +112,14 @@ def enqueue_result_mails(round_id: int) -> None:
 
 
 def _enqueue(mail_id: int) -> None:
-    enqueue("buchung.allocation.jobs.send_result", mail_id, job_id=f"allocation-result-{mail_id}")
+    # Job ids are global in a Redis database: the queue name keeps towns (and test runs)
+    # sharing one Redis from taking each other's result mails for duplicates.
+    prefix = current_app.config["QUEUE_NAME"]
+    enqueue(
+        "buchung.allocation.jobs.send_result",
+        mail_id,
+        job_id=f"{prefix}-allocation-result-{mail_id}",
+    )
 
 
 def send_result(mail_id: int) -> None:
@@ -134,15 +142,16 @@ def send_result(mail_id: int) -> None:
         base_url = current_app.config["PUBLIC_BASE_URL"]
         with current_app.test_request_context("/", base_url=base_url):
             try:
-                send_template(
-                    recipients,
-                    str(_l("Ergebnis der Saisonvergabe: %(name)s", name=mail.round.name)),
-                    "buchung/allocation/emails/result",
-                    round=mail.round,
-                    club=mail.club,
-                    requests=requests,
-                    units=check(mail.round).by_allocation(),
-                )
+                with sending():  # ResultMail is this mail's outbox row
+                    send_template(
+                        recipients,
+                        str(_l("Ergebnis der Saisonvergabe: %(name)s", name=mail.round.name)),
+                        "buchung/allocation/emails/result",
+                        round=mail.round,
+                        club=mail.club,
+                        requests=requests,
+                        units=check(mail.round).by_allocation(),
+                    )
             except Exception as exc:
                 db.session.rollback()
                 _mark(mail_id, f"{type(exc).__name__}: {exc}")
@@ -172,19 +181,20 @@ def send_receipt(request_id: int) -> None:
         base_url = current_app.config["PUBLIC_BASE_URL"]
         with current_app.test_request_context("/", base_url=base_url):
             try:
-                send_template(
-                    recipients,
-                    str(
-                        _l(
-                            "Antrag eingegangen: %(team)s (%(name)s)",
-                            team=application.team,
-                            name=application.round.name,
-                        )
-                    ),
-                    "buchung/allocation/emails/receipt",
-                    r=application,
-                    round=application.round,
-                )
+                with sending():  # the application row is this mail's outbox
+                    send_template(
+                        recipients,
+                        str(
+                            _l(
+                                "Antrag eingegangen: %(team)s (%(name)s)",
+                                team=application.team,
+                                name=application.round.name,
+                            )
+                        ),
+                        "buchung/allocation/emails/receipt",
+                        r=application,
+                        round=application.round,
+                    )
             except Exception:
                 db.session.rollback()
                 db.session.execute(

@@ -23,7 +23,7 @@ from lotse.queue import enqueue
 from lotse.security import within_limit
 from mangel import services
 from mangel.forms import question_field
-from mangel.jobs import send_soon
+from mangel.jobs import queue_report_confirmation, queue_tracking_link
 from mangel.models import Category, QuestionType
 from mangel.open311.apikey_models import ApiKey
 from mangel.open311.apikeys import active_key
@@ -199,11 +199,11 @@ def request_create(fmt: str):
     )
     report.source = "open311"
     tracking = services.confirm_report(report) if key.trusted else None
-    services.commit_with_photos(written)
     if tracking and email:
-        send_soon("mangel.jobs.send_tracking_link", report.id, tracking)
+        queue_tracking_link(report, tracking)
     elif token and not key.trusted:
-        send_soon("mangel.jobs.send_report_confirmation", report.id, token)
+        queue_report_confirmation(report, token)
+    services.commit_with_photos(written)
     if media_url is not None and not photos:
         enqueue("mangel.open311.media.fetch_media", report.id, media_url)
     notice = NOTICE_PUBLIC if report.confirmed_at else NOTICE_CONFIRM

@@ -34,7 +34,7 @@ from sqlalchemy import and_, event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from lotse.extensions import db
-from lotse.mail import Attachment, send_template
+from lotse.mail import Attachment, send_template, sending
 from lotse.models import utcnow
 from lotse.queue import enqueue
 from lotse.urls import public_url
@@ -149,7 +149,8 @@ def deliver(delivery_id: int) -> None:
         return
     attempt = delivery.attempts
     try:
-        SENDERS[delivery.method](delivery)
+        with sending():
+            SENDERS[delivery.method](delivery)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         db.session.rollback()
         gave_up = attempt >= current_app.config["MANGEL_DELIVERY_MAX_ATTEMPTS"]

@@ -1,9 +1,9 @@
-"""Staff view of the outbox: deliveries that failed or are stuck, "retry now", daily summary."""
+"""Staff view of the outboxes: deliveries and mails that failed or are stuck, "retry now",
+and the daily summary to the admins."""
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -14,11 +14,12 @@ from sqlalchemy.orm import joinedload
 
 from lotse.auth import admin_required
 from lotse.extensions import db
-from lotse.mail import send_template
 from lotse.models import Role, StaffRole, User, utcnow
+from lotse.outbox import queue_mail, retry_now, stuck_mails
 from lotse.urls import public_url
 from mangel.admin import bp
 from mangel.forms import ConfirmForm
+from mangel.jobs import STUCK_SUMMARY
 from mangel.routing import delivery
 from mangel.routing.models import Delivery, DeliveryState, SweepMark
 
@@ -56,7 +57,10 @@ def stuck_deliveries() -> list[Delivery]:
 def deliveries():
     """Deliveries to departments and reporters that did not go out, with their last error."""
     return render_template(
-        "mangel/admin/deliveries.html", deliveries=stuck_deliveries(), form=ConfirmForm()
+        "mangel/admin/deliveries.html",
+        deliveries=stuck_deliveries(),
+        mails=stuck_mails(STUCK_AFTER),
+        form=ConfirmForm(),
     )
 
 
@@ -73,6 +77,19 @@ def delivery_retry(delivery_id: int):
     return redirect(url_for(".deliveries"))
 
 
+@bp.post("/zustellungen/mail/<int:mail_id>/erneut")
+@admin_required
+def outbox_retry(mail_id: int):
+    """Send a failed or waiting mail of the outbox now instead of at its next attempt."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if retry_now(mail_id):
+        flash(_("Die E-Mail Nr. %(id)d wird jetzt erneut versucht.", id=mail_id), "success")
+    else:
+        flash(_("Die E-Mail Nr. %(id)d wartet nicht mehr.", id=mail_id), "info")
+    return redirect(url_for(".deliveries"))
+
+
 def daily_summary() -> None:
     """Sweep step: once a day, mail the admins a list of stuck deliveries (if any)."""
     now = utcnow()
@@ -80,28 +97,23 @@ def daily_summary() -> None:
     if mark is not None and now - mark.last_run < timedelta(days=1):
         return
     stuck = stuck_deliveries()
+    mails = stuck_mails(STUCK_AFTER)
     admins = db.session.scalars(
         select(User.email).where(
             User.active,
             User.id.in_(select(StaffRole.user_id).where(StaffRole.role == Role.ADMIN.value)),
         )
     ).all()
-    if stuck and admins:
-        try:
-            _send_summary(list(admins), stuck)
-        except (smtplib.SMTPException, OSError) as exc:
-            log.warning("stuck-deliveries summary not sent, next sweep tries again: %s", exc)
-            return
+    if (stuck or mails) and admins:
+        with force_locale("de"):
+            queue_mail(
+                list(admins),
+                _("Mängelmelder: %(count)d Zustellungen hängen", count=len(stuck) + len(mails)),
+                "mangel/emails/stuck_summary",
+                kind=STUCK_SUMMARY,
+                deliveries=stuck,
+                mails=mails,
+                link=public_url("mangel_admin.deliveries"),
+            )
     db.session.merge(SweepMark(name=SUMMARY, last_run=now))
     db.session.commit()
-
-
-def _send_summary(admins: list[str], stuck: list[Delivery]) -> None:
-    with force_locale("de"):
-        send_template(
-            admins,
-            _("Mängelmelder: %(count)d Zustellungen hängen", count=len(stuck)),
-            "mangel/emails/stuck_summary",
-            deliveries=stuck,
-            link=public_url("mangel_admin.deliveries"),
-        )

@@ -15,10 +15,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lotse.extensions import db
 from lotse.models import Department, utcnow
+from lotse.outbox import OutboxMail
 from mangel import services
 from mangel.models import Report
 from mangel.routing.models import Delivery, DepartmentEndpoint, RoutingRule
@@ -266,10 +267,13 @@ def test_redis_down_at_confirmation_then_sweep_delivers_once(
     assert response.status_code == 302
     assert [d["state"] for d in deliveries(down, report_id)] == ["pending"]
     assert smtp.to("tiefbau@town.example") == []
-    # the citizen's tracking link has no outbox row: it is sent from the request instead
-    assert len(smtp.to("erika@example.org")) == 1
+    # the citizen's tracking link is an outbox row too: it waits for the sweep as well
+    assert smtp.to("erika@example.org") == []
 
     up = make_app(**mail_config, REDIS_URL=redis_url)
+    with up.app_context():  # a minute later: the sweep leaves fresh rows to their own job
+        db.session.execute(update(OutboxMail).values(created_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
     runner = up.test_cli_runner()
     runner.invoke(args=["lotse", "sweep"])
     runner.invoke(args=["lotse", "sweep"])  # a second sweep must not queue a second send
@@ -487,16 +491,29 @@ def test_admin_sees_failed_delivery_retries_it_and_gets_one_daily_summary(
     confirm(app, report_id)
     app.test_cli_runner().invoke(args=["lotse", "sweep"])
     app.test_cli_runner().invoke(args=["lotse", "sweep"])
-    assert smtp.messages == []  # refused, the summary too; it waits for the next sweep
-    smtp.mode = "accept"
-    app.test_cli_runner().invoke(args=["lotse", "sweep"])
-    app.test_cli_runner().invoke(args=["lotse", "sweep"])
-    [summary] = smtp.to("admin@town.example")
-    assert "hängen" in summary["Subject"]
+    assert smtp.messages == []  # refused, the summary too: it waits in the outbox
 
     auth.login("admin@town.example")
     page = client.get("/verwaltung/maengel/zustellungen").get_data(as_text=True)
     assert "550" in page and "Jetzt erneut senden" in page
+    # The summary mail is listed with the deliveries, in German, with its retry.
+    assert "E-Mails, die noch nicht angekommen sind" in page
+    assert "Tägliche Übersicht hängender Zustellungen" in page
+    assert "wird erneut versucht" in page and "admin@town.example" in page
+    smtp.mode = "accept"
+    with app.app_context():
+        mail_id = db.session.scalar(select(OutboxMail.id))
+    url = f"/verwaltung/maengel/zustellungen/mail/{mail_id}/erneut"
+    assert client.post(url).status_code == 400  # no CSRF token
+    response = form_post(url, page="/verwaltung/maengel/zustellungen")
+    assert response.status_code == 302
+    page = client.get("/verwaltung/maengel/zustellungen").get_data(as_text=True)
+    assert f"Die E-Mail Nr. {mail_id} wird jetzt erneut versucht." in page
+    assert "Alle E-Mails sind angekommen." in page
+    [summary] = smtp.to("admin@town.example")
+    assert "hängen" in summary["Subject"]
+    assert f"Meldung Nr. {report_id}" in summary.get_body(("plain",)).get_content()
+
     [row] = deliveries(app, report_id)
     url = f"/verwaltung/maengel/zustellungen/{row['id']}/erneut"
     assert client.post(url).status_code == 400  # no CSRF token
@@ -505,6 +522,8 @@ def test_admin_sees_failed_delivery_retries_it_and_gets_one_daily_summary(
     [row] = deliveries(app, report_id)
     assert (row["state"], row["attempts"]) == ("sent", 2)
     assert len(smtp.to("tiefbau@town.example")) == 1
+    app.test_cli_runner().invoke(args=["lotse", "sweep"])
+    assert len(smtp.to("admin@town.example")) == 1  # once a day
     assert client.get("/verwaltung/maengel/zustellungen").status_code == 200
 
 
