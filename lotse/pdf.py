@@ -11,9 +11,15 @@ import mimetypes
 from pathlib import Path
 
 from flask import current_app, render_template, request
+from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
+
+# WeasyPrint switches Pillow to accept truncated images for the whole process on import;
+# the photo pipeline refuses broken uploads, so the switch goes back (our PDFs embed only
+# images the pipeline wrote).
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
 class StaticFilesOnly(URLFetcher):
