@@ -68,6 +68,7 @@ def prepare(stack) -> Fixtures:
             "SQLALCHEMY_DATABASE_URI": stack.db_url,
             "SECRET_KEY": "drill-setup",
             "RATELIMIT_STORAGE_URI": "memory://",
+            "PUBLIC_BASE_URL": stack.base_url,
         },
         instance_path=str(stack.workdir / "setup"),
     )

@@ -30,7 +30,7 @@ from buchung.services.closures import affected_bookings, apply_import, plan_impo
 from buchung.services.decisions import cancel_for_closures
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db
-from lotse.inputs import LotseForm
+from lotse.inputs import LotseForm, db_int
 
 MAX_ICS_BYTES = 2_000_000
 
@@ -115,9 +115,9 @@ def closure_import():
 
 
 def _closures_from(ids: str) -> list[Closure]:
-    try:
-        wanted = {int(i) for i in ids.split(",") if i}
-    except ValueError:
+    parts = [part.strip() for part in ids.split(",") if part.strip()]
+    wanted = {db_int(part) for part in parts}
+    if None in wanted:
         abort(400)
     found = list(db.session.scalars(visible_closures_query().where(Closure.id.in_(wanted))))
     if not found:
