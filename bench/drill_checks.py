@@ -39,6 +39,7 @@ def drill_app(stack):
             "SQLALCHEMY_DATABASE_URI": stack.db_url,
             "SECRET_KEY": "drill-checks",
             "RATELIMIT_STORAGE_URI": "memory://",
+            "PUBLIC_BASE_URL": stack.base_url,
         },
         instance_path=str(stack.workdir / "checks"),
     )

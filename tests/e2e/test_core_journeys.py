@@ -142,4 +142,8 @@ def test_start_page_in_leichter_sprache_explains_both_services(page: Page, shoot
         "Der Bürger-Service in Leichter Sprache"
     )
     assert_accessible(page)
+    # The English choice holds for the rest of the site: the start page is English, and the
+    # way back to German is one button.
+    page.goto("/")
     page.get_by_role("button", name="Deutsch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
