@@ -14,10 +14,9 @@ from sqlalchemy import func, select
 
 from bench.drill_load import FEEDBACK_RE, Load, Sample, by_label, mail_text
 from buchung.club_models import BookingSeries
-from buchung.models import ACTIVE_STATUSES, SLOT, Booking, BookingNotice, BookingSlot, Resource
+from buchung.models import ACTIVE_STATUSES, SLOT, Booking, BookingNotice, BookingSlot
 from lotse import create_app
 from lotse.extensions import db
-from lotse.models import Department
 from lotse.outbox import HEADER, OutboxMail
 from mangel.models import Report, Support
 from mangel.routing.models import Delivery, DeliveryMethod, DeliveryState
@@ -261,26 +260,31 @@ def _citizen_mails(load: Load) -> list[Check]:
     tracking_bad = sum(by_kind["tracking"][e] != 1 for e in confirmed)
     unconfirmed_links = len(load.outcomes.reports_confirmed) - len(confirmed)
 
-    notices = db.session.execute(
-        select(BookingNotice.event, BookingNotice.sent_at, Booking.contact_email, Department.email)
-        .join(Booking, BookingNotice.booking_id == Booking.id)
-        .join(Resource, Booking.resource_id == Resource.id)
-        .outerjoin(Department, Resource.department_id == Department.id)
-    ).all()
+    # The recipients as the job computes them: the booker (guest, or the club's logins and
+    # contact), the office of the hall's department for requests.
     from buchung.jobs import SUBJECTS
+    from buchung.services.notices import booker_addresses, office_address
 
+    notices = [
+        (notice.event, notice.sent_at, notice.booking)
+        for notice in db.session.scalars(select(BookingNotice))
+    ]
     owed = Counter()
-    for event, _sent, contact, office in notices:
-        to = office if event == "office_request" else contact
+    for event, _sent, booking in notices:
+        if event == "office_request":
+            office = office_address(booking.resource)
+            to = [office] if office else []
+        else:
+            to = booker_addresses(booking)
         if to:
-            owed[(to.lower(), str(SUBJECTS[event]))] += 1
+            owed[(", ".join(to).lower(), str(SUBJECTS[event]))] += 1
     subjects = {str(s) for s in SUBJECTS.values()}
     got = Counter(
         (str(m["To"]).lower(), str(m["Subject"])) for m in messages if str(m["Subject"]) in subjects
     )
     notice_lost = sum(max(0, n - got[key]) for key, n in owed.items())
     notice_dupes = sum(max(0, n - owed[key]) for key, n in got.items())
-    unsent = sum(1 for _, sent, _, _ in notices if sent is None)
+    unsent = sum(1 for _, sent, _ in notices if sent is None)
     return [
         Check(
             "submitted reports stored",
