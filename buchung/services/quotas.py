@@ -154,19 +154,11 @@ def quota_usage(club: Club, resource: Resource, start: datetime, end: datetime) 
 
 def season_quotas(club_ids: set[int] | list[int], season: Season) -> dict[tuple[int, int], int]:
     """Weekly minutes per (club, hall) in ``season``: its own quota, else the default."""
-    found: dict[tuple[int, int], int] = {}
-    if not club_ids:
-        return found
-    for quota in db.session.scalars(
-        select(ClubQuota)
-        .where(
-            ClubQuota.club_id.in_(club_ids),
-            or_(ClubQuota.season_id.is_(None), ClubQuota.season_id == season.id),
-        )
-        .order_by(ClubQuota.season_id.is_(None))  # the season's own first
-    ):
-        found.setdefault((quota.club_id, quota.resource_id), quota.max_minutes)
-    return found
+    return {
+        (quota.club_id, quota.resource_id): quota.max_minutes
+        for rows in season_quota_rows(club_ids, season).values()
+        for quota, _default in rows
+    }
 
 
 def season_quota_rows(
