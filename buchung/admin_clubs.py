@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -17,13 +18,13 @@ from buchung.admin import (
     office_required,
 )
 from buchung.clock import local_moment, local_today, to_local
-from buchung.club_forms import QuotaForm
+from buchung.club_forms import CopyQuotasForm, QuotaForm, SeasonQuotaForm
 from buchung.club_models import Club, ClubQuota, Season
 from buchung.forms import ConfirmForm, ReasonForm
 from buchung.services.availability import bookings_between
 from buchung.services.notices import mail_club_decision
 from buchung.services.plan import plan_csv, week_plan
-from buchung.services.quotas import set_quota
+from buchung.services.quotas import copy_quotas, set_quota
 from buchung.services.seasons import all_seasons, season_for
 from buchung.services.usage import mark_unused, usage_rates
 from buchung.views import week_arg
@@ -47,7 +48,11 @@ def club_list():
     clubs = db.session.scalars(
         select(Club).order_by(Club.approved_at.is_not(None), Club.name)
     ).all()
-    quotas = db.session.scalars(select(ClubQuota)).all()
+    quotas = db.session.scalars(
+        select(ClubQuota)
+        .outerjoin(Season)
+        .order_by(Season.first_day.is_not(None), Season.first_day)
+    ).all()
     return render_template(
         "buchung/admin/clubs.html",
         clubs=clubs,
@@ -72,6 +77,107 @@ def club_quota(club_id: int):
         db.session.commit()
         flash(_("Das Kontingent ist gespeichert."), "success")
     return redirect(url_for("buchung_admin.club_list"))
+
+
+def _quota_season() -> Season | None:
+    """The season of the quota page (``?saison=``); none: the default quotas."""
+    season_id = request.args.get("saison", type=int)
+    return db.get_or_404(Season, season_id) if season_id else None
+
+
+def _season_quota_forms(season: Season | None) -> tuple[SeasonQuotaForm, CopyQuotasForm]:
+    form = SeasonQuotaForm(prefix="quota")
+    form.resource_id.choices = _quota_form().resource_id.choices
+    form.club_id.choices = [
+        SelectChoice(c.id, c.name)
+        for c in db.session.scalars(
+            select(Club).where(Club.approved_at.is_not(None)).order_by(Club.name)
+        )
+    ]
+    copy_form = CopyQuotasForm(prefix="copy")
+    copy_form.source_id.choices = [
+        SelectChoice(s.id, s.name) for s in all_seasons() if season is None or s.id != season.id
+    ]
+    return form, copy_form
+
+
+def _quota_page(season: Season | None, form=None, copy_form=None, status: int = 200):
+    new_form, new_copy_form = _season_quota_forms(season)
+    hall_ids = [r.id for r in managed_resources() if r.parent_id is None]
+    query = select(ClubQuota).join(Club).where(ClubQuota.resource_id.in_(hall_ids))
+    query = query.where(
+        ClubQuota.season_id.is_(None) if season is None else ClubQuota.season_id == season.id
+    )
+    quotas = db.session.scalars(query.order_by(Club.name, ClubQuota.resource_id)).all()
+    return (
+        render_template(
+            "buchung/admin/quotas.html",
+            season=season,
+            title=_("Kontingente %(season)s", season=season.name)
+            if season
+            else _("Standardkontingente"),
+            seasons=all_seasons(),
+            quotas=quotas,
+            form=form or new_form,
+            copy_form=copy_form or new_copy_form,
+        ),
+        status,
+    )
+
+
+@bp.route("/vereine/kontingente", methods=["GET", "POST"])
+@office_required
+def quotas():
+    """The weekly quotas of one season (or the default ones), to set one by one."""
+    season = _quota_season()
+    if request.method == "GET":
+        return _quota_page(season)
+    form, _copy = _season_quota_forms(season)
+    if not form.validate_on_submit():
+        return _quota_page(season, form=form, status=422)
+    club = db.get_or_404(Club, form.club_id.data)
+    hall = managed_resource_or_404(form.resource_id.data)
+    set_quota(club, hall, None if form.hours.data is None else float(form.hours.data), season)
+    db.session.commit()
+    flash(_("Das Kontingent ist gespeichert."), "success")
+    return redirect(url_for("buchung_admin.quotas", saison=season.id if season else None))
+
+
+@bp.route("/vereine/kontingente/uebernehmen", methods=["POST"])
+@office_required
+def copy_season_quotas():
+    """Copy another season's quotas into this one; differing ones only when confirmed."""
+    season = _quota_season()
+    if season is None:
+        abort(404)
+    form, copy_form = _season_quota_forms(season)
+    if not copy_form.validate_on_submit():
+        return _quota_page(season, copy_form=copy_form, status=422)
+    source = db.get_or_404(Season, copy_form.source_id.data)
+    hall_ids = [r.id for r in managed_resources() if r.parent_id is None]
+    copied, differing = copy_quotas(source, season, hall_ids, overwrite=copy_form.overwrite.data)
+    if differing:  # nothing was written
+        names = ", ".join(f"{q.club.name} ({q.resource.name})" for q in differing)
+        copy_form.overwrite.errors = [
+            _(
+                "Nichts übernommen: %(season)s hat schon abweichende Kontingente (%(names)s). "
+                "Zum Überschreiben bitte bestätigen.",
+                season=season.name,
+                names=names,
+            )
+        ]
+        return _quota_page(season, copy_form=copy_form, status=409)
+    db.session.commit()
+    flash(
+        ngettext(
+            "%(num)d Kontingent aus %(source)s übernommen.",
+            "%(num)d Kontingente aus %(source)s übernommen.",
+            copied,
+            source=source.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("buchung_admin.quotas", saison=season.id))
 
 
 @bp.route("/vereine/<int:club_id>/freigeben", methods=["POST"])

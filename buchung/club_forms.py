@@ -6,6 +6,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     IntegerField,
@@ -222,6 +223,20 @@ class QuotaForm(LotseForm):
         description=_l("Leer lassen, um die Begrenzung aufzuheben."),
     )
     submit = SubmitField(_l("Kontingent speichern"))
+
+
+class SeasonQuotaForm(QuotaForm):
+    """The office sets a club's weekly hours in a hall for one season (or the default)."""
+
+    club_id = SelectField(_l("Verein"), coerce=int)
+
+
+class CopyQuotasForm(LotseForm):
+    """Copy one season's quotas into another: explicit, never silently overwriting."""
+
+    source_id = SelectField(_l("Aus Saison"), coerce=int)
+    overwrite = BooleanField(_l("Abweichende Kontingente dieser Saison überschreiben"))
+    submit = SubmitField(_l("Kontingente übernehmen"))
 
 
 def new_password_field() -> PasswordField:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -172,20 +173,38 @@ class BookingSeries(TimestampMixin, db.Model):
 
 
 class ClubQuota(db.Model):
-    """At most ``max_minutes`` a week for a club in a hall (with its parts)."""
+    """At most ``max_minutes`` a week for a club in a hall (with its parts) in a season.
+
+    A quota without a season is the default: it applies in a season that holds no quota of
+    its own for that club and hall.
+    """
 
     __tablename__ = "club_quota"
     __table_args__ = (
-        UniqueConstraint("club_id", "resource_id"),
+        UniqueConstraint("club_id", "resource_id", "season_id"),
+        # NULLs are distinct in a unique constraint: one default per club and hall.
+        Index(
+            "uq_club_quota_default",
+            "club_id",
+            "resource_id",
+            unique=True,
+            sqlite_where=text("season_id IS NULL"),
+            postgresql_where=text("season_id IS NULL"),
+        ),
         CheckConstraint("max_minutes >= 0", name="max_minutes_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     club_id: Mapped[int] = mapped_column(ForeignKey("club.id", ondelete="CASCADE"))
     resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"))
+    season_id: Mapped[int | None] = mapped_column(
+        ForeignKey("season.id", ondelete="CASCADE"), index=True
+    )
     max_minutes: Mapped[int] = mapped_column(Integer)
 
+    club: Mapped[Club] = relationship(lazy="joined")
     resource: Mapped[Resource] = relationship("Resource", lazy="joined")
+    season: Mapped[Season | None] = relationship(lazy="joined")
 
 
 class WaitlistEntry(db.Model):

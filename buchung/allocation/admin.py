@@ -45,6 +45,7 @@ from buchung.clock import local_moment, local_today
 from buchung.club_models import Club, Season
 from buchung.forms import ConfirmForm
 from buchung.models import Booking, Resource
+from buchung.services.quotas import season_quota_rows
 from lotse.auth import department_scope, roles_required
 from lotse.extensions import db
 from lotse.models import utcnow
@@ -200,10 +201,20 @@ def round_page(round_id: int):
     round_ = _round_or_404(round_id)
     requests = sorted(round_.requests, key=lambda r: (r.priority_class.rank, r.club.name, r.id))
     result = check(round_) if round_.published else None
+    applicants = sorted({r.club for r in requests}, key=lambda c: (c.name, c.id))
+    quota_halls = sorted({h.root for h in round_.resources}, key=lambda h: (h.name, h.id))
+    quotas = {
+        (q.club_id, q.resource_id): (q.max_minutes, default)
+        for rows in season_quota_rows([c.id for c in applicants], round_.season).values()
+        for q, default in rows
+    }
     return render_template(
         "buchung/allocation/admin/round.html",
         round=round_,
         requests=requests,
+        applicants=applicants,
+        quota_halls=quota_halls,
+        quotas=quotas,
         result=result,
         units=result.by_allocation() if result else {},
         deadline_passed=utcnow() >= round_.deadline,

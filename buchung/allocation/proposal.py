@@ -43,10 +43,11 @@ from buchung.allocation.models import (
     Turns,
 )
 from buchung.clock import format_hhmm, local_moment, to_local
-from buchung.club_models import WEEKDAY_SHORT, ClubQuota
+from buchung.club_models import WEEKDAY_SHORT
 from buchung.models import Resource
 from buchung.services.availability import taken_units
 from buchung.services.booking import slot_starts
+from buchung.services.quotas import season_quotas
 from buchung.services.rules import (
     ClosedInterval,
     closed_intervals,
@@ -219,10 +220,7 @@ class Proposer:
         self.failures: dict[int, dict[tuple[int, int, int], Blocked]] = defaultdict(dict)
         self.quota_used: dict[tuple[int, int], int] = defaultdict(int)
         club_ids = {r.club_id for r in round_.requests}
-        self.quotas = {
-            (q.club_id, q.resource_id): q.max_minutes
-            for q in db.session.scalars(select(ClubQuota).where(ClubQuota.club_id.in_(club_ids)))
-        }
+        self.quotas = season_quotas(club_ids, season)
 
     def run(self) -> list[Allocation]:
         classes: dict[tuple[int, int], list[AllocationRequest]] = defaultdict(list)

@@ -29,8 +29,9 @@ from buchung.allocation.proposal import (
     hours,
 )
 from buchung.allocation.publishing import RoundCheck, check
-from buchung.club_models import Club, ClubQuota
+from buchung.club_models import Club
 from buchung.models import Resource
+from buchung.services.quotas import season_quotas
 from lotse.extensions import db
 
 REASON_TEXTS = {
@@ -179,11 +180,7 @@ def quota_excess(request: AllocationRequest, resource: Resource, minutes: int) -
     """Why ``minutes`` more a week for the applicant in ``resource``'s hall would exceed its
     quota, counting its other allocations in the round there (as the proposal does)."""
     hall = resource.root
-    quota = db.session.scalar(
-        select(ClubQuota.max_minutes).where(
-            ClubQuota.club_id == request.club_id, ClubQuota.resource_id == hall.id
-        )
-    )
+    quota = season_quotas([request.club_id], request.round.season).get((request.club_id, hall.id))
     if quota is None:
         return None
     used = sum(
