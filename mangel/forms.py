@@ -229,11 +229,9 @@ def report_form_class(category: Category | None) -> type[ReportForm]:
     return type("CategoryReportForm", (ReportForm,), fields)
 
 
-class SupportForm(LotseForm):
-    """ "Ich bin auch betroffen": an e-mail address to confirm, kept only as a hash unless
-    the supporter wants to hear about changes."""
-
-    email = EmailField(
+def required_email(description) -> EmailField:
+    """The citizen's e-mail address for a confirmation link, with what we keep of it."""
+    return EmailField(
         _l("Ihre E-Mail-Adresse"),
         filters=[strip],
         validators=[
@@ -241,11 +239,20 @@ class SupportForm(LotseForm):
             Email(EMAIL_MESSAGE),
             Length(max=254),
         ],
-        description=_l(
+        description=description,
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class SupportForm(LotseForm):
+    """ "Ich bin auch betroffen": an e-mail address to confirm, kept only as a hash unless
+    the supporter wants to hear about changes."""
+
+    email = required_email(
+        _l(
             "Zum Bestätigen. Wir speichern die Adresse nur, wenn Sie unten zustimmen, "
             "sonst nur einen Prüfwert, damit jede Person einmal zählt."
-        ),
-        render_kw={"autocomplete": "email"},
+        )
     )
     notify = BooleanField(
         _l("Mich per E-Mail über den weiteren Stand informieren"),

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from lotse.admin import CheckboxList
 from lotse.inputs import LotseForm
-from mangel.forms import EMAIL_MESSAGE, strip
+from mangel.forms import required_email, strip
 
 RADII = (100, 250, 500, 1000)
 
 
 class AlertForm(LotseForm):
-    email = EmailField(
-        _l("Ihre E-Mail-Adresse"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
-            Email(EMAIL_MESSAGE),
-            Length(max=254),
-        ],
-        description=_l(
+    email = required_email(
+        _l(
             "Wir speichern sie nur für diese Benachrichtigung; jede Mail enthält einen Link, "
             "mit dem Sie sich mit einem Klick abmelden. Dann löschen wir die Adresse."
-        ),
-        render_kw={"autocomplete": "email"},
+        )
     )
     kind = RadioField(
         _l("Wo?"),
