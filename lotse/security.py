@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from limits import RateLimitItem
 
 from lotse.extensions import limiter
@@ -85,7 +85,8 @@ def within_limit(item: RateLimitItem, *identifiers: str) -> bool:
     seconds is better than a 500 for a citizen.
     """
     try:
-        return limiter.limiter.hit(item, *identifiers)
+        prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+        return limiter.limiter.hit(item, prefix, *identifiers)
     except Exception as exc:  # noqa: BLE001 - whatever the storage raises
         log.warning("rate-limit storage unreachable, %s not counted: %s", item, exc)
         return True

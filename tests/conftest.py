@@ -135,7 +135,8 @@ def base_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "QUEUE_NAME": f"lotse-test-{SESSION_TAG}",
-        "RATELIMIT_KEY_PREFIX": f"lotse-test-{SESSION_TAG}",
+        # One prefix per app: rate-limit counts of one test never reach another.
+        "RATELIMIT_KEY_PREFIX": f"lotse-test-{SESSION_TAG}-{uuid.uuid4().hex[:8]}",
         "PUBLIC_BASE_URL": "http://localhost",
         "MAIL_SERVER": None,
     }
