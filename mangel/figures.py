@@ -25,6 +25,7 @@ from flask import current_app, render_template, stream_with_context
 from flask_babel import format_decimal
 from sqlalchemy import func, select
 
+from lotse.csvutil import safe_cell
 from lotse.extensions import db
 from lotse.models import utcnow
 from lotse.urls import public_url
@@ -219,7 +220,7 @@ def open_data_csv():
         buffer.write("\ufeff")  # spreadsheet programs read UTF-8 with a BOM
         writer.writeheader()
         for n, row in enumerate(_open_data_rows(), start=1):
-            writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+            writer.writerow({k: safe_cell(v) for k, v in row.items()})
             if n % 1000 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -231,13 +232,6 @@ def open_data_csv():
     )
     response.headers["Content-Disposition"] = 'attachment; filename="maengel-meldungen.csv"'
     return _licence_headers(response)
-
-
-def _csv_safe(value):
-    """Text a spreadsheet would read as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @bp.route("/offene-daten/meldungen.geojson")
