@@ -72,9 +72,6 @@ def create_app(
     login.login_message = None
     login.session_protection = "strong"
     babel.init_app(app, locale_selector=select_locale)
-    # Flask-Limiter keeps the first app's key prefix on its one shared instance; each app's
-    # own prefix keeps towns (and tests) sharing a storage apart.
-    limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
     limiter.init_app(app)
 
     from lotse import admin, cli, errors, outbox, requestcost, security, sweeper, views

@@ -99,3 +99,21 @@ def test_the_page_field_is_filled_with_the_page_the_visitor_came_from(client):
         as_text=True
     )
     assert "elsewhere" not in html
+
+
+def test_an_app_without_limits_leaves_every_other_app_limited(make_app):
+    """Apps share one Flask-Limiter instance; one app's switch or storage is not the others'.
+
+    An app created with ``RATELIMIT_ENABLED = False`` (as the robustness walk and the
+    benchmarks do) once switched limits off for every app created after it in the process.
+    """
+    limited = make_app(ACCESSIBILITY_FEEDBACK_LIMIT="2 per minute")
+    make_app(RATELIMIT_ENABLED=False, ACCESSIBILITY_FEEDBACK_LIMIT="2 per minute")
+    created_after = make_app(ACCESSIBILITY_FEEDBACK_LIMIT="2 per minute")
+    for app in (limited, created_after):
+        client = app.test_client()
+        token = csrf_token_from(client.get(URL).get_data(as_text=True))
+        codes = [
+            client.post(URL, data={**FEEDBACK, "csrf_token": token}).status_code for _ in range(3)
+        ]
+        assert codes == [302, 302, 429], app

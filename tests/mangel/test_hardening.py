@@ -110,11 +110,6 @@ def test_photo_location_reads_gps_without_decoding_pixels(
     assert f"lat={INSIDE[0]}" in response.headers["Location"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="passes alone and in its module; in the whole suite the shared Flask-Limiter "
-    "instance lets the third photo through (under investigation, see the closing note)",
-)
 def test_photo_location_is_rate_limited_per_ip(categories, form_post, client):
     app = client.application
     app.config["MANGEL_PHOTO_LOCATION_LIMIT_PER_IP"] = "2 per hour"

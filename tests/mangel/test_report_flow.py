@@ -369,11 +369,6 @@ def test_submissions_are_limited_per_email(make_app, categories, report_data):
     assert count_rows(app)["report"] == 2
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="passes alone and in its module; in the whole suite the shared Flask-Limiter "
-    "instance lets the third request through (see the closing note)",
-)
 def test_submissions_are_limited_per_ip(make_app, categories):
     from tests.conftest import csrf_token_from
 
