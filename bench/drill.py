@@ -27,7 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.drill_checks import Check, drill_app, outstanding, table, verify  # noqa: E402
+from bench.drill_checks import (  # noqa: E402
+    Check,
+    drill_app,
+    kinds_covered,
+    outstanding,
+    table,
+    verify,
+)
 from bench.drill_load import Load  # noqa: E402
 from bench.drill_stack import Stack, child_pids, rss_kib  # noqa: E402
 from lotse.extensions import db  # noqa: E402
@@ -38,6 +45,7 @@ class Result:
     passed: bool
     text: str
     checks: list[Check] = field(default_factory=list)
+    drained: float = 0.0  # seconds from the end of the load until nothing was left
 
 
 class Memory:
@@ -141,6 +149,7 @@ def run_drill(
         kills = [t for t, what in stack.events if what.startswith("kill -9 gunicorn")]
         checks = verify(app, load, [(t - 0.5, t + 3) for t in kills])
         with app.app_context():
+            checks.append(kinds_covered(load, required=seconds >= 300))
             db.session.remove()
             db.engine.dispose()
         graceful = all(code == 0 for code, _ in shutdown.values())
@@ -193,7 +202,7 @@ def run_drill(
         out.append("DRILL PASSED" if passed else f"DRILL FAILED (logs in {stack.workdir})")
         if not passed:
             keep_logs = True
-        return Result(passed, "\n".join(out), checks)
+        return Result(passed, "\n".join(out), checks, drained)
     finally:
         stack.cleanup(keep_logs=keep_logs)
 
