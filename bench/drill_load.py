@@ -90,13 +90,10 @@ class Recorder:
         self.samples: list[Sample] = []
         self.lock = threading.Lock()
         self.started = time.monotonic()
-        self.broken: list[tuple[float, str]] = []  # (second, label) of broken connections
 
     def add(self, sample: Sample) -> None:
         with self.lock:
             self.samples.append(sample)
-            if sample.status == 0:
-                self.broken.append((time.monotonic() - self.started, sample.label))
 
 
 class Unexpected(Exception):
