@@ -1,6 +1,7 @@
 """Every kind of mail survives the worst moment: Redis down and the mail server refusing when
 the change that causes it happens.  It arrives exactly once after both recover, and its
-link works.  And no code path can send a mail without an outbox row behind it."""
+link works; so does a department's webhook.  And no code path can send a mail without an
+outbox row behind it."""
 
 from __future__ import annotations
 
@@ -426,3 +427,52 @@ def test_no_mail_leaves_without_an_outbox_row(app, mailbox):
     with app.app_context(), pytest.raises(NotAnOutboxSender):
         send_mail("buerger@example.org", "Direkt", "Ohne Zeile in der Datenbank")
     assert mailbox.messages() == []
+
+
+def test_webhook_arrives_once_after_redis_and_the_receiver_recover(
+    make_app, redis_url, make_user, request
+):
+    """An external department takes its reports by webhook: a report confirmed while Redis
+    is down and the receiver answers 503 reaches it once, signed, with a working link."""
+    from mangel.routing.delivery import sign
+    from mangel.routing.models import DepartmentEndpoint
+
+    fx = Fixtures(request)
+    with SmtpSink() as smtp:
+        outage = Outage(make_app, smtp, redis_url)
+        try:
+            with outage.up.app_context():
+                tiefbau = db.session.scalar(
+                    select(Department.id).where(Department.name == "Tiefbau")
+                )
+                db.session.add(
+                    DepartmentEndpoint(
+                        department_id=tiefbau,
+                        webhook_url=outage.webhook.url,
+                        webhook_secret="geteiltes-geheimnis",
+                    )
+                )
+                db.session.commit()
+            report_id = fx["make_report"](
+                confirmed_at=None, confirm_token_hash=_hash("t-123"), confirm_expires_at=_hours(1)
+            )
+            client = outage.down.test_client()
+            assert outage.post(client, "/maengel/bestaetigen/meldung/t-123", {}).status_code == 302
+            assert outage.webhook.requests == []
+            outage.recover()
+            accepted = outage.webhook.requests[-1:]
+            refused = len(outage.webhook.requests) - 1
+            assert refused == 1  # the one attempt while the receiver answered 503
+            [(headers, body)] = accepted
+            assert headers["X-Lotse-Signature"] == sign("geteiltes-geheimnis", body)
+            payload = outage.webhook.json()
+            assert payload["report"]["id"] == report_id
+            assert headers["Idempotency-Key"] == payload["idempotency_key"]
+            make_user(departments=(tiefbau,))
+            staff = outage.up.test_client()
+            login = {"email": "clerk@town.example", "password": "correct horse battery"}
+            assert outage.post(staff, "/anmelden", login).status_code == 302
+            page = staff.get("/" + payload["report"]["url"].split("://", 1)[1].split("/", 1)[1])
+            assert page.status_code == 200 and "Tiefes Loch" in page.get_data(as_text=True)
+        finally:
+            outage.webhook.__exit__(None, None, None)
