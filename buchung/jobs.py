@@ -66,9 +66,11 @@ def send_notice(notice_id: int) -> None:
     The hand-off is one transaction: the conditional UPDATE that marks the notice done
     (which makes a second job running at the same time wait for this one and then match
     nothing) and the outbox row commit together or not at all.  Before, the job sent the
-    mail itself and marked it afterwards: two jobs of one notice (the request's attempt-0
-    job and the sweep's retry) could both send it, and a job killed between the mail
-    server's "250 OK" and its commit sent it again.
+    mail itself and marked it afterwards: two jobs of one notice (the attempt-0 job that
+    ``enqueue_notices()`` queues again for every unsent notice, and the sweep's retry) both
+    sent it.  The outbox claims each send with a lease; only a worker killed between the
+    mail server's "250 OK" and the outbox's commit can still send it twice, with the same
+    Message-ID.
     """
     claimed = db.session.execute(
         update(BookingNotice)
