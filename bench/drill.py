@@ -136,7 +136,12 @@ def run_drill(
         app = drill_app(stack)
         drain_started = time.monotonic()
         left = outstanding(app, load)
+        noted = drain_started
         while left and time.monotonic() - drain_started < drain:
+            if time.monotonic() - noted >= 15:
+                # Why the drain takes long, in the timeline even when it ends well.
+                noted = time.monotonic()
+                stack.note(f"draining: {len(left)} items left, first: {left[0]}")
             time.sleep(1)
             left = outstanding(app, load)
         drained = time.monotonic() - drain_started
