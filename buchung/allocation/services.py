@@ -218,8 +218,9 @@ def quota_excess(request: AllocationRequest, resource: Resource, minutes: int) -
         return None
     return _(
         "Über dem Kontingent: %(club)s darf %(hall)s höchstens %(quota)s Stunden pro Woche "
-        "belegen; mit dieser Einheit wären es %(total)s Stunden. Die Veröffentlichung "
-        "würde diese Termine nicht buchen.",
+        "belegen; mit dieser Einheit wären es %(total)s Stunden. Die Einheit ist nicht "
+        "zugeteilt: erhöhen Sie das Kontingent für diese Saison oder nehmen Sie eine andere "
+        "Einheit des Antragstellers zurück.",
         club=request.club.name,
         hall=hall.name,
         quota=hours(quota),
