@@ -7,7 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from buchung.allocation.models import AllocationRound
+from buchung.allocation.models import AllocationRound, PriorityClass
+from buchung.allocation.services import create_request
+from buchung.club_models import Club
 from lotse.extensions import db
 from tests.buchung.allocation_helpers import application, class_id, end_deadline, make_round
 from tests.buchung.test_allocation_classes import club_client, post
@@ -76,3 +78,26 @@ def test_member_counts_from_application_to_proposal(
         round_ = db.session.get(AllocationRound, round_id)
         got = {r.team: len(r.allocations) for r in round_.requests}
     assert got == {"Erste": 3, "Zweite": 1}
+
+    # An applicant without a member count (it applied before the round weighed by members):
+    # the office is told how the proposal counts it and where to enter the number.
+    with app.app_context():
+        round_ = db.session.get(AllocationRound, round_id)
+        late = Club(name="Drittverein")
+        late.approve()
+        create_request(
+            round_,
+            late,
+            team="Dritte",
+            priority_class=db.session.get(PriorityClass, class_id(app, "Training")),
+            sessions_per_week=1,
+            duration_minutes=90,
+            first=([4], 18 * 60),
+            second=None,
+            hall_ids=[hall],
+        )
+        db.session.commit()
+    page = client.get(round_url).get_data(as_text=True)
+    assert "1 Antragsteller ohne Mitgliederzahl:</strong> Drittverein." in page
+    assert "zählen sie wie der kleinste Verein mit Mitgliederzahl" in page
+    assert "fehlt – eintragen" in page
