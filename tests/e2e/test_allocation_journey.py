@@ -43,8 +43,9 @@ def _club(name: str, email: str) -> Club:
 
 def _round(tag: str) -> dict:
     """A hall of its own (club horizon 30 days, shorter than the season), a six-week season
-    without public holidays, three clubs and their applications, a quota of 4 hours a
-    week for the first club, a school festival on one Thursday; the deadline has passed."""
+    without public holidays, turns weighted by members, three clubs (one without a member
+    count) and their applications, a quota of 4 hours a week for the first club, a school
+    festival on one Thursday; the deadline has passed."""
     sport = db.session.scalar(select(Department).where(Department.name == "Sport- und Bäderamt"))
     hall = Resource(
         name=f"Vergabehalle {tag}",
@@ -70,10 +71,13 @@ def _round(tag: str) -> dict:
         season=season,
         deadline=utcnow() - timedelta(hours=1),
         resources=[hall],
+        turns="members",
     )
     nord = _club(f"TSV Nord {tag}", f"tsv-{tag}@nord.example")
     sued = _club(f"DJK Süd {tag}", f"djk-{tag}@sued.example")
     west = _club(f"Turnfreunde West {tag}", f"tf-{tag}@west.example")
+    nord.set_member_count(420)
+    sued.set_member_count(260)  # Turnfreunde West never entered theirs
     db.session.add_all([hall, round_])
     db.session.flush()
     db.session.add(ClubQuota(club=nord, resource=hall, season=season, max_minutes=4 * 60))
@@ -121,6 +125,23 @@ def test_office_publishes_a_round_and_the_club_reads_its_result(
     page.goto("/verwaltung/buchung/vergabe/")
     page.get_by_role("link", name=f"Vergabe {tag}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Vergabe {tag}")
+    # Turns follow member counts: the missing one is entered on the club list first.
+    note = page.get_by_role("note")
+    expect(note).to_contain_text(f"1 Antragsteller ohne Mitgliederzahl: Turnfreunde West {tag}")
+    note.get_by_role("link", name="Mitgliederzahlen eintragen").click()
+    row = page.get_by_role("row").filter(has_text=f"Turnfreunde West {tag}")
+    row.get_by_label("Mitgliederzahl").fill("85")
+    row.get_by_role("button", name="Mitgliederzahl speichern").click()
+    expect(
+        page.get_by_text(f"Die Mitgliederzahl von „Turnfreunde West {tag}“ ist gespeichert: 85.")
+    ).to_be_visible()
+    assert_accessible(page)
+    shoot("member-count")
+    page.goto(round_url)
+    expect(page.get_by_role("note")).to_have_count(0)
+    expect(page.get_by_role("row").filter(has_text=f"Turnfreunde West {tag}")).to_contain_text(
+        "85 (Stand "
+    )
     page.get_by_role("button", name="Vorschlag erstellen").click()
     expect(page.get_by_text("Vorschlag erstellt: 4 Einheiten zugeteilt.")).to_be_visible()
     expect(
