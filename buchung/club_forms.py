@@ -265,3 +265,16 @@ class InviteForm(LotseForm):
     name = name_field()
     email = email_field()
     submit = SubmitField(_l("Einladen"))
+
+
+class MemberCountForm(LotseForm):
+    """The office enters a club's member count (for rounds that weigh turns by members)."""
+
+    member_count = IntegerField(
+        _l("Mitgliederzahl"),
+        validators=[
+            InputRequired(_l("Bitte geben Sie die Mitgliederzahl an.")),
+            NumberRange(min=1, max=1_000_000, message=_l("Bitte eine Zahl ab 1.")),
+        ],
+    )
+    submit = SubmitField(_l("Mitgliederzahl speichern"))
