@@ -60,7 +60,7 @@ def test_clerk_closes_a_report_and_the_public_sees_it(
     log_in(clerk, CLERK)
     clerk.get_by_role("link", name="Mängelmelder: Meldungen").click()
     expect(clerk.get_by_role("heading", level=1)).to_have_text("Eingang der Meldungen")
-    clerk.get_by_label("Suche (Text, Straße, Nummer)").fill(f"Journey{viewport.title()}")
+    clerk.get_by_label("Suche (Text, Straße, Kategorie, Nummer)").fill(f"Journey{viewport.title()}")
     clerk.get_by_role("button", name="Filtern").click()
     found = clerk.get_by_role("table", name="Gefilterte Meldungen").get_by_role("row")
     expect(found).to_have_count(2)  # the header and our report
