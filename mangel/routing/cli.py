@@ -13,6 +13,7 @@ from lotse.cli import lotse_cli
 from lotse.extensions import db
 from lotse.models import Department
 from mangel.routing.areas import AreaFileError, import_areas
+from mangel.routing.delivery import webhook_url_error
 from mangel.routing.models import DepartmentEndpoint
 
 
@@ -49,8 +50,10 @@ def department_webhook(department: str, url: str | None, secret: str | None, rem
             db.session.commit()
         click.echo(f"{found.name}: Meldungen gehen per E-Mail an {found.email or '-'}.")
         return
-    if not url or not url.startswith(("https://", "http://")):
-        raise click.BadParameter("eine http(s)-Adresse", param_hint="--url")
+    with force_locale("de"):
+        problem = webhook_url_error(url) if url else "eine https-Adresse"
+    if problem:
+        raise click.BadParameter(problem, param_hint="--url")
     endpoint = endpoint or DepartmentEndpoint(department_id=found.id)
     endpoint.webhook_url = url
     endpoint.webhook_secret = secret or secrets.token_urlsafe(32)
