@@ -20,11 +20,12 @@ from mangel.routing.models import DepartmentEndpoint
 @lotse_cli.command("import-areas")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name-property", default="name", show_default=True)
-def import_areas_command(file: Path, name_property: str):
-    """Import Zuständigkeitsgebiete (Ortsteile, corridors) from a GeoJSON file."""
+@click.option("--epsg", type=int, help="EPSG-Code der Koordinaten (sonst aus der Datei/WGS 84).")
+def import_areas_command(file: Path, name_property: str, epsg: int | None):
+    """Import Zuständigkeitsgebiete (Ortsteile, corridors) from a GeoJSON file in any EPSG."""
     try:
         with force_locale("de"):  # the messages are written for admins, in German
-            new, replaced = import_areas(file.read_bytes(), name_property)
+            new, replaced = import_areas(file.read_bytes(), name_property, epsg)
     except AreaFileError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
