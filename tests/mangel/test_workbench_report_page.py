@@ -37,7 +37,7 @@ def test_most_used_actions_come_first_the_rest_is_folded(client, auth, report_id
     auth.login("a@town.example")
     html = client.get(f"{BASE}/{report_id}").get_data(as_text=True)
     order = [
-        html.index("Status und öffentliche Notiz"),
+        html.index(">Status ändern</h2>"),
         html.index(">Weiterleiten</h2>"),
         html.index("<summary>Interne Notiz schreiben"),
         html.index("<summary>Priorität und Termin"),
