@@ -13,7 +13,7 @@ from dataclasses import dataclass
 WIDTH = 640
 BAR_HEIGHT = 26
 BAR_GAP = 10
-LABEL_WIDTH = 200
+LABEL_WIDTH = 230
 LINE_HEIGHT = 240
 PAD = 32
 
@@ -67,12 +67,13 @@ class LineChart:
     ticks: list[tuple[float, str]]  # y, value of the horizontal grid lines
     height: int
     left: int
+    right: int
     bottom: float
 
 
 def line_chart(series: list[tuple[str, float]], fmt=str) -> LineChart:
     """A line through the values of consecutive periods (months), with a labelled grid."""
-    left, right, top_pad, bottom_pad = 48, 16, 16, 40
+    left, right, top_pad, bottom_pad = 48, 40, 16, 40
     top = nice_max(max((v for _label, v in series), default=0))
     inner_w = WIDTH - left - right
     inner_h = LINE_HEIGHT - top_pad - bottom_pad
@@ -88,6 +89,7 @@ def line_chart(series: list[tuple[str, float]], fmt=str) -> LineChart:
         for i in range(divisions + 1)
     ]
     return LineChart(
+        right=WIDTH - right,
         points=" ".join(f"{x},{y}" for x, y, _l, _v in dots),
         dots=dots,
         ticks=ticks,
