@@ -19,6 +19,9 @@ from mangel.models import Category, Report, StatusChange
 PRIORITY_LABELS = {0: _l("normal"), 1: _l("hoch"), 2: _l("dringend")}
 # How a priority/due-date change is stored: "0/– → 1/2026-12-09".
 _PLAN = re.compile(r"^(\d)/(\S+) → (\d)/(\S+)$")
+# How a redaction is stored: "1: 585,135 230×230, 10,10 50×40" (photo: left,top width×height).
+_REDACT = re.compile(r"^(\d+): (.+)$")
+_BOX = re.compile(r"^(\d+),(\d+) (\d+)×(\d+)$")
 
 AUDIT_LABELS = {
     "accept": _l("Verantwortung übernommen"),
@@ -70,6 +73,18 @@ def plan_text(detail: str) -> str:
     return ", ".join(parts) or _("unverändert")
 
 
+def redact_text(detail: str) -> str:
+    """A stored redaction in words: "Foto 1: 230 × 230 Pixel bei 585, 135"."""
+    match = _REDACT.match(detail)
+    boxes = [_BOX.match(b.strip()) for b in match.group(2).split(", ")] if match else [None]
+    if not all(boxes):
+        return detail
+    where = "; ".join(
+        _("%(w)s × %(h)s Pixel bei %(x)s, %(y)s", x=b[1], y=b[2], w=b[3], h=b[4]) for b in boxes
+    )
+    return _("Foto %(n)s: %(where)s", n=match.group(1), where=where)
+
+
 class StaffRecord:
     """A row a staff member wrote about a report, and when."""
 
@@ -102,6 +117,8 @@ class AuditEntry(StaffRecord, db.Model):
         """The change in words for the log (stored values are turned into names and dates)."""
         if self.action == "plan":
             return plan_text(self.detail)
+        if self.action == "redact":
+            return redact_text(self.detail)
         if self.detail in ("ja", "nein"):
             return _("ja") if self.detail == "ja" else _("nein")
         return self.detail

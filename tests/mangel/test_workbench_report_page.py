@@ -103,7 +103,9 @@ def test_drawn_rectangles_black_out_the_public_photo(
         f"{url}/fotos/{photo_id}/schwaerzen", {"rects": "10,10,50,40;400,300,100,80"}, page=url
     )
     assert response.status_code == 302
-    assert "2 Bereiche sind geschwärzt" in client.get(url).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert "2 Bereiche sind geschwärzt" in page
+    assert "Foto 1: 50 × 40 Pixel bei 10, 10; 100 × 80 Pixel bei 400, 300" in page  # the log
     name, image = _pixels(app, photo_id)
     assert name != original and fetch(client, f"/maengel/fotos/{original}")[0] == 404
     assert max(image.getpixel((30, 30))) < 30 and max(image.getpixel((450, 340))) < 30
