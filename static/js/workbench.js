@@ -49,12 +49,17 @@ document.querySelectorAll("form[data-redact]").forEach((form) => {
   form.querySelector("[data-redact-hint]").hidden = false;
   form.querySelector("[data-redact-tools]").hidden = false;
   count.hidden = false;
-  const rects = [];
+  // Rectangles sent before, when the form came back with an error, are drawn again.
+  const rects = field.value
+    .split(";")
+    .map((part) => part.split(",").map(Number))
+    .filter((r) => r.length === 4 && r.every(Number.isFinite));
   const natural = () => [Number(img.getAttribute("width")), Number(img.getAttribute("height"))];
   const scale = () => natural()[0] / img.getBoundingClientRect().width;
   const render = () => {
     stage.querySelectorAll(".redact__box").forEach((box) => box.remove());
     const s = scale();
+    if (!Number.isFinite(s)) return; // folded away: drawn when opened
     rects.forEach((r) => {
       const box = document.createElement("div");
       box.className = "redact__box";
@@ -103,5 +108,7 @@ document.querySelectorAll("form[data-redact]").forEach((form) => {
   stage.addEventListener("pointercancel", finish);
   undo.addEventListener("click", () => { rects.pop(); render(); });
   window.addEventListener("resize", render);
+  form.closest("details")?.addEventListener("toggle", render);
+  img.addEventListener("load", render);
   render();
 });

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 from playwright.sync_api import Page, expect
@@ -132,12 +134,14 @@ def test_clerk_redacts_by_drawing_and_closes_with_an_after_photo(
     # The public: the redacted photo only, and the photo "danach" with the closing note.
     page.goto(f"/maengel/{number}")
     expect(page.locator(".facts")).to_contain_text("erledigt")
-    expect(page.get_by_text(NOTE)).to_be_visible()
+    expect(page.locator(".history").get_by_text(NOTE)).to_be_visible()
     before = page.get_by_role("img", name="Foto 1 zur Meldung, vergrößern")
     expect(before).to_be_visible()
     after_img = page.get_by_role("img", name="Die Stelle nach der Erledigung, Foto 1, vergrößern")
     expect(after_img).to_be_visible()
-    expect(page.get_by_role("heading", name="Foto danach")).to_be_visible()
+    after_block = page.get_by_role("region", name="Foto danach")
+    today = datetime.now(ZoneInfo("Europe/Berlin"))
+    expect(after_block).to_contain_text(f"erledigt, {today:%d.%m.%Y}: {NOTE}")
     full = page.get_by_role("link").filter(has=before).get_attribute("href")
     served = Image.open(io.BytesIO(page.request.get(full).body())).convert("RGB")
     centre = ((FACE[0] + FACE[2]) // 2, (FACE[1] + FACE[3]) // 2)
