@@ -68,6 +68,7 @@ def init_app(app: Flask) -> None:
     from mangel.routing import (
         delivery_admin,
         roads_admin,  # noqa: F401
+        webhooks_admin,  # noqa: F401 - routes register
     )
     from mangel.routing import rules as routing  # noqa: F401 - signal receivers
     from mangel.routing.delivery import sweep as delivery_sweep
@@ -108,6 +109,7 @@ def init_app(app: Flask) -> None:
     register_sweep(app, delivery_sweep)
     register_sweep(app, delivery_admin.daily_summary)
     register_staff_link(app, _l("Mängelmelder: Zustellungen"), "mangel_admin.deliveries", "admin")
+    register_staff_link(app, _l("Mängelmelder: Webhooks"), "mangel_admin.webhooks", "admin")
     register_staff_link(
         app, _l("Mängelmelder: Zuständigkeit"), "mangel_admin.responsibility", "admin"
     )
