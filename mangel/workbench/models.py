@@ -29,6 +29,9 @@ AUDIT_LABELS = {
     "hidden": _l("Verborgen"),
     "redact": _l("Foto geschwärzt"),
     "photo_held": _l("Foto zurückgehalten"),
+    # Written by the reporter on their tracking page (mangel/tracking.py), no staff user.
+    "citizen_addition": _l("Ergänzung der meldenden Person"),
+    "withdrawn": _l("Von der meldenden Person zurückgezogen"),
 }
 
 
