@@ -104,7 +104,7 @@ def add_information(token: str):
         written = tracking.add_information(report, form.text.data or "", photos)
         services.commit_with_photos(written)
     flash(_("Danke! Ihre Ergänzung ist bei der zuständigen Stelle angekommen."), "success")
-    return redirect(url_for(".tracking", token=token) + "#verlauf")
+    return redirect(url_for(".tracking", token=token))
 
 
 @bp.route("/verfolgen/<token>/zurueckziehen", methods=["GET", "POST"])

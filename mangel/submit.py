@@ -149,6 +149,7 @@ def location_from_photo():
 
 
 @bp.route("/neu/entwurf", methods=["POST"])
+@limiter.limit(lambda: current_app.config["MANGEL_PHOTO_LOCATION_LIMIT_PER_IP"])
 def save_draft():
     """ "Ort ändern" / "Kategorie ändern" in step 3: keep everything typed and chosen, go back."""
     category = _category_from(request.form)
@@ -419,7 +420,7 @@ def resend_confirmation():
             ),
             "warning",
         )
-        return redirect(url_for(".new_thanks")), 303
+        return redirect(url_for(".new_thanks"))
     queue_report_confirmation(report, services.renew_confirmation(report))
     db.session.commit()
     flash(

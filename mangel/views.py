@@ -269,18 +269,14 @@ def photo(name: str):
 @bp.route("/feed.atom")
 def feed():
     """Atom feed of new and changed public reports, for one category or a map area."""
-    stmt = services.public_reports()
-    category_id = _int_arg("category")
-    if category_id:
-        stmt = stmt.where(Report.category_id == category_id)
-    if "bbox" in request.args:
-        bbox = parse_bbox(request.args["bbox"])
-        if bbox is None:
-            abort(400)
-        west, south, east, north = bbox
-        stmt = stmt.where(Report.lat.between(south, north), Report.lon.between(west, east))
+    try:
+        args = filter_args()
+    except FilterError as exc:
+        return filter_error(exc)
+    category_id = args.get("category")
     reports = db.session.scalars(
-        stmt.options(selectinload(Report.category).joinedload(Category.parent))
+        filtered(services.public_reports(), args)
+        .options(selectinload(Report.category).joinedload(Category.parent))
         .order_by(Report.updated_at.desc(), Report.id.desc())
         .limit(FEED_SIZE)
     ).all()

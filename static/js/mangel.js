@@ -407,6 +407,8 @@
   if (box) { initCombobox(box); }
   // Photo-first: choosing or taking the photo sends it; the button stays for no JavaScript.
   document.querySelectorAll("[data-photo-first] input[type=file]").forEach(function (input) {
+    var send = input.form.querySelector("[type=submit]");
+    if (send) { send.remove(); }
     input.addEventListener("change", function () {
       if (input.files.length) { input.form.requestSubmit(); }
     });

@@ -311,6 +311,7 @@ def test_second_click_on_the_confirmation_link_opens_the_tracking_page(
     assert submit(report_data()).status_code == 302
     link = confirm_link(app)
     tracking = form_post(link, {}).headers["Location"]
+    mails = len(sent_mails(app))
     other_browser = app.test_client()
     again = other_browser.get(link, follow_redirects=True)
     assert again.status_code == 200
@@ -318,8 +319,9 @@ def test_second_click_on_the_confirmation_link_opens_the_tracking_page(
     page = again.get_data(as_text=True)
     assert "Ihre Meldung ist bereits bestätigt" in page
     assert "Die Laterne vor Haus 12" in page  # the reporter's own page
-    # Posting the form of an old tab again confirms nothing twice.
+    # Posting the form of an old tab again confirms nothing twice, and nobody is mailed.
     assert form_post(link, {}).headers["Location"] == tracking
+    assert len(sent_mails(app)) == mails
 
 
 def test_second_click_on_a_support_link_says_it_is_counted(app, client, form_post, make_report):
