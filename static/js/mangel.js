@@ -307,17 +307,21 @@
     }
 
     // The popup: number, category and status as the link, the status symbol, the date.
-    // Nothing personal: the endpoint has nothing personal to give.
+    // Nothing personal: the endpoint has nothing personal to give.  Long category names
+    // ("Straßenschaden/Schlagloch") may break after their slash, never inside a word.
     function popup(p) {
       var box = document.createElement("div");
       box.className = "map-popup";
       var link = document.createElement("a");
       link.href = reportUrl + p.id;
-      link.textContent = reportName(p);
+      reportName(p).split("/").forEach(function (part, i) {
+        if (i) { link.appendChild(document.createTextNode("/")); link.appendChild(document.createElement("wbr")); }
+        link.appendChild(document.createTextNode(part));
+      });
       var line = document.createElement("p");
       line.innerHTML = symbol(p.status);
       var text = document.createElement("span");
-      text.textContent = (names.statuses[p.status] || p.status) + " · " + reportedOn(p.date);
+      text.textContent = reportedOn(p.date);
       line.appendChild(text);
       box.appendChild(link);
       box.appendChild(line);
@@ -329,11 +333,19 @@
       var p = feature.properties;
       var name = reportName(p);
       var marker = L.marker([c[1], c[0]], {
-        icon: L.divIcon({ className: "mangel-pin mangel-pin--" + p.status, html: symbol(p.status), iconSize: [PIN, PIN] }),
+        icon: L.divIcon({
+          className: "mangel-pin mangel-pin--" + p.status,
+          html: symbol(p.status),
+          iconSize: [PIN, PIN],
+          popupAnchor: [0, -PIN / 2]
+        }),
         title: name,
         keyboard: true,
         autoPanOnFocus: false
-      }).bindPopup(popup(p), { autoPan: false });
+      }).bindPopup(popup(p), {
+        maxWidth: Math.min(260, map.getSize().x - 60),
+        autoPanPadding: [16, 16]
+      });
       marker.on("add", function () { marker.getElement().setAttribute("aria-label", name); });
       return marker;
     }

@@ -369,3 +369,24 @@ def test_resend_needs_a_report_of_this_browser(client, form_post):
     response = form_post("/maengel/neu/danke", {}, follow_redirects=True)
     assert "Wir finden keine Meldung" in response.get_data(as_text=True)
     assert "Mail erneut senden" not in response.get_data(as_text=True)
+
+
+def test_the_sweep_deletes_drafts_left_for_a_day(app, client, runner, form_post, categories):
+    import os
+    import time
+
+    step2 = f"/maengel/neu/ort?category={categories['pothole']}"
+    form_post(
+        "/maengel/neu/ort/foto",
+        {"category": categories["pothole"], "photo": [upload(photo(gps=INSIDE))]},
+        page=step2,
+        content_type="multipart/form-data",
+    )
+    [draft] = (Path(app.instance_path) / "drafts").iterdir()
+    assert len(list(draft.glob("*.jpg"))) == 2  # the photo and its thumbnail
+    assert runner.invoke(args=["lotse", "sweep"]).exit_code == 0
+    assert draft.exists()  # fresh: kept
+    old = time.time() - 25 * 3600
+    os.utime(draft / "draft.json", (old, old))
+    assert runner.invoke(args=["lotse", "sweep"]).exit_code == 0
+    assert not draft.exists()

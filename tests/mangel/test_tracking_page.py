@@ -78,7 +78,7 @@ def test_heading_breaks_a_slashed_category_name_at_the_slash(app, client, make_r
     "responsible", ["accepted clerk", "department", "fallback inbox"], ids=lambda r: r
 )
 def test_ergaenzen_goes_to_the_responsible_clerk_and_into_the_history(
-    app, client, form_post, reported, make_user, responsible
+    app, client, form_post, reported, make_user, auth, responsible
 ):
     from lotse.models import Department
     from mangel.models import Report
@@ -126,6 +126,12 @@ def test_ergaenzen_goes_to_the_responsible_clerk_and_into_the_history(
             select(AuditEntry).where(AuditEntry.action == "citizen_addition")
         ).all()
         assert entry.staff_user_id is None and entry.label == "Ergänzung der meldenden Person"
+    if responsible == "accepted clerk":
+        # The clerk sees it in the report's history at the workbench.
+        auth.login(CLERK)
+        staff_page = client.get(f"/verwaltung/maengel/meldungen/{number}").get_data(as_text=True)
+        assert "Ergänzung der meldenden Person" in staff_page
+        assert "Inzwischen ist auch der Gehweg abgesackt." in staff_page
 
 
 def test_ergaenzen_after_release_holds_the_new_photo_back(app, client, form_post, reported):
