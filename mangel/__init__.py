@@ -57,7 +57,16 @@ def init_app(app: Flask) -> None:
         register_staff_link,
         register_sweep,
     )
-    from mangel import admin, cli, figures, follow_up, reporter, submit, views  # noqa: F401
+    from mangel import (  # noqa: F401 - routes
+        admin,
+        cli,
+        confirmation,
+        figures,
+        follow_up,
+        reporter,
+        submit,
+        views,
+    )
     from mangel.alerts import views as alert_views  # noqa: F401 - routes register
     from mangel.alerts.services import send_digests
     from mangel.demo import seed_demo
