@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from limits import parse as parse_limit
+from werkzeug.datastructures import MultiDict
 
 from lotse.extensions import limiter
 from lotse.inputs import db_int
@@ -47,6 +48,8 @@ from mangel.places import (
 )
 from mangel.routing.roads import road_decision
 from mangel.views import bp, map_config
+
+PLACE_FIELDS = ("address", "lat", "lon")  # what step 2 chose, kept in the draft too
 
 
 def _category_from(source) -> Category | None:
@@ -93,7 +96,12 @@ def new_location():
     category = _category_from(request.args)
     if category is None:
         return _category_step(_("Bitte wählen Sie eine Kategorie."))
-    return _location_step(category, LocationForm(request.args))
+    args = request.args.to_dict()
+    draft = drafts.current()
+    if draft is not None and not any(args.get(k) for k in PLACE_FIELDS):
+        # Back from "Kategorie ändern": the place chosen before is still the place.
+        args.update({k: draft.fields.get(k) or "" for k in PLACE_FIELDS})
+    return _location_step(category, LocationForm(MultiDict(args)))
 
 
 @bp.route("/neu/ort/foto", methods=["POST"])
@@ -184,7 +192,7 @@ def _keep_in_draft(form: ReportForm, photos: list[ProcessedPhoto]) -> drafts.Dra
     """Remember what step 3 holds: the typed fields, the answers and the photos."""
     draft = drafts.current(create=True)
     draft.drop_photos(request.form.getlist("drop_photo"))
-    names = [*drafts.TEXT_FIELDS, "address"] + [f.name for f in form.question_fields()]
+    names = [*drafts.TEXT_FIELDS, *PLACE_FIELDS] + [f.name for f in form.question_fields()]
     draft.fields = {name: form[name].data for name in names}
     room = current_app.config["MANGEL_MAX_PHOTOS"] - len(draft.photos)
     for processed in photos[: max(room, 0)]:
@@ -308,7 +316,7 @@ def new_details():
                 point=point,
             )
         draft = drafts.current()
-        kept = {k: v for k, v in (draft.fields if draft else {}).items() if k != "address"}
+        kept = {k: v for k, v in (draft.fields if draft else {}).items() if k not in PLACE_FIELDS}
         return _details_step(category, report_form_class(category)(data={**kept, **point}))
 
     category = _category_from(request.form)

@@ -390,3 +390,25 @@ def test_the_sweep_deletes_drafts_left_for_a_day(app, client, runner, form_post,
     os.utime(draft / "draft.json", (old, old))
     assert runner.invoke(args=["lotse", "sweep"]).exit_code == 0
     assert not draft.exists()
+
+
+def test_changing_the_category_keeps_the_place_and_the_text(app, client, categories, addresses):
+    page = client.get(details_url(categories["pothole"]) + "&address=Bahnhofstra%C3%9Fe+12")
+    response = client.post(
+        "/maengel/neu/entwurf",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "category": str(categories["pothole"]),
+            "lat": str(INSIDE[0]),
+            "lon": str(INSIDE[1]),
+            "address": "Bahnhofstraße 12",
+            "description": "Eigentlich ist es die Laterne.",
+            "back": "category",
+        },
+    )
+    assert response.headers["Location"].endswith("/maengel/neu")
+    page = client.get(f"/maengel/neu/ort?category={categories['light']}").get_data(as_text=True)
+    assert 'value="Bahnhofstraße 12"' in page and f'value="{INSIDE[0]}"' in page
+    page = client.get(details_url(categories["light"]) + "&address=Bahnhofstra%C3%9Fe+12")
+    text = page.get_data(as_text=True)
+    assert "Straßenbeleuchtung defekt" in text and "Eigentlich ist es die Laterne." in text
