@@ -215,6 +215,7 @@ class Report(TimestampMixin, db.Model):
         Index(
             "ix_report_map",
             *("map_cell", "lat", "lon", "confirmed_at", "hidden", "status", "category_id", "id"),
+            "created_at",
         ),
         # The public list (newest first) and the feed (last changed first) walk these and
         # stop after a page: only public reports are in them.
@@ -259,6 +260,8 @@ class Report(TimestampMixin, db.Model):
     map_cell: Mapped[int] = mapped_column(BigInteger)  # set from lat/lon on every save
     street: Mapped[str] = mapped_column(String(120), default="")
     nearest_address: Mapped[str] = mapped_column(String(200), default="")  # staff only
+    # The address the citizen chose in step 2 ("Bahnhofstraße 12"), from the town's list.
+    address_label: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     description_released: Mapped[bool] = mapped_column(Boolean, default=False)
     photos_released: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -298,6 +301,8 @@ class Report(TimestampMixin, db.Model):
         ForeignKey("report.id", ondelete="SET NULL"), index=True
     )
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last escalation mail
+    # The reporter took the report back: hidden from the public, the clerk decides the rest.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
     duplicate_of: Mapped[Report | None] = relationship(
         remote_side=[id], foreign_keys=[duplicate_of_id]
@@ -315,6 +320,13 @@ class Report(TimestampMixin, db.Model):
     def public_photos(self) -> list[ReportPhoto]:
         """The photos the public may see: all released ones that staff do not hold back."""
         return [p for p in self.photos if not p.held] if self.photos_released else []
+
+    @property
+    def place_label(self) -> str:
+        """Where the report is, as people name it: the chosen address, else the street."""
+        if self.address_label:
+            return self.address_label
+        return str(_l("nahe %(street)s", street=self.street)) if self.street else ""
 
     def readable_answers(self) -> list[tuple[str, str]]:
         """The answers to the extra questions as people read them: (question, answer).

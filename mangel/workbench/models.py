@@ -41,6 +41,9 @@ AUDIT_LABELS = {
     "redact": _l("Foto geschwärzt"),
     "photo_held": _l("Foto zurückgehalten"),
     "after_photo": _l("Foto danach veröffentlicht"),
+    # Written by the reporter on their tracking page (mangel/tracking.py), no staff user.
+    "citizen_addition": _l("Ergänzung der meldenden Person"),
+    "withdrawn": _l("Von der meldenden Person zurückgezogen"),
 }
 
 

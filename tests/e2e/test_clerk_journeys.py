@@ -100,7 +100,7 @@ def test_clerk_closes_a_report_and_the_public_sees_it(
     page.goto(tracking_url)
     expect(page.locator(".facts")).to_contain_text("erledigt")
     expect(page.get_by_role("list").filter(has_text=NOTE)).to_be_visible()
-    expect(page.get_by_role("img", name="Foto 1 zur Meldung, vergrößern")).to_be_visible()
+    expect(page.get_by_role("img", name="Ihr Foto 1, vergrößern")).to_be_visible()
     assert_accessible(page)
     shoot("tracking")
 
