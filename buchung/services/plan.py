@@ -16,9 +16,11 @@ from lotse.csvutil import csv_text
 
 
 def public_label(booking: Booking) -> str:
-    """What the public may read about a booking: the club's name if allowed, else "belegt"."""
-    if booking.club is not None and current_app.config["BUCHUNG_PUBLIC_CLUB_NAMES"]:
-        return booking.club.name
+    """What the public may read about a booking: "belegt", or the club's name where the town
+    shows names (``BUCHUNG_PUBLIC_CLUB_NAMES``) and the club agreed (``Club.name_public``)."""
+    club = booking.club
+    if club is not None and club.name_public and current_app.config["BUCHUNG_PUBLIC_CLUB_NAMES"]:
+        return club.name
     return _("belegt")
 
 
