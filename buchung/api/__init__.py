@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import Blueprint, Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 bp = Blueprint("buchung_api", __name__, url_prefix="/api/v1")
 
@@ -63,9 +63,23 @@ def api_error(exc: ApiError):
     return error_response(exc.status, exc.code, exc.message, exc.details, exc.alternatives)
 
 
+def _no_route(exc: HTTPException) -> bool:
+    """A 405 that is really a 404: werkzeug checks the method before the converters, so an
+    id beyond the database's range (no route at all) reads as a wrong method."""
+    if not isinstance(exc, MethodNotAllowed) or not exc.valid_methods:
+        return False
+    try:
+        current_app.url_map.bind("api").match(request.path, method=exc.valid_methods[0])
+    except HTTPException:
+        return True
+    return False
+
+
 def http_error(exc: HTTPException):
     """Werkzeug's errors (404 of unknown paths, 405, 413, 429) in the API's format."""
     status = exc.code if exc.code in HTTP_CODES else 400
+    if _no_route(exc):
+        return error_response(404, *HTTP_CODES[404])
     code, message = HTTP_CODES[status]
     response = error_response(status, code, message)
     for key, value in exc.get_headers():

@@ -304,6 +304,16 @@ KEY_ERRORS = {
 def document() -> dict:
     """The OpenAPI 3.1 document, with this town's server address."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    found = _document(base)
+    for operations in found["paths"].values():
+        for operation in operations.values():
+            operation["responses"].setdefault(
+                "400", _error("A malformed request (control characters, a bad parameter).")
+            )
+    return found
+
+
+def _document(base: str) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
