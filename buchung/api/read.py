@@ -230,14 +230,33 @@ def _resource_filter() -> int | None:
     return int(value)
 
 
-def _closure_entries(halls: list[Resource], start: datetime, end: datetime) -> list[dict]:
+def _entry(resource: Resource, start, end, kind: str, label: str, tentative=False) -> tuple:
+    """(UTC start, plan entry): sorted by the moment, not by its local text."""
+    return (
+        start,
+        resource.root.id,
+        resource.id,
+        {
+            "resource_id": resource.id,
+            "hall_id": resource.root.id,
+            "resource_name": resource.name,
+            "start": stamp(start),
+            "end": stamp(end),
+            "kind": kind,
+            "label": label,
+            "tentative": tentative,
+        },
+    )
+
+
+def _closure_entries(halls: list[Resource], start: datetime, end: datetime) -> list[tuple]:
     """Closures and holidays of these halls in one query (holidays from the calendar)."""
-    entries = []
     closures = list(db.session.scalars(closures_query(None, start, end)))
     holidays = {}
     if current_app.config["BUCHUNG_CLOSED_ON_HOLIDAYS"]:
         first, last = to_local(start).date(), to_local(end - timedelta(seconds=1)).date()
         holidays = public_holidays(first, last)
+    entries = []
     for hall in halls:
         ids = closure_resource_ids(hall)
         spans = [
@@ -248,16 +267,7 @@ def _closure_entries(halls: list[Resource], start: datetime, end: datetime) -> l
         ]
         spans += [(local_moment(d, 0), local_moment(d, 1440), n) for d, n in holidays.items()]
         entries += [
-            {
-                "resource_id": hall.id,
-                "hall_id": hall.id,
-                "resource_name": hall.name,
-                "start": stamp(s),
-                "end": stamp(e),
-                "kind": "closure",
-                "label": _("geschlossen (%(title)s)", title=title),
-                "tentative": False,
-            }
+            _entry(hall, s, e, "closure", _("geschlossen (%(title)s)", title=title))
             for s, e, title in spans
         ]
     return entries
@@ -274,26 +284,24 @@ def plan():
     else:
         halls = [hall_or_404(resource_id)]
     entries = [
-        {
-            "resource_id": booking.resource.id,
-            "hall_id": booking.resource.root.id,
-            "resource_name": booking.resource.name,
-            "start": stamp(booking.starts_at),
-            "end": stamp(booking.ends_at),
-            "kind": "booking",
-            "label": public_label(booking),
-            "tentative": booking.status != BookingStatus.CONFIRMED,
-        }
+        _entry(
+            booking.resource,
+            booking.starts_at,
+            booking.ends_at,
+            "booking",
+            public_label(booking),
+            booking.status != BookingStatus.CONFIRMED,
+        )
         for booking in bookings_between(halls, start, end)
     ]
     entries += _closure_entries(halls, start, end)
-    entries.sort(key=lambda e: (e["start"], e["hall_id"], e["resource_id"]))
+    entries.sort(key=lambda found: found[:3])
     return cached_json(
         {
             "from": first.isoformat(),
             "to": last.isoformat(),
             "timezone": current_app.config["TIMEZONE"],
-            "entries": entries,
+            "entries": [entry for *_key, entry in entries],
         },
         max_age=300,
     )

@@ -144,7 +144,9 @@ def test_availability_free_and_busy_per_part_with_closures(app, client, hall, bo
     assert "Gabi" not in response.get_data(as_text=True)
 
 
-def test_public_plan_names_nobody_and_clubs_only_with_consent(app, client, hall, book, make_club):
+def test_public_plan_names_nobody_and_clubs_only_with_consent(
+    app, client, form_post, hall, book, make_club, club_login
+):
     ids = make_club("TV Musterstadt")
     with app.app_context():
         club = db.session.get(Club, ids["club"])
@@ -171,9 +173,15 @@ def test_public_plan_names_nobody_and_clubs_only_with_consent(app, client, hall,
 
     app.config["BUCHUNG_PUBLIC_CLUB_NAMES"] = True
     assert "TV Musterstadt" not in client.get(url).get_data(as_text=True)  # not agreed yet
-    with app.app_context():
-        db.session.execute(update(Club).values(name_public=True))
-        db.session.commit()
+    club_login()
+    home = client.get("/buchung/verein/").get_data(as_text=True)
+    assert "Unseren Vereinsnamen im öffentlichen Belegungsplan zeigen" in home
+    response = form_post(
+        "/buchung/verein/oeffentlich", {"name_public": "y"}, page="/buchung/verein/"
+    )
+    assert response.status_code == 302
+    page = client.get("/buchung/verein/").get_data(as_text=True)
+    assert "Der öffentliche Belegungsplan zeigt jetzt Ihren Vereinsnamen." in page
     labels = [e["label"] for e in client.get(url).json["entries"]]
     assert labels == ["belegt", "TV Musterstadt"]
 
@@ -406,6 +414,7 @@ def test_partner_cancels_its_booking_and_the_time_is_free_again(app, client, hal
     assert response.status_code == 200
     assert response.json["status"] == "cancelled"
     assert box.latest(to=PARTNER)["Subject"] == "Ihre Buchung ist storniert"
+    assert [str(m["To"]) for m in box.messages()] == [PARTNER]
     assert (
         client.delete(f"/api/v1/bookings/{booking['id']}", headers=headers).json["status"]
         == "cancelled"
