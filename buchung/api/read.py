@@ -15,11 +15,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from buchung.api import ApiError, bp, cached_json
-from buchung.clock import format_hhmm, local_moment, local_today, to_local
-from buchung.models import Access, BookingStatus, Resource
-from buchung.services.availability import bookings_between
+from buchung.clock import format_hhmm, local_moment, local_today, to_local, zone
+from buchung.models import Access, Booking, BookingSlot, BookingStatus, Club, Resource
 from buchung.services.freebusy import free_busy
-from buchung.services.plan import public_label
+from buchung.services.plan import public_club_name
 from buchung.services.rules import (
     closure_resource_ids,
     closures_query,
@@ -37,6 +36,20 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 def stamp(moment: datetime) -> str:
     """A moment as local ISO 8601 with its offset, e.g. ``2026-12-07T18:00:00+01:00``."""
     return to_local(moment).isoformat(timespec="seconds")
+
+
+def stamper():
+    """``stamp`` for many moments: the zone read once, each moment written once (the
+    whole hall and its parts share most of their boundaries)."""
+    local, seen = zone(), {}
+
+    def write(moment: datetime) -> str:
+        found = seen.get(moment)
+        if found is None:
+            found = seen[moment] = moment.astimezone(local).isoformat(timespec="seconds")
+        return found
+
+    return write
 
 
 def _date_arg(name: str, default: date) -> date:
@@ -186,8 +199,8 @@ def resource(resource_id: int):
     return cached_json(resource_json(hall_or_404(resource_id)), max_age=300)
 
 
-def _spans(intervals) -> list[dict]:
-    return [{"start": stamp(s), "end": stamp(e)} for s, e in intervals]
+def _spans(intervals, write) -> list[dict]:
+    return [{"start": write(s), "end": write(e)} for s, e in intervals]
 
 
 @bp.route("/resources/<int:resource_id>/availability")
@@ -196,6 +209,7 @@ def availability(resource_id: int):
     hall = hall_or_404(resource_id)
     first, last = date_range()
     units = free_busy(hall, first, last)
+    write = stamper()
     return cached_json(
         {
             "resource_id": hall.id,
@@ -207,10 +221,10 @@ def availability(resource_id: int):
                     "id": unit.resource.id,
                     "name": unit.resource.name,
                     "whole": unit.resource.id == hall.id,
-                    "free": _spans(unit.free),
-                    "busy": _spans(unit.busy),
+                    "free": _spans(unit.free, write),
+                    "busy": _spans(unit.busy, write),
                     "closed": [
-                        {"start": stamp(c.starts_at), "end": stamp(c.ends_at), "reason": c.title}
+                        {"start": write(c.starts_at), "end": write(c.ends_at), "reason": c.title}
                         for c in unit.closed
                     ],
                 }
@@ -273,6 +287,43 @@ def _closure_entries(halls: list[Resource], start: datetime, end: datetime) -> l
     return entries
 
 
+def _booking_entries(halls: list[Resource], start: datetime, end: datetime) -> list[tuple]:
+    """The active bookings of these halls in ``[start, end)`` as plan entries: found through
+    the slot table's primary key (the scan covers the range only, not every earlier
+    booking), read as plain columns with the club's name and consent."""
+    resources = {unit.id: unit for hall in halls for unit in (hall, *hall.parts)}
+    units = [unit for hall in halls for unit in hall.unit_ids()]
+    held = select(BookingSlot.booking_id).where(
+        BookingSlot.unit_id.in_(units),
+        BookingSlot.slot_start >= start,
+        BookingSlot.slot_start < end,
+    )
+    rows = db.session.execute(
+        select(
+            Booking.resource_id,
+            Booking.starts_at,
+            Booking.ends_at,
+            Booking.status,
+            Club.name,
+            Club.name_public,
+        )
+        .outerjoin(Club, Booking.club_id == Club.id)
+        .where(Booking.id.in_(held))
+    )
+    anonymous = _("belegt")
+    return [
+        _entry(
+            resources[resource_id],
+            starts_at,
+            ends_at,
+            "booking",
+            public_club_name(club, agreed) or anonymous,
+            status != BookingStatus.CONFIRMED,
+        )
+        for resource_id, starts_at, ends_at, status, club, agreed in rows
+    ]
+
+
 @bp.route("/plan")
 def plan():
     """The public Belegungsplan: busy blocks with their public label, and closures."""
@@ -283,17 +334,7 @@ def plan():
         halls = list(db.session.scalars(listed_halls()))
     else:
         halls = [hall_or_404(resource_id)]
-    entries = [
-        _entry(
-            booking.resource,
-            booking.starts_at,
-            booking.ends_at,
-            "booking",
-            public_label(booking),
-            booking.status != BookingStatus.CONFIRMED,
-        )
-        for booking in bookings_between(halls, start, end)
-    ]
+    entries = _booking_entries(halls, start, end)
     entries += _closure_entries(halls, start, end)
     entries.sort(key=lambda found: found[:3])
     return cached_json(
