@@ -14,7 +14,8 @@ connections (8 threads; the loop then shares the 2 cores with the servers, so ev
 is lower, pure Flask's most).  Printed: req/s, p50/p95/max, server CPU per request, the share
 of pure Flask's req/s — all from the same run — and the load average beside it.
 
-Target (issue 23): a month's availability of the hall at p95 ≤ 150 ms, ≥ 10 % of pure Flask.
+Issue 23 sets no target; the figures are for comparison between runs (CPU per request
+moves least with the machine's load).
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ PG_ADMIN_URL = os.environ.get(
 PG_DATABASE = "lotse_bench_availability"
 PER_PART_AND_DAY = 5
 LOOP_THREADS = 8
-TARGET_P95_MS, TARGET_SHARE = 150, 0.10
 
 
 def lotse_app():
@@ -312,26 +312,15 @@ def main() -> None:
         f"{args.bookings} bookings of a three-part hall, PostgreSQL; gunicorn {args.workers} sync "
         f"workers; {driver}, {args.duration} s per endpoint; {os.cpu_count()} cores",
         f"{'endpoint':<19} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} "
-        f"{'CPU ms':>7} {'share':>6} {'load':>5} {'err':>4}  target",
+        f"{'CPU ms':>7} {'share':>6} {'load':>5} {'err':>4}",
     ]
     for name, result in results.items():
         share = result["rps"] / bare
-        target = ""
-        if name == "availability month":
-            missed = [
-                text
-                for text, bad in (
-                    (f"p95 > {TARGET_P95_MS} ms", result["p95_us"] / 1000 > TARGET_P95_MS),
-                    (f"share < {TARGET_SHARE:.0%}", share < TARGET_SHARE),
-                )
-                if bad
-            ]
-            target = "met" if not missed else "MISSED: " + ", ".join(missed)
         rows.append(
             f"{name:<19} {result['rps']:>7.0f} {result['p50_us'] / 1000:>7.1f} "
             f"{result['p95_us'] / 1000:>7.1f} {result['max_us'] / 1000:>7.0f} "
             f"{result['cpu_ms']:>7.2f} {share:>6.0%} {result['load']:>5.1f} "
-            f"{result['errors']:>4}  {target}"
+            f"{result['errors']:>4}"
         )
     print("\n".join(rows))
 

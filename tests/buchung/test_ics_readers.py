@@ -128,6 +128,7 @@ def dst_bookings(app, make_resource, make_club):
 
 
 def _expected() -> list[tuple[datetime, datetime]]:
+    """The Berlin wall-clock times of ``dst_dates`` (aware: each with its own offset)."""
     return [
         (
             datetime.combine(day, datetime.min.time(), _berlin()) + timedelta(minutes=hhmm(s)),
@@ -137,13 +138,8 @@ def _expected() -> list[tuple[datetime, datetime]]:
     ]
 
 
-def _wall(moment: datetime) -> datetime:
-    """The aware Berlin time of a wall-clock moment (zoneinfo reads 05:00 with its own offset)."""
-    return moment.replace(tzinfo=None).replace(tzinfo=_berlin())
-
-
 def test_club_feed_and_public_feed_read_alike_in_three_readers(client, dst_bookings):
-    expected = [(_wall(s), _wall(e)) for s, e in _expected()]
+    expected = _expected()
     club_feed = client.get(f"/buchung/kalender/verein/{dst_bookings['token']}.ics")
     assert club_feed.status_code == 200
     assert_readers_agree(club_feed.data, expected)
@@ -153,7 +149,7 @@ def test_club_feed_and_public_feed_read_alike_in_three_readers(client, dst_booki
 
 
 def test_each_booking_download_reads_alike_in_three_readers(app, client, dst_bookings):
-    expected = [(_wall(s), _wall(e)) for s, e in _expected()]
+    expected = _expected()
     with app.app_context():
         tokens = [db.session.get(Booking, i).token for i in dst_bookings["bookings"]]
     for token, event in zip(tokens, expected, strict=True):
@@ -168,4 +164,38 @@ def test_mail_attachment_reads_alike_in_three_readers(app, dst_bookings):
     with app.test_request_context():
         bookings = [db.session.get(Booking, i) for i in dst_bookings["bookings"]]
         attachment = booking_attachment(bookings)
-    assert_readers_agree(attachment.data, [(_wall(s), _wall(e)) for s, e in _expected()])
+    assert_readers_agree(attachment.data, _expected())
+
+
+def test_series_download_reads_alike_in_three_readers(
+    app, client, make_resource, make_club, book_series
+):
+    """A weekly series from the Monday before the March change to the Monday after the
+    October change: every date 18:00–20:00 local, summer and winter alike."""
+    app.config["BUCHUNG_CLOSED_ON_HOLIDAYS"] = False  # Easter and Whit Monday are dates too
+    resource_id = make_resource(horizon_days=800)
+    make_club()
+    march = next(day for day, start, _end in dst_dates() if day.month == 3 and start == "05:00")
+    october = next(day for day, start, _end in dst_dates() if day.month == 10 and start == "05:00")
+    first, last = march - timedelta(days=6), october + timedelta(days=1)
+    response = book_series(resource_id, first, last)
+    assert response.status_code == 302
+    with app.app_context():
+        from sqlalchemy import select
+
+        from buchung.club_models import BookingSeries
+
+        series_id = db.session.scalar(select(BookingSeries.id))
+    calendar = client.get(f"/buchung/verein/serie/{series_id}/termine.ics")
+    assert calendar.status_code == 200
+    mondays = [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
+    assert_readers_agree(
+        calendar.data,
+        [
+            (
+                datetime.combine(day, datetime.min.time(), _berlin()) + timedelta(hours=18),
+                datetime.combine(day, datetime.min.time(), _berlin()) + timedelta(hours=20),
+            )
+            for day in mondays
+        ],
+    )
