@@ -278,3 +278,17 @@ class MemberCountForm(LotseForm):
         ],
     )
     submit = SubmitField(_l("Mitgliederzahl speichern"))
+
+
+class PublicNameForm(LotseForm):
+    """The club's consent to be named on the public plan, feed and API instead of "belegt"."""
+
+    name_public = BooleanField(
+        _l("Unseren Vereinsnamen im öffentlichen Belegungsplan zeigen (statt „belegt“)"),
+        description=_l(
+            "Dann sehen alle, wann Ihr Verein die Halle nutzt: auf der Website, im "
+            "Kalender-Abo der Halle und über die offene Schnittstelle. Namen von Personen "
+            "erscheinen nie."
+        ),
+    )
+    submit = SubmitField(_l("Speichern"))

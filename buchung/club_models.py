@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -64,6 +65,9 @@ class Club(TimestampMixin, db.Model):
     # a round may weigh turns by it.
     member_count: Mapped[int | None] = mapped_column(Integer)
     member_count_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The club agreed that the public plan, feed and API show its name instead of "belegt"
+    # (where the town shows names at all, ``BUCHUNG_PUBLIC_CLUB_NAMES``).
+    name_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     members: Mapped[list[ClubMember]] = relationship(
         back_populates="club", order_by="ClubMember.id"
