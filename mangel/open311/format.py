@@ -38,7 +38,7 @@ def w3c(value: datetime | None) -> str | None:
     """A datetime as W3C (ISO 8601) in local time with its offset, seconds precision."""
     if value is None:
         return None
-    return value.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+    return value.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
 
 
 def _text(value) -> str:

@@ -67,3 +67,13 @@ def test_a_dropped_database_connection_costs_one_request(make_app, db_backend):
     dropped = client.get("/maengel/")
     assert dropped.status_code == 503 and dropped.headers["Retry-After"] == "1"
     assert client.get("/maengel/").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["abc.jpg", "a b/ü.jpg", "x;y=z"])
+def test_a_url_filled_in_is_the_url_built(app, value):
+    from lotse.urls import public_url, public_url_filler
+
+    with app.test_request_context():
+        assert public_url_filler("mangel.photo", "name")(value) == public_url(
+            "mangel.photo", name=value
+        )
