@@ -99,7 +99,7 @@ def main() -> None:
             if only and not any(o in name for o in only):
                 continue
             profiler = (
-                cProfile.Profile()
+                cProfile.Profile(time.process_time)
                 if args.profile in (name, "all") or (args.profile and args.profile in name)
                 else None
             )
