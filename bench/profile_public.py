@@ -7,7 +7,8 @@
 Loads (once; kept between runs unless ``--fresh``) a PostgreSQL database with the same
 rows as ``bench_public.py``, then sends each endpoint's requests through Flask's test
 client and prints this process's CPU milliseconds per request (``time.process_time``: the
-database server's work is not counted, as in the gunicorn figures) beside pure Flask's.
+database server's work is not counted, as in the gunicorn figures) beside pure Flask's,
+and the Python function calls per request, which a loaded machine does not move.
 ``--profile NAME`` prints the cProfile top of that endpoint (``all`` for every one).
 """
 
@@ -71,6 +72,16 @@ def cpu_per_request(client, paths: list[str], requests: int, profiler=None) -> f
     return (time.process_time() - started) * 1000 / requests
 
 
+def calls_per_request(client, paths: list[str], requests: int = 20) -> float:
+    """Python function calls per request: steady however loaded the machine is."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for n in range(requests):
+        client.get(paths[n % len(paths)]).close()
+    profiler.disable()
+    return pstats.Stats(profiler).total_calls / requests
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=100_000)
@@ -93,7 +104,11 @@ def main() -> None:
         lotse = app.test_client()
         pure = pure_app().test_client()
         bare = cpu_per_request(pure, ["/bench/bare"], args.requests * 3)
-        print(f"{'endpoint':<17} {'CPU ms':>7} {'× pure':>7}   (pure Flask {bare:.3f} ms)")
+        bare_calls = calls_per_request(pure, ["/bench/bare"])
+        print(
+            f"{'endpoint':<17} {'CPU ms':>7} {'× pure':>7} {'calls':>9}"
+            f"   (pure Flask {bare:.3f} ms, {bare_calls:.0f} calls)"
+        )
         only = {n.strip() for n in args.only.split(",") if n.strip()}
         for name, paths in endpoints(bounds, resource_ids).items():
             if only and not any(o in name for o in only):
@@ -104,7 +119,8 @@ def main() -> None:
                 else None
             )
             cpu = cpu_per_request(lotse, paths, args.requests, profiler)
-            print(f"{name:<17} {cpu:>7.2f} {cpu / bare:>7.1f}", flush=True)
+            calls = calls_per_request(lotse, paths)
+            print(f"{name:<17} {cpu:>7.2f} {cpu / bare:>7.1f} {calls:>9.0f}", flush=True)
             if profiler:
                 stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
                 stats.print_stats(45)
