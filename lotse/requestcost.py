@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import Flask, current_app, g, request, session
 from flask_babel import get_locale, get_translations
 from flask_limiter.util import get_qualified_name
@@ -76,6 +79,39 @@ def _not_limited() -> bool:
     return view is None or get_qualified_name(view) not in limiter._marked_for_limiting
 
 
+def _without_session() -> bool:
+    """A visitor who brought no session and no login: nothing personal can be on the page."""
+    config = current_app.config
+    return not (
+        config["SESSION_COOKIE_NAME"] in request.cookies
+        or config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    )
+
+
+def same_for_every_visitor(view: Callable[..., str]) -> Callable[..., str]:
+    """Keep a view's page per language for visitors without a session, rendered once.
+
+    For pages made only of templates and configuration (the start page): a visitor
+    without a session sees no login, no flash and no form token, so the page differs
+    only by its language.  Anyone with a session, or a query string, gets it rendered.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.query_string or not _without_session():
+            return view(*args, **kwargs)
+        kept = current_app.extensions.setdefault("lotse_pages", {})
+        key = (request.endpoint, request.path, str(get_locale()))
+        if key in kept:
+            return kept[key]
+        page = view(*args, **kwargs)
+        if not session.modified:  # a page that started a session is that visitor's own
+            kept[key] = page
+        return page
+
+    return wrapper
+
+
 def _public_cache(response):
     """Mark an anonymous GET's answer public and conditional (see the module docstring)."""
     config = current_app.config
@@ -86,8 +122,7 @@ def _public_cache(response):
         or response.direct_passthrough
         or session.modified
         or session
-        or config["SESSION_COOKIE_NAME"] in request.cookies
-        or config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+        or not _without_session()
         or "Set-Cookie" in response.headers
     ):
         return response

@@ -10,13 +10,15 @@ Posting a report lives in ``mangel.open311.submit``.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from sqlalchemy import Select, false, select, true
 from werkzeug.exceptions import HTTPException
 
+from lotse.cache import cached
 from lotse.extensions import db
 from lotse.models import Department, utcnow
 from lotse.urls import public_url, public_url_filler
@@ -31,7 +33,14 @@ from mangel.models import (
     StatusChange,
     readable_answers,
 )
-from mangel.open311.format import LOCAL_TZ, error_response, respond, w3c
+from mangel.open311.format import (
+    CONTENT_TYPES,
+    LOCAL_TZ,
+    error_response,
+    render,
+    respond,
+    w3c,
+)
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 # ``/open311/`` itself, one level up: people type it and land on the developer page.
@@ -389,8 +398,22 @@ def request_list(fmt: str):
         .offset((page - 1) * page_size)
         .limit(page_size)
     )
-    data = service_requests(stmt, arg("extensions") == "true")
-    return respond(fmt, "service_requests", data)
+    body = cached(
+        _list_cache_key(fmt),
+        current_app.config["OPEN311_CACHE_SECONDS"],
+        lambda: render(
+            fmt, "service_requests", service_requests(stmt, arg("extensions") == "true")
+        ),
+    )
+    return Response(body, content_type=CONTENT_TYPES[fmt])
+
+
+def _list_cache_key(fmt: str) -> str:
+    """The list's query as it matters for the answer: clients that differ only in their API
+    key, in the order or in empty parameters share the kept answer."""
+    names = ("service_request_id", "service_code", "status", "start_date", "end_date")
+    values = [arg(name) or "" for name in (*names, "page", "page_size", "extensions")]
+    return f"open311:requests.{fmt}:{json.dumps(values)}"
 
 
 @bp.route(f"/requests/<report_id>.{FORMAT}")

@@ -92,3 +92,17 @@ def test_a_list_formats_dates_as_the_filter_does(app, lang, fmt):
     with app.test_request_context(headers={"Accept-Language": lang}):
         formatted = date_formatter(fmt)
         assert [formatted(m) for m in moments] == [format_date(m, fmt) for m in moments]
+
+
+def test_the_start_page_is_rendered_once_per_language(app, client, auth, make_user):
+    german = client.get("/").get_data(as_text=True)
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="de">' in german and '<html lang="en">' in english
+    assert client.get("/").get_data(as_text=True) == german
+    client.set_cookie("lang", "en")
+    assert client.get("/").get_data(as_text=True) == english
+    client.delete_cookie("lang")
+    make_user()
+    auth.login()
+    assert "Abmelden" in client.get("/").get_data(as_text=True)
+    assert "Abmelden" not in app.test_client().get("/").get_data(as_text=True)
