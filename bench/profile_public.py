@@ -9,7 +9,8 @@ rows as ``bench_public.py``, then sends each endpoint's requests through Flask's
 client and prints this process's CPU milliseconds per request (``time.process_time``: the
 database server's work is not counted, as in the gunicorn figures) beside pure Flask's,
 and the Python function calls per request, which a loaded machine does not move.
-``--profile NAME`` prints the cProfile top of that endpoint (``all`` for every one).
+``--profile NAME`` prints the cProfile top of that endpoint (``all`` for every one);
+``--no-cache`` builds every Open311 answer instead of answering again what it kept.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ def main() -> None:
     parser.add_argument("--profile", default="")
     parser.add_argument("--only", default="", help="comma-separated endpoint names")
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="build every Open311 answer (no kept answers)"
+    )
     args = parser.parse_args()
     from lotse import create_app
     from lotse.geo import town_boundary
@@ -98,7 +102,8 @@ def main() -> None:
         instance = Path(tmp)
         url, resource_ids = database(args.reports, args.bookings, args.fresh, instance)
         os.environ.pop("REDIS_URL", None)
-        app = create_app(config(url), instance_path=str(instance))
+        settings = config(url) | ({"OPEN311_CACHE_SECONDS": 0} if args.no_cache else {})
+        app = create_app(settings, instance_path=str(instance))
         with app.app_context():
             bounds = town_boundary().bounds
         lotse = app.test_client()

@@ -82,13 +82,17 @@ def test_a_url_filled_in_is_the_url_built(app, value):
 @pytest.mark.parametrize("lang", ["de", "en"])
 @pytest.mark.parametrize("fmt", ["medium", "short", "dd.MM.yyyy"])
 def test_a_list_formats_dates_as_the_filter_does(app, lang, fmt):
-    from datetime import UTC, datetime
+    from datetime import UTC, date, datetime
 
     from flask_babel import format_date
 
     from lotse.formatting import date_formatter
 
-    moments = [datetime(2026, 3, 28, 23, 30, tzinfo=UTC), datetime(2026, 12, 31, 23, 1, tzinfo=UTC)]
+    moments = [
+        datetime(2026, 3, 28, 23, 30, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 1, tzinfo=UTC),
+        date(2026, 10, 25),
+    ]
     with app.test_request_context(headers={"Accept-Language": lang}):
         formatted = date_formatter(fmt)
         assert [formatted(m) for m in moments] == [format_date(m, fmt) for m in moments]
