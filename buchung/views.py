@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from buchung.clock import format_hhmm, local_today, minute_of_day, monday_of
 from buchung.forms import (
@@ -69,9 +70,13 @@ def bookable_resources():
     )
 
 
-def get_resource_or_404(resource_id: int) -> Resource:
-    """An active resource (of an active hall), else 404."""
-    resource = db.get_or_404(Resource, resource_id)
+def get_resource_or_404(resource_id: int, *options) -> Resource:
+    """An active resource (of an active hall), else 404; ``options`` load what the page shows."""
+    if options:
+        stmt = select(Resource).where(Resource.id == resource_id).options(*options)
+        resource = db.session.scalars(stmt).unique().first() or abort(404)
+    else:
+        resource = db.get_or_404(Resource, resource_id)
     if not resource.active or not resource.root.active:
         abort(404)
     return resource
@@ -111,7 +116,10 @@ def index():
 @bp.route("/<int:resource_id>")
 def resource_page(resource_id: int):
     """A hall or room with its details and the week grid of free and taken times."""
-    resource = get_resource_or_404(resource_id)
+    # Opening hours and photos with the resource: one statement, not three.
+    resource = get_resource_or_404(
+        resource_id, joinedload(Resource.opening_hours), joinedload(Resource.photos)
+    )
     monday = week_arg()
     grid = availability.week(resource, monday)
     return render_template(

@@ -9,13 +9,13 @@ the one ``templates/buchung/_week_grid.html`` wraps: a real table, no booker nam
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from buchung.clock import format_hhmm
 from buchung.forms import CELL_LABELS
 from buchung.services.availability import Grid
+from lotse.formatting import date_formatter
 
 FREE_LINK = (
     '<td class="cell cell--free"><a href="{url}?start={start}">{label}'
@@ -31,7 +31,8 @@ CELL_WITH_NOTE = (
 def week_rows(grid: Grid, bookable: bool) -> Markup:
     """``<tr>`` rows of the grid: one per start time, one cell per day."""
     labels = {state: escape(str(label)) for state, label in CELL_LABELS.items()}
-    days = [escape(format_date(day, "EEEE dd.MM.")) for day in grid.days]
+    day_name = date_formatter("EEEE dd.MM.")
+    days = [escape(day_name(day)) for day in grid.days]
     book_url = escape(url_for("buchung.book", resource_id=grid.resource.id))
     book_word = escape(_("buchen"))
     skipped = (

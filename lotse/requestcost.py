@@ -10,9 +10,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import Flask, current_app, g, request, session
 from flask_babel import get_locale, get_translations
 from flask_limiter.util import get_qualified_name
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from lotse.extensions import limiter
 
@@ -31,12 +36,40 @@ def _translations():
 
 
 def _install_translations(app: Flask) -> None:
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    """Jinja's newstyle gettext, with one call per ``_()`` instead of three.
+
+    The i18n extension's ``_`` calls ``gettext`` through the context, which calls the
+    catalogue lookup through the context again; each such call inspects its callee.  These
+    do the same (autoescape, always ``%``-format) straight away.
+    """
+
+    def finish(context, text: str, variables: dict) -> str:
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - our own catalogue, as Jinja has it
+        return text % variables
+
+    @pass_context
+    def gettext(context, string: str, **variables) -> str:
+        return finish(context, _translations().ugettext(string), variables)
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        return finish(context, _translations().ungettext(singular, plural, num), variables)
+
+    @pass_context
+    def pgettext(context, ctx: str, string: str, **variables) -> str:
+        return finish(context, _translations().upgettext(ctx, string), variables)
+
+    @pass_context
+    def npgettext(context, ctx: str, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        text = _translations().unpgettext(ctx, singular, plural, num)
+        return finish(context, text, variables)
+
+    app.jinja_env.newstyle_gettext = True
+    app.jinja_env.globals.update(
+        _=gettext, gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext
     )
 
 
@@ -44,6 +77,39 @@ def _not_limited() -> bool:
     """True for a request to a view without a limit of its own (there are no defaults)."""
     view = current_app.view_functions.get(request.endpoint or "")
     return view is None or get_qualified_name(view) not in limiter._marked_for_limiting
+
+
+def _without_session() -> bool:
+    """A visitor who brought no session and no login: nothing personal can be on the page."""
+    config = current_app.config
+    return not (
+        config["SESSION_COOKIE_NAME"] in request.cookies
+        or config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    )
+
+
+def same_for_every_visitor(view: Callable[..., str]) -> Callable[..., str]:
+    """Keep a view's page per language for visitors without a session, rendered once.
+
+    For pages made only of templates and configuration (the start page): a visitor
+    without a session sees no login, no flash and no form token, so the page differs
+    only by its language.  Anyone with a session, or a query string, gets it rendered.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.query_string or not _without_session():
+            return view(*args, **kwargs)
+        kept = current_app.extensions.setdefault("lotse_pages", {})
+        key = (request.endpoint, request.path, str(get_locale()))
+        if key in kept:
+            return kept[key]
+        page = view(*args, **kwargs)
+        if not session.modified:  # a page that started a session is that visitor's own
+            kept[key] = page
+        return page
+
+    return wrapper
 
 
 def _public_cache(response):
@@ -56,8 +122,7 @@ def _public_cache(response):
         or response.direct_passthrough
         or session.modified
         or session
-        or config["SESSION_COOKIE_NAME"] in request.cookies
-        or config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+        or not _without_session()
         or "Set-Cookie" in response.headers
     ):
         return response

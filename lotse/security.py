@@ -61,19 +61,28 @@ def init_app(app: Flask) -> None:
         app.config["TILE_URL"], (app.config["DGS_VIDEO"], app.config["DGS_CAPTIONS"])
     )
 
+    fixed = [
+        ("Content-Security-Policy", csp),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "geolocation=(self), camera=(), microphone=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if app.config["SESSION_COOKIE_SECURE"]:
+        fixed.append(("Strict-Transport-Security", "max-age=31536000"))
+    fixed_names = [(name.lower(), name, value) for name, value in fixed]
+
     @app.after_request
     def set_security_headers(response):
+        """The fixed headers a view did not set itself, read once per response."""
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if "Cache-Control" not in headers and private_page():
+        present = {name.lower() for name, _value in headers}
+        for lower, name, value in fixed_names:
+            if lower not in present:
+                headers.add(name, value)
+        if "cache-control" not in present and private_page():
             headers["Cache-Control"] = "no-store"
-        if app.config["SESSION_COOKIE_SECURE"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
 

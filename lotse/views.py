@@ -30,6 +30,7 @@ from lotse.extensions import csrf, db, limiter
 from lotse.feedback import FeedbackForm
 from lotse.hooks import staff_links
 from lotse.queue import queue_status
+from lotse.requestcost import same_for_every_visitor
 
 bp = Blueprint("core", __name__)
 
@@ -41,6 +42,7 @@ LEGAL_TITLES = {
 
 
 @bp.route("/")
+@same_for_every_visitor
 def index():
     """Start page: both services, one click away."""
     return render_template("index.html")

@@ -23,6 +23,9 @@ DEFAULTS = {
     "MANGEL_HASH_KEY": None,  # key of the support e-mail hashes; default: SECRET_KEY
     "MANGEL_MAP_MAX_POINTS": 300,
     "MANGEL_PAGE_SIZE": 20,
+    # Open311 lists answered again from what was built for the same query this long ago
+    # (shared through Redis when configured): other systems poll the same pages.
+    "OPEN311_CACHE_SECONDS": 15,
     "MANGEL_INBOX_COUNT_LIMIT": 1000,  # the staff inbox counts its selection this far
     # Staff workbench: reminders to the department, contact data kept after closing.
     "MANGEL_REMIND_ACCEPT_DAYS": 3,  # not accepted this many days after arrival

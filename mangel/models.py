@@ -336,16 +336,23 @@ class Report(TimestampMixin, db.Model):
         the workbench, the department's mail, the CSV, Open311 and the webhook.  An answer
         whose question is gone (deleted, or another category now) keeps its code.
         """
-        answers = dict(self.answers or {})
-        lines = []
-        for question in self.category.questions:
-            if question.code in answers:
-                names = {str(o.get("key")): o.get("name", "") for o in question.options or []}
-                lines.append((question.label, _answer_text(answers.pop(question.code), names)))
-        return lines + [(code, _answer_text(value, {})) for code, value in answers.items()]
+        return readable_answers(self.answers, self.category.questions)
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
+
+
+def readable_answers(
+    stored: dict | None, questions: list[CategoryQuestion]
+) -> list[tuple[str, str]]:
+    """``Report.readable_answers`` for answers and questions loaded without the report."""
+    answers = dict(stored or {})
+    lines = []
+    for question in questions:
+        if question.code in answers:
+            names = {str(o.get("key")): o.get("name", "") for o in question.options or []}
+            lines.append((question.label, _answer_text(answers.pop(question.code), names)))
+    return lines + [(code, _answer_text(value, {})) for code, value in answers.items()]
 
 
 def _answer_text(value, names: dict[str, str]) -> str:

@@ -5,6 +5,8 @@ Nothing here ever shows a reporter's name, e-mail address or phone number.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
@@ -13,17 +15,20 @@ from flask import (
     render_template,
     request,
     send_file,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from lotse.auth import in_department_scope
 from lotse.errors import render_error, wants_json
 from lotse.extensions import db, limiter
+from lotse.formatting import date_formatter
 from lotse.geo import town_bounds
-from lotse.urls import public_url
+from lotse.inputs import DB_INT_MAX
+from lotse.urls import public_url, url_filler
 from mangel import services
 from mangel.forms import SupportForm
 from mangel.mapdata import map_geojson, parse_bbox
@@ -122,15 +127,28 @@ def map_config() -> dict:
     }
 
 
-def marker_names() -> dict:
+def marker_names(categories: list[Category]) -> dict:
     """How the overview map names its markers: "Meldung Nr. 32: Schlagloch, in Bearbeitung"."""
     return {
         "report": _("Meldung Nr. %(id)s: %(category)s, %(status)s"),
         "reported": _("gemeldet am %(date)s"),
         "cluster": _("%(count)s Meldungen – aktivieren zum Vergrößern"),
-        "categories": {c.id: c.name for c in db.session.scalars(select(Category))},
+        "categories": {c.id: c.name for c in categories},
         "statuses": {s.value: str(s.label) for s in ReportStatus},
     }
+
+
+@dataclass(frozen=True)
+class ListedReport:
+    """A report as the public list shows it, with its link and date already written."""
+
+    id: int
+    url: str
+    category: str
+    status: ReportStatus
+    reported_on: str
+    place: str
+    supports: int
 
 
 class ListPage:
@@ -141,7 +159,7 @@ class ListPage:
     """
 
     def __init__(self, stmt, page: int, per_page: int):
-        rows = db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)).all()
+        rows = db.session.execute(stmt.offset((page - 1) * per_page).limit(per_page + 1)).all()
         self.items = rows[:per_page]
         self.page = page
         self.has_prev = page > 1
@@ -157,34 +175,54 @@ def index():
         args = filter_args()
     except FilterError as exc:
         return filter_error(exc)
+    stmt = select(
+        Report.id,
+        Report.category_id,
+        Report.status,
+        Report.street,
+        Report.address_label,
+        Report.created_at,
+    ).where(services.public_condition())
     page = ListPage(
-        filtered(services.public_reports(), args)
-        .options(joinedload(Report.category))
-        .order_by(Report.created_at.desc(), Report.id.desc()),
+        filtered(stmt, args).order_by(Report.created_at.desc(), Report.id.desc()),
         min(_int_arg("page") or 1, MAX_PAGE),
         current_app.config["MANGEL_PAGE_SIZE"],
     )
-    context = {
-        "page": page,
-        "supports": services.support_counts(r.id for r in page.items),
-        "filter_args": args,
-    }
+    # All categories at once: the leaves' full names need their parents, the map all names.
+    all_categories = db.session.scalars(select(Category)).all()
+    names = {c.id: c.name for c in all_categories}
+    report_url = url_filler(url_for("mangel.report_page", report_id=DB_INT_MAX), DB_INT_MAX)
+    reported_on = date_formatter("medium")
+    supports = services.support_counts(row.id for row in page.items)
+    page.items = [
+        ListedReport(
+            id=row.id,
+            url=report_url(row.id),
+            category=names[row.category_id],
+            status=ReportStatus(row.status),
+            reported_on=reported_on(row.created_at),
+            place=row.address_label
+            or (_("nahe %(street)s", street=row.street) if row.street else ""),
+            supports=supports.get(row.id, 0),
+        )
+        for row in page.items
+    ]
+    context = {"page": page, "filter_args": args}
     if request.args.get("teil") == "liste":
         # The list below the map, redrawn when the map moves (static/js/mangel.js).
         response = current_app.make_response(render_template("mangel/_report_list.html", **context))
         response.headers["Cache-Control"] = "no-store"
         return response
-    categories = db.session.scalars(
-        select(Category).where(Category.parent_id.is_not(None)).order_by(Category.name)
-    ).all()
     return render_template(
         "mangel/index.html",
-        categories=categories,
+        categories=sorted(
+            (c for c in all_categories if c.parent_id is not None), key=lambda c: c.name
+        ),
         statuses=list(ReportStatus),
         category_id=args.get("category"),
         status=args.get("status"),
         map_config=map_config(),
-        marker_names=marker_names(),
+        marker_names=marker_names(all_categories),
         map_args={k: v for k, v in args.items() if k != "bbox"},
         **context,
     )

@@ -139,6 +139,8 @@ def base_config(database_url: str, **overrides: Any) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": f"lotse-test-{SESSION_TAG}-{uuid.uuid4().hex[:8]}",
         "PUBLIC_BASE_URL": "http://localhost",
         "MAIL_SERVER": None,
+        # Tests read what they just changed; the kept answers have their own test.
+        "OPEN311_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config

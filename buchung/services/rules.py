@@ -14,6 +14,7 @@ import holidays
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import lazyload
 
 from buchung.clock import local_moment, to_local
 from buchung.models import Access, Closure, Resource
@@ -143,7 +144,10 @@ def closed_intervals(resource: Resource, start: datetime, end: datetime) -> list
     found = [
         ClosedInterval(s, e, closure.title)
         for closure in db.session.scalars(
-            closures_query(closure_resource_ids(resource), start, end)
+            # Only times and titles are read here: not the resource each closure eagerly joins.
+            closures_query(closure_resource_ids(resource), start, end).options(
+                lazyload(Closure.resource)
+            )
         )
         for s, e in expand_closure(closure, start, end)
     ]

@@ -38,7 +38,7 @@ def w3c(value: datetime | None) -> str | None:
     """A datetime as W3C (ISO 8601) in local time with its offset, seconds precision."""
     if value is None:
         return None
-    return value.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+    return value.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
 
 
 def _text(value) -> str:
@@ -82,10 +82,14 @@ def to_json(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, default=_json_default).encode("utf-8")
 
 
+def render(fmt: str, root: str, data) -> bytes:
+    """The body in the requested format; ``root`` names the XML document element."""
+    return to_xml(root, data) if fmt == "xml" else to_json(data)
+
+
 def respond(fmt: str, root: str, data, status: int = 200) -> Response:
     """The answer in the requested format; ``root`` names the XML document element."""
-    body = to_xml(root, data) if fmt == "xml" else to_json(data)
-    return Response(body, status=status, content_type=CONTENT_TYPES[fmt])
+    return Response(render(fmt, root, data), status=status, content_type=CONTENT_TYPES[fmt])
 
 
 def error_response(fmt: str, status: int, description: str) -> Response:

@@ -67,3 +67,46 @@ def test_a_dropped_database_connection_costs_one_request(make_app, db_backend):
     dropped = client.get("/maengel/")
     assert dropped.status_code == 503 and dropped.headers["Retry-After"] == "1"
     assert client.get("/maengel/").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["abc.jpg", "a b/ü.jpg", "x;y=z"])
+def test_a_url_filled_in_is_the_url_built(app, value):
+    from lotse.urls import public_url, public_url_filler
+
+    with app.test_request_context():
+        assert public_url_filler("mangel.photo", "name")(value) == public_url(
+            "mangel.photo", name=value
+        )
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("fmt", ["medium", "short", "dd.MM.yyyy"])
+def test_a_list_formats_dates_as_the_filter_does(app, lang, fmt):
+    from datetime import UTC, date, datetime
+
+    from flask_babel import format_date
+
+    from lotse.formatting import date_formatter
+
+    moments = [
+        datetime(2026, 3, 28, 23, 30, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 1, tzinfo=UTC),
+        date(2026, 10, 25),
+    ]
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        formatted = date_formatter(fmt)
+        assert [formatted(m) for m in moments] == [format_date(m, fmt) for m in moments]
+
+
+def test_the_start_page_is_rendered_once_per_language(app, client, auth, make_user):
+    german = client.get("/").get_data(as_text=True)
+    english = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="de">' in german and '<html lang="en">' in english
+    assert client.get("/").get_data(as_text=True) == german
+    client.set_cookie("lang", "en")
+    assert client.get("/").get_data(as_text=True) == english
+    client.delete_cookie("lang")
+    make_user()
+    auth.login()
+    assert "Abmelden" in client.get("/").get_data(as_text=True)
+    assert "Abmelden" not in app.test_client().get("/").get_data(as_text=True)

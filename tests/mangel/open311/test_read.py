@@ -268,3 +268,28 @@ def test_wrong_method_answers_in_the_spec_error_format(client, fmt):
     assert error_of(response, fmt, 405) == "Method not allowed"
     expected = "text/xml" if fmt == "xml" else "application/json"
     assert response.headers["Content-Type"].startswith(expected)
+
+
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_a_polled_list_is_answered_again_for_a_few_seconds(request, make_app, make_report, storage):
+    import time
+
+    from tests.sql_counter import count_statements
+
+    redis = {"REDIS_URL": request.getfixturevalue("redis_url")} if storage == "redis" else {}
+    polled = make_app(OPEN311_CACHE_SECONDS=2, **redis)
+    client = polled.test_client()
+    make_report()
+    url = "/open311/v2/requests.json?status=open&page_size=50"
+    first = client.get(url)
+    assert len(first.get_json()) == 1
+    make_report()
+    with count_statements(polled) as statements:
+        # Another client's key and parameter order: the same question, the same answer.
+        again = client.get("/open311/v2/requests.json?page_size=50&api_key=x&status=open")
+    assert again.data == first.data and statements == []
+    assert len(client.get("/open311/v2/requests.json?status=open").get_json()) == 2
+    assert client.get("/open311/v2/requests.json?status=nope").status_code == 400
+    assert client.get("/open311/v2/requests.json?status=nope").status_code == 400
+    time.sleep(2.1)
+    assert len(client.get(url).get_json()) == 2
