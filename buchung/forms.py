@@ -90,10 +90,15 @@ def email_field(description=None, autocomplete: str = "email") -> EmailField:
     )
 
 
-def attach_violations(form: LotseForm, violations) -> list[str]:
-    """Put each broken rule under its form field; returns those that belong to no field."""
+def attach_violations(form: LotseForm, violations, blocked: list[str] | None = None) -> list[str]:
+    """Put each broken rule under its form field; returns those that belong to no field.
+
+    ``blocked``: the sentences naming what holds the time ("Drittel A ist … belegt"), put
+    at the start field beside the bare "this time is taken"."""
     fields = {"date": "day", "start": "start", "end": "end", "attendees": "attendees"}
     general = []
+    if blocked:
+        form.start.errors = [*form.start.errors, *blocked]
     for violation in violations:
         field = getattr(form, fields.get(violation.field or "", ""), None)
         if field is None:
@@ -104,7 +109,8 @@ def attach_violations(form: LotseForm, violations) -> list[str]:
 
 
 def prefill_times(form: TimeRangeForm, resource: Resource) -> None:
-    """Fill date and times from the grid cell the visitor clicked (``?start=<UTC ISO>``)."""
+    """Fill date and times from the grid cell the visitor clicked (``?start=<UTC ISO>``):
+    the end is the shortest booking allowed, or ``?ende=`` (an offered free time)."""
     try:
         start = datetime.fromisoformat(request.args.get("start", ""))
     except ValueError:
@@ -115,7 +121,14 @@ def prefill_times(form: TimeRangeForm, resource: Resource) -> None:
     local = to_local(start)
     form.day.data = local.date()
     form.start.data = local.time()
-    form.end.data = to_local(start + timedelta(minutes=resource.root.min_minutes)).time()
+    end = start + timedelta(minutes=resource.root.min_minutes)
+    try:
+        wished = datetime.fromisoformat(request.args.get("ende", ""))
+    except ValueError:
+        wished = None
+    if wished is not None and wished.tzinfo is not None and wished > start:
+        end = wished
+    form.end.data = to_local(end).time()
 
 
 class FilterForm(LotseForm):

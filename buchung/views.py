@@ -35,8 +35,10 @@ from buchung.forms import (
 from buchung.ics import booking_calendar
 from buchung.jobs import enqueue_notices
 from buchung.models import Booking, Resource
+from buchung.opening import day_text, hours_text, opening_text
 from buchung.photos import photo_dir
 from buchung.services import availability
+from buchung.services.alternatives import alternatives, blocked_by, free_parts
 from buchung.services.booking import (
     BookingRefused,
     Contact,
@@ -50,7 +52,7 @@ from buchung.services.booking import (
 from buchung.services.notices import office_contact
 from buchung.services.plan import week_plan
 from buchung.services.waitlist import entry_from_token, join, leave, leave_token, offer_freed
-from buchung.week_html import week_rows
+from buchung.week_html import day_rows, week_rows
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 from lotse.models import utcnow
@@ -98,29 +100,56 @@ def index():
     if valid and form.equipment.data:
         query = query.where(Resource.equipment.ilike(f"%{form.equipment.data.strip()}%"))
     resources = list(db.session.scalars(query))
+    unavailable: list[tuple[Resource, str]] = []
     if valid and form.day.data:
         day = form.day.data
-        resources = [
-            r
-            for r in resources
-            if any(availability.grid(u, [day]).has_free() for u in [r, *r.parts])
-        ]
-    return render_template("buchung/index.html", form=form, resources=resources)
+        free = []
+        for resource in resources:
+            grids = [availability.grid(unit, [day]) for unit in [resource, *resource.parts]]
+            if any(grid.has_free() for grid in grids):
+                free.append(resource)
+            else:
+                unavailable.append((resource, availability.why_not_free(grids[0])))
+        resources = free
+    return render_template(
+        "buchung/index.html",
+        form=form,
+        resources=resources,
+        unavailable=unavailable,
+        shared_reason=_shared_reason(unavailable) if not resources else None,
+    )
+
+
+def _shared_reason(unavailable: list[tuple[Resource, str]]) -> str | None:
+    """The one reason every room is closed on the filtered day (a Feiertag), if there is one."""
+    reasons = {reason for _resource, reason in unavailable}
+    return reasons.pop() if len(reasons) == 1 and len(unavailable) > 1 else None
+
+
+def first_day_arg() -> date:
+    """The first day of the shown week: ``?ab=`` any day, ``?woche=`` that week's Monday
+    (older links), else today, so that a week never opens with days gone by."""
+    try:
+        return date.fromisoformat(request.args.get("ab", ""))
+    except ValueError:
+        return week_arg() if "woche" in request.args else local_today()
 
 
 @bp.route("/<int:resource_id>")
 def resource_page(resource_id: int):
-    """A hall or room with its details and the week grid of free and taken times."""
+    """A hall or room with its details and seven days of free and taken times from today."""
     resource = get_resource_or_404(resource_id)
-    monday = week_arg()
-    grid = availability.week(resource, monday)
+    first = first_day_arg()
+    today = local_today()
+    grid = availability.grid(resource, [first + timedelta(days=n) for n in range(7)])
     return render_template(
         "buchung/resource.html",
         resource=resource,
         grid=grid,
-        prev_week=monday - timedelta(days=7),
-        next_week=monday + timedelta(days=7),
-        this_week=monday_of(local_today()),
+        today=today,
+        one_day=timedelta(days=1),
+        prev_week=max(first - timedelta(days=7), today),
+        next_week=first + timedelta(days=7),
     )
 
 
@@ -155,15 +184,35 @@ def plan_pdf(resource_id: int):
     return response
 
 
+def partly_taken(form: BookingForm, resource: Resource) -> dict | None:
+    """For a "teilweise belegt" cell of a divisible hall: what is taken, which parts are free."""
+    if not resource.parts or not (form.day.data and form.start.data and form.end.data):
+        return None
+    moments = form.moments()
+    if moments is None:
+        return None
+    blocked = blocked_by(resource, *moments)
+    if not blocked:
+        return None
+    return {"blocked": blocked, "parts": free_parts(resource, *moments), "moments": moments}
+
+
 @bp.route("/<int:resource_id>/buchen", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["BUCHUNG_LIMIT_PER_IP"], methods=["POST"])
 def book(resource_id: int):
-    """Book a free time: the guest's booking holds the slot until the e-mail link is confirmed."""
+    """Book a free time: the guest's booking holds the slot until the e-mail link is confirmed.
+
+    A refusal says what blocks the time and offers the next free times, free parts of the
+    hall and the waiting list; a "teilweise belegt" cell opens with the free parts offered.
+    """
     resource = get_resource_or_404(resource_id)
     form = BookingForm()
+    partial = None
     if request.method == "GET":
         prefill_times(form, resource)
+        partial = partly_taken(form, resource)
     extra_errors: list[str] = []
+    offers = None
     status = 200
     if form.validate_on_submit() and (moments := form.moments()):
         try:
@@ -186,7 +235,10 @@ def book(resource_id: int):
                 if wants_json():
                     abort(409)
                 status = 409
-            extra_errors = attach_violations(form, refused.violations)
+            offers = alternatives(resource, *moments)
+            extra_errors = attach_violations(
+                form, refused.violations, blocked=offers.blocked if status == 409 else None
+            )
         else:
             enqueue_notices(booking)
             return redirect(
@@ -194,7 +246,12 @@ def book(resource_id: int):
             )
     return (
         render_template(
-            "buchung/book.html", form=form, resource=resource, extra_errors=extra_errors
+            "buchung/book.html",
+            form=form,
+            resource=resource,
+            extra_errors=extra_errors,
+            offers=offers,
+            partial=partial,
         ),
         status,
     )
@@ -355,6 +412,10 @@ def booking_labels() -> dict:
         "buchung_kind": KIND_LABELS,
         "buchung_group": GROUP_LABELS,
         "week_rows": week_rows,
+        "day_rows": day_rows,
+        "day_hours": day_text,
+        "opening_text": opening_text,
+        "hours_text": hours_text,
         "cancellation_deadline": cancellation_deadline,
         "office_contact": office_contact,
     }

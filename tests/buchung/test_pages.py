@@ -63,10 +63,11 @@ def test_week_view_states_and_navigation(app, client, make_hall, book):
     book(ids["hall"], DAY, "12:00", "13:00")
     html = client.get(f"/buchung/{ids['hall']}?woche={DAY.isoformat()}").get_data(as_text=True)
     assert "<table" in html and "<caption>" in html and 'scope="row"' in html
-    assert 'cell--partial">teilweise belegt<' in html and 'cell--booked">belegt<' in html
+    assert 'cell--partial"><a href' in html and 'cell--booked">belegt<' in html
+    # An older link with ?woche= shows that week from Monday; the links move by seven days.
     monday = DAY - timedelta(days=DAY.weekday())
-    assert f"woche={(monday + timedelta(days=7)).isoformat()}" in html
-    assert f"woche={(monday - timedelta(days=7)).isoformat()}" in html
+    assert f"ab={(monday + timedelta(days=7)).isoformat()}" in html
+    assert "Vorherige Woche" in html
     # A free cell links to the booking form with date and time filled in.
     with app.app_context():
         start = local(DAY, "14:00").strftime("%Y-%m-%dT%H:%MZ")
