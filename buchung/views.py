@@ -19,7 +19,9 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from buchung.admin_forms import WEEKDAYS
 from buchung.clock import format_hhmm, local_today, minute_of_day, monday_of
+from buchung.club_models import Season
 from buchung.forms import (
     CELL_LABELS,
     GROUP_LABELS,
@@ -35,7 +37,7 @@ from buchung.forms import (
 from buchung.ics import booking_calendar
 from buchung.jobs import enqueue_notices
 from buchung.models import Booking, Resource
-from buchung.opening import day_text, hours_text, opening_text
+from buchung.opening import day_text, hours_number, hours_text, opening_text
 from buchung.photos import photo_dir
 from buchung.services import availability
 from buchung.services.alternatives import alternatives, blocked_by, free_parts
@@ -50,7 +52,8 @@ from buchung.services.booking import (
     create_booking,
 )
 from buchung.services.notices import office_contact
-from buchung.services.plan import week_plan
+from buchung.services.plan import season_plan, week_plan
+from buchung.services.seasons import all_seasons
 from buchung.services.waitlist import entry_from_token, join, leave, leave_token, offer_freed
 from buchung.week_html import day_rows, week_rows
 from lotse.errors import wants_json
@@ -157,6 +160,7 @@ def plan_context(resource: Resource, monday: date) -> dict:
     """What the Belegungsplan page and its PDF show: the week, its neighbours, when made."""
     return {
         "plan": week_plan(resource, monday),
+        "seasons": all_seasons(),
         "prev_week": monday - timedelta(days=7),
         "next_week": monday + timedelta(days=7),
         "made": utcnow(),
@@ -175,13 +179,10 @@ def plan_pdf(resource_id: int):
     """The same public week plan, printed from the page's template, as a tagged PDF."""
     resource = get_resource_or_404(resource_id)
     monday = week_arg()
-    response = make_response(render_pdf("buchung/plan.html", **plan_context(resource, monday)))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="belegungsplan-{resource.id}-{monday.isoformat()}.pdf"'
+    return pdf_response(
+        render_pdf("buchung/plan.html", **plan_context(resource, monday)),
+        f"belegungsplan-{resource.id}-{monday.isoformat()}.pdf",
     )
-    response.headers["Cache-Control"] = "max-age=300"
-    return response
 
 
 def partly_taken(form: BookingForm, resource: Resource) -> dict | None:
@@ -195,6 +196,44 @@ def partly_taken(form: BookingForm, resource: Resource) -> dict | None:
     if not blocked:
         return None
     return {"blocked": blocked, "parts": free_parts(resource, *moments), "moments": moments}
+
+
+def season_context(resource: Resource, season_id: int) -> dict:
+    """What the season's Belegungsplan page and its PDF show."""
+    season = db.get_or_404(Season, season_id)
+    return {
+        "plan": season_plan(resource, season),
+        "made": utcnow(),
+        "seasons": all_seasons(),
+        "weekday_names": WEEKDAYS,
+    }
+
+
+@bp.route("/<int:resource_id>/belegungsplan/saison/<int:season_id>")
+def season_plan_page(resource_id: int, season_id: int):
+    """The public Belegungsplan of a whole season: the regular weekly times, the closed days."""
+    resource = get_resource_or_404(resource_id)
+    return render_template("buchung/plan_season.html", **season_context(resource, season_id))
+
+
+@bp.route("/<int:resource_id>/belegungsplan/saison/<int:season_id>.pdf")
+def season_plan_pdf(resource_id: int, season_id: int):
+    """The season's Belegungsplan printed from the page's template, as a tagged PDF."""
+    resource = get_resource_or_404(resource_id)
+    context = season_context(resource, season_id)
+    return pdf_response(
+        render_pdf("buchung/plan_season.html", **context),
+        f"belegungsplan-{resource.id}-saison-{season_id}.pdf",
+    )
+
+
+def pdf_response(data: bytes, filename: str):
+    """A public plan PDF: shown in the browser, cached for five minutes."""
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "max-age=300"
+    return response
 
 
 @bp.route("/<int:resource_id>/buchen", methods=["GET", "POST"])
@@ -416,6 +455,7 @@ def booking_labels() -> dict:
         "day_hours": day_text,
         "opening_text": opening_text,
         "hours_text": hours_text,
+        "hours_number": hours_number,
         "cancellation_deadline": cancellation_deadline,
         "office_contact": office_contact,
     }

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from buchung.clock import format_hhmm, local_today, minute_of_day, to_local
 from buchung.club_models import Club
-from buchung.models import BookingSlot, Resource
+from buchung.models import Booking, BookingSlot, Resource
 from buchung.services import availability
 from buchung.services.booking import holders
 from lotse.extensions import db
@@ -59,13 +59,31 @@ def _name(resource: Resource) -> str:
     return f"{resource.parent.name}: {resource.name}" if resource.parent else resource.name
 
 
+def _in_the_way(resource: Resource, starts_at, ends_at, moving: Booking | None) -> list[Booking]:
+    in_the_way = [b for b in holders(resource, starts_at, ends_at) if b is not moving]
+    return sorted(in_the_way, key=lambda b: b.starts_at)
+
+
+def own_dates_only(
+    resource: Resource, starts_at: datetime, ends_at: datetime, club: Club, moving: Booking
+) -> bool:
+    """Whether only the club's own other dates are in the way of moving ``moving``."""
+    found = _in_the_way(resource, starts_at, ends_at, moving)
+    return bool(found) and all(b.club_id == club.id for b in found)
+
+
 def blocked_by(
-    resource: Resource, starts_at: datetime, ends_at: datetime, club: Club | None = None
+    resource: Resource,
+    starts_at: datetime,
+    ends_at: datetime,
+    club: Club | None = None,
+    moving: Booking | None = None,
 ) -> list[str]:
     """One sentence per booking in the way: which part, which time; a club's own training
-    is named to it ("Hier trainiert Ihr Verein schon: Di 18:00–20:00 Drittel C: …")."""
+    is named to it ("… hat Ihr Verein schon einen Termin: Di 18:00–20:00 Drittel C: …").
+    ``moving``: the booking being moved, which is not in its own way."""
     found = []
-    for booking in sorted(holders(resource, starts_at, ends_at), key=lambda b: b.starts_at):
+    for booking in _in_the_way(resource, starts_at, ends_at, moving):
         if club is not None and booking.club_id == club.id:
             what = booking.series.label if booking.series is not None else booking.purpose
             found.append(
@@ -175,12 +193,17 @@ class Alternatives:
 
 
 def alternatives(
-    resource: Resource, starts_at: datetime, ends_at: datetime, club: Club | None = None
+    resource: Resource,
+    starts_at: datetime,
+    ends_at: datetime,
+    club: Club | None = None,
+    moving: Booking | None = None,
 ) -> Alternatives:
-    """Everything a refused booking offers instead (see the module docstring)."""
+    """Everything a refused booking offers instead (see the module docstring); a club
+    moving one of its dates (``moving``) is offered times of the same resource only."""
     length = _length(resource, starts_at, ends_at)
     parts = []
-    for part in resource.root.parts:
+    for part in [] if moving is not None else resource.root.parts:
         if part.id == resource.id:
             continue
         found = next_free(part, starts_at, starts_at + length, limit=1, include_wish=True)
@@ -189,7 +212,7 @@ def alternatives(
         resource,
         starts_at,
         ends_at,
-        blocked_by(resource, starts_at, ends_at, club),
+        blocked_by(resource, starts_at, ends_at, club, moving),
         next_free(resource, starts_at, ends_at),
         sorted(parts, key=lambda offer: (offer.starts_at, offer.resource.name)),
     )
