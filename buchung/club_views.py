@@ -26,7 +26,13 @@ from wtforms.fields.choices import SelectChoice
 from buchung.clock import local_moment, local_today, to_local
 from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, SeriesForm
 from buchung.club_models import BookingSeries, Club
-from buchung.forms import ConfirmForm, TimeRangeForm, attach_violations, prefill_times
+from buchung.forms import (
+    ConfirmForm,
+    TimeRangeForm,
+    attach_violations,
+    offered_formdata,
+    prefill_times,
+)
 from buchung.ics import series_calendar
 from buchung.jobs import enqueue_notices, queue_club_already_registered, queue_club_confirmation
 from buchung.models import Booking, BookingStatus, Resource
@@ -281,17 +287,19 @@ def move(booking_id: int):
     booking = own_occurrence(booking_id)
     if not booking.is_active or booking.starts_at <= utcnow():
         abort(404)
-    form = TimeRangeForm(
-        data={
-            "day": to_local(booking.starts_at).date(),
-            "start": to_local(booking.starts_at).time(),
-            "end": to_local(booking.ends_at).time(),
-        }
-        if request.method == "GET"
-        else None
-    )
     if request.method == "GET":
+        form = TimeRangeForm(
+            data={
+                "day": to_local(booking.starts_at).date(),
+                "start": to_local(booking.starts_at).time(),
+                "end": to_local(booking.ends_at).time(),
+            }
+        )
         prefill_times(form, booking.resource)
+    elif (offered := offered_formdata()) is not None:
+        form = TimeRangeForm(formdata=offered)
+    else:
+        form = TimeRangeForm()
     extra_errors: list[str] = []
     offers = None
     if form.validate_on_submit() and (moments := form.moments()):

@@ -108,6 +108,24 @@ def attach_violations(form: LotseForm, violations, blocked: list[str] | None = N
     return general
 
 
+def offered_formdata():
+    """The posted form with date and times replaced by the offered free time the visitor
+    chose (button ``angebot`` = ``<UTC start>/<UTC end>``), so the other fields they typed
+    stay; ``None`` when no (valid) offer was chosen."""
+    try:
+        start, end = (datetime.fromisoformat(p) for p in request.form["angebot"].split("/"))
+    except (KeyError, ValueError):
+        return None
+    if start.tzinfo is None or end.tzinfo is None or end <= start:
+        return None
+    data = request.form.copy()
+    first, last = to_local(start), to_local(end)
+    data["day"] = first.date().isoformat()
+    data["start"] = f"{first:%H:%M}"
+    data["end"] = f"{last:%H:%M}"  # 00:00 reads as the midnight ending the day
+    return data
+
+
 def prefill_times(form: TimeRangeForm, resource: Resource) -> None:
     """Fill date and times from the grid cell the visitor clicked (``?start=<UTC ISO>``):
     the end is the shortest booking allowed, or ``?ende=`` (an offered free time)."""

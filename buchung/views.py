@@ -32,6 +32,7 @@ from buchung.forms import (
     FilterForm,
     WaitlistForm,
     attach_violations,
+    offered_formdata,
     prefill_times,
 )
 from buchung.ics import booking_calendar
@@ -245,7 +246,8 @@ def book(resource_id: int):
     hall and the waiting list; a "teilweise belegt" cell opens with the free parts offered.
     """
     resource = get_resource_or_404(resource_id)
-    form = BookingForm()
+    offered = offered_formdata() if request.method == "POST" else None
+    form = BookingForm() if offered is None else BookingForm(formdata=offered)
     partial = None
     if request.method == "GET":
         prefill_times(form, resource)

@@ -141,7 +141,8 @@ def next_free(
 ) -> list[Offer]:
     """The next ``limit`` free times of the wished length in ``resource``, from the wished
     start on (not the wish itself unless ``include_wish``), within two weeks and the
-    booking horizon; one a day at most, so the offers spread."""
+    booking horizon; one a day at most, so the offers spread: on the wished day the first
+    free time after the wish, on later days the one nearest the wished time of day."""
     rules = resource.root
     length = _length(resource, starts_at, ends_at)
     first = max(to_local(starts_at).date(), local_today())
@@ -149,9 +150,11 @@ def next_free(
     horizon = utcnow() + timedelta(days=rules.horizon_days)
     grid = availability.grid(resource, days)
     cells_needed = length // timedelta(minutes=rules.slot_minutes)
+    wished_minute = minute_of_day(starts_at)
     offers: list[Offer] = []
     for column in range(len(days)):
         cells = [cells[column] for _minute, cells in grid.rows]
+        found = []
         for index in range(len(cells) - cells_needed + 1):
             run = cells[index : index + cells_needed]
             if not all(cell is not None and cell.state == "free" for cell in run):
@@ -161,8 +164,13 @@ def next_free(
                 continue
             if start > horizon or run[-1].ends_at - start != length:
                 continue
-            offers.append(Offer(resource, start, start + length))
-            break
+            found.append(start)
+        if found:
+            if to_local(found[0]).date() == to_local(starts_at).date():
+                best = found[0]
+            else:
+                best = min(found, key=lambda s: abs(minute_of_day(s) - wished_minute))
+            offers.append(Offer(resource, best, best + length))
         if len(offers) >= limit:
             break
     return offers

@@ -38,7 +38,7 @@ def test_moving_onto_the_clubs_other_training_says_so(
     )
     # Its own old time is no obstacle, and the next free times are offered for the move.
     assert "Damen 1 (Mo" not in html and "gerade vergeben" not in html
-    assert f"Auf Di {monday + timedelta(days=1):%d.%m.} 08:00–10:00 verschieben" in html
+    assert f"Auf Di {monday + timedelta(days=1):%d.%m.} 20:00–22:00 verschieben" in html
     assert "warteliste" not in html
 
 

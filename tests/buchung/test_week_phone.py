@@ -145,13 +145,14 @@ def test_refused_hall_booking_names_the_part_and_offers_free_times(
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert f"Dreifachhalle: Drittel A ist am Mi {DAY:%d.%m.} 17:00–19:00 belegt." in html
-    # Next free hours of the whole hall: 19–20 that day, then 16–17 on each following day.
+    # Next free hours of the whole hall: 19–20 that day, then 17–18 (the wished time of
+    # day) on the following days.
     offers = re.findall(r">((?:Drittel \w: )?\w\w \d\d\.\d\d\. \d\d:\d\d–\d\d:\d\d) buchen<", html)
     next_day = DAY + timedelta(days=1)
     assert offers[:3] == [
         f"Mi {DAY:%d.%m.} 19:00–20:00",
-        f"Do {next_day:%d.%m.} 16:00–17:00",
-        f"Fr {DAY + timedelta(days=2):%d.%m.} 16:00–17:00",
+        f"Do {next_day:%d.%m.} 17:00–18:00",
+        f"Fr {DAY + timedelta(days=2):%d.%m.} 17:00–18:00",
     ]
     # Drittel B and C are free at the wished time itself, Drittel A after its booking.
     assert offers[3:] == [
@@ -161,6 +162,22 @@ def test_refused_hall_booking_names_the_part_and_offers_free_times(
     ]
     start, end = start_param(app, DAY, "17:00"), start_param(app, DAY, "18:00")
     assert f"/buchung/{hall['hall']}/warteliste?start={start}&amp;ende={end}" in html
+    # An offer is a button of the form: it books the offered time with what was typed.
+    offer = f"{start_param(app, DAY, '19:00')}/{start_param(app, DAY, '20:00')}"
+    assert f'form="booking-form" name="angebot" value="{offer}"' in html
+    booked = form_post(
+        url,
+        {**BOOKING, "day": DAY.isoformat(), "start": "17:00", "end": "18:00", "angebot": offer},
+    )
+    assert booked.status_code == 302
+    with app.app_context():
+        from sqlalchemy import select
+
+        from buchung.models import Booking
+
+        booking = db.session.scalars(select(Booking).where(Booking.purpose == "Geburtstag")).one()
+        assert (booking.resource_id, booking.starts_at) == (hall["hall"], local(DAY, "19:00"))
+        assert booking.contact_email == "gabi@example.org"
     # The waiting list opens with the wished time.
     waitlist = client.get(f"/buchung/{hall['hall']}/warteliste?start={start}&ende={end}")
     assert 'value="17:00"' in waitlist.get_data(as_text=True)
@@ -179,7 +196,7 @@ def test_refusal_by_closure_names_it_and_offers_the_next_day(app, form_post, hal
     html = form_post(url, {**BOOKING, "day": DAY.isoformat(), "start": "17:00", "end": "18:00"})
     html = html.get_data(as_text=True)
     assert "In dieser Zeit ist geschlossen: Hallenfest." in html
-    assert f"Do {DAY + timedelta(days=1):%d.%m.} 16:00–17:00 buchen" in html
+    assert f"Do {DAY + timedelta(days=1):%d.%m.} 17:00–18:00 buchen" in html
     assert "warteliste" not in html  # nobody holds the time: nothing to wait for
 
 
