@@ -6,7 +6,7 @@ format with the labels, day names and link prefix resolved once per page.  The m
 the one ``templates/buchung/_week_grid.html`` wraps: a real table, no booker names.
 
 Rows in which no day is open are left out, and a run of cells in one state that cannot be
-booked ("nicht geöffnet", "vergangen", one closure) is one cell spanning its rows, so a
+booked ("nicht geöffnet", "vergangen", "belegt", one closure) is one cell spanning its rows, so a
 hall open from 16:00 shows no column of sixteen "nicht geöffnet".
 """
 
@@ -33,7 +33,7 @@ CELL_WITH_NOTE = (
     '<td class="cell cell--{state}"{span} title="{note}">{label}'
     '<span class="visually-hidden">: {note}</span></td>'
 )
-MERGED = ("outside", "past", "closed")  # runs of these are one cell
+MERGED = ("outside", "past", "closed", "booked")  # runs of these are one cell
 
 
 def _key(cell: Cell | None) -> tuple[str, str] | None:

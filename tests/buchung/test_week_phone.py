@@ -80,6 +80,8 @@ def test_day_view_shows_only_open_hours_and_merges_taken_time(client, hall, book
         "21:30",
     ]
     assert 'cell--booked">belegt<' in day
+    # The week table holds the two hours as one cell too.
+    assert 'cell--booked" rowspan="4">belegt<' in week_view(html)
 
 
 def test_week_table_collapses_closed_hours(client, hall):
