@@ -114,12 +114,12 @@ def offered_formdata():
     stay; ``None`` when no (valid) offer was chosen."""
     try:
         start, end = (datetime.fromisoformat(p) for p in request.form["angebot"].split("/"))
-    except (KeyError, ValueError):
-        return None
-    if start.tzinfo is None or end.tzinfo is None or end <= start:
+        if start.tzinfo is None or end.tzinfo is None or end <= start:
+            return None
+        first, last = to_local(start), to_local(end)
+    except (KeyError, ValueError, OverflowError):
         return None
     data = request.form.copy()
-    first, last = to_local(start), to_local(end)
     data["day"] = first.date().isoformat()
     data["start"] = f"{first:%H:%M}"
     data["end"] = f"{last:%H:%M}"  # 00:00 reads as the midnight ending the day
@@ -136,17 +136,20 @@ def prefill_times(form: TimeRangeForm, resource: Resource) -> None:
     if start.tzinfo is None:  # a day only (from the staff calendar)
         form.day.data = start.date()
         return
-    local = to_local(start)
-    form.day.data = local.date()
-    form.start.data = local.time()
-    end = start + timedelta(minutes=resource.root.min_minutes)
     try:
         wished = datetime.fromisoformat(request.args.get("ende", ""))
     except ValueError:
         wished = None
-    if wished is not None and wished.tzinfo is not None and wished > start:
-        end = wished
-    form.end.data = to_local(end).time()
+    try:
+        end = start + timedelta(minutes=resource.root.min_minutes)
+        if wished is not None and wished.tzinfo is not None and wished > start:
+            end = wished
+        local, local_end = to_local(start), to_local(end)
+    except OverflowError:  # a hand-made link at the end of the calendar
+        return
+    form.day.data = local.date()
+    form.start.data = local.time()
+    form.end.data = local_end.time()
 
 
 class FilterForm(LotseForm):

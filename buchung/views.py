@@ -64,6 +64,7 @@ from lotse.outbox import queue_mail
 from lotse.pdf import render_pdf
 
 bp = Blueprint("buchung", __name__, url_prefix="/buchung")
+MAX_DAYS_AWAY = 3 * 366  # how far from today the week view may be moved
 
 
 def bookable_resources():
@@ -85,10 +86,12 @@ def get_resource_or_404(resource_id: int) -> Resource:
 
 def week_arg(name: str = "woche") -> date:
     """The Monday of the week asked for in the query string (default: this week)."""
+    today = local_today()
     try:
-        return monday_of(date.fromisoformat(request.args.get(name, "")))
+        day = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
-        return monday_of(local_today())
+        return monday_of(today)
+    return monday_of(day if abs((day - today).days) <= MAX_DAYS_AWAY else today)
 
 
 @bp.route("/")
@@ -133,10 +136,13 @@ def _shared_reason(unavailable: list[tuple[Resource, str]]) -> str | None:
 def first_day_arg() -> date:
     """The first day of the shown week: ``?ab=`` any day, ``?woche=`` that week's Monday
     (older links), else today, so that a week never opens with days gone by."""
+    today = local_today()
     try:
-        return date.fromisoformat(request.args.get("ab", ""))
+        first = date.fromisoformat(request.args.get("ab", ""))
     except ValueError:
-        return week_arg() if "woche" in request.args else local_today()
+        return week_arg() if "woche" in request.args else today
+    # A hand-made link far off shows this week rather than running off the calendar.
+    return first if abs((first - today).days) <= MAX_DAYS_AWAY else today
 
 
 @bp.route("/<int:resource_id>")

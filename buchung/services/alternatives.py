@@ -15,7 +15,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from buchung.clock import format_hhmm, local_today, minute_of_day, to_local
+from buchung.clock import format_hhmm, local_moment, local_today, minute_of_day, to_local
 from buchung.club_models import Club
 from buchung.models import Booking, BookingSlot, Resource
 from buchung.services import availability
@@ -146,8 +146,10 @@ def next_free(
     rules = resource.root
     length = _length(resource, starts_at, ends_at)
     first = max(to_local(starts_at).date(), local_today())
-    days = [first + timedelta(days=n) for n in range(SEARCH_DAYS)]
     horizon = utcnow() + timedelta(days=rules.horizon_days)
+    if local_moment(first, 0) > horizon:  # beyond what may be booked: nothing to offer
+        return []
+    days = [first + timedelta(days=n) for n in range(SEARCH_DAYS)]
     grid = availability.grid(resource, days)
     cells_needed = length // timedelta(minutes=rules.slot_minutes)
     wished_minute = minute_of_day(starts_at)

@@ -223,3 +223,28 @@ def test_filter_lists_why_a_room_is_not_free(app, client, make_resource, book):
     html = client.get(f"/buchung/?day={DAY.isoformat()}").get_data(as_text=True)
     assert "1 Raum gefunden" in html
     assert ">Gymnastikhalle</a>: ausgebucht</li>" in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?ab=9999-12-30",
+        "?woche=9999-12-31",
+        "?ab=0001-01-01",
+        "/buchen?start=9999-12-31T23:30Z",
+        "/buchen?start=2030-01-01T10:00Z&ende=9999-12-31T23:59Z",
+        "/warteliste?start=9999-12-31T23:30Z",
+        "/belegungsplan?woche=9999-12-31",
+    ],
+)
+def test_dates_at_the_end_of_the_calendar_are_no_error(client, hall, query):
+    assert client.get(f"/buchung/{hall['hall']}{query}").status_code == 200
+
+
+def test_far_off_wish_and_offer_are_refused_calmly(client, form_post, hall):
+    url = f"/buchung/{hall['hall']}/buchen"
+    far = {**BOOKING, "day": "9999-12-30", "start": "17:00", "end": "18:00"}
+    assert form_post(url, far).status_code == 200
+    offer = {**BOOKING, "day": DAY.isoformat(), "start": "17:00", "end": "18:00"}
+    for value in ("9999-12-31T23:00Z/9999-12-31T23:59Z", "x/y", "2030-01-01T10:00Z"):
+        assert form_post(url, {**offer, "angebot": value}).status_code in (200, 302, 409)
