@@ -61,7 +61,7 @@ def test_season_plan_lists_weekly_times_and_closed_days(client, season):
     hall, season_id, tuesday, holidays = season
     week = client.get(f"/buchung/{hall['hall']}/belegungsplan").get_data(as_text=True)
     url = f"/buchung/{hall['hall']}/belegungsplan/saison/{season_id}"
-    assert f'href="{url}">Saison Winter</a>' in week
+    assert f'href="{url}">Saisonplan „Winter“</a>' in week
     html = client.get(url).get_data(as_text=True)
     assert "<h1>Belegungsplan Dreifachhalle, Winter</h1>" in html
     assert "<li>18:00–20:00 Drittel C: belegt</li>" in html
