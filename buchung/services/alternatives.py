@@ -24,6 +24,7 @@ from lotse.extensions import db
 from lotse.models import utcnow
 
 SEARCH_DAYS = 14  # how far ahead the next free times are looked for
+FIRST_DAYS = 3  # read first; most wishes find their offers there
 
 
 @dataclass(frozen=True)
@@ -149,32 +150,34 @@ def next_free(
     horizon = utcnow() + timedelta(days=rules.horizon_days)
     if local_moment(first, 0) > horizon:  # beyond what may be booked: nothing to offer
         return []
-    days = [first + timedelta(days=n) for n in range(SEARCH_DAYS)]
-    grid = availability.grid(resource, days)
     cells_needed = length // timedelta(minutes=rules.slot_minutes)
     wished_minute = minute_of_day(starts_at)
     offers: list[Offer] = []
-    for column in range(len(days)):
-        cells = [cells[column] for _minute, cells in grid.rows]
-        found = []
-        for index in range(len(cells) - cells_needed + 1):
-            run = cells[index : index + cells_needed]
-            if not all(cell is not None and cell.state == "free" for cell in run):
-                continue
-            start = run[0].starts_at
-            if start < starts_at or (start == starts_at and not include_wish):
-                continue
-            if start > horizon or run[-1].ends_at - start != length:
-                continue
-            found.append(start)
-        if found:
-            if to_local(found[0]).date() == to_local(starts_at).date():
-                best = found[0]
-            else:
-                best = min(found, key=lambda s: abs(minute_of_day(s) - wished_minute))
-            offers.append(Offer(resource, best, best + length))
-        if len(offers) >= limit:
-            break
+    # The first days usually hold enough offers: read them first, the rest only if needed.
+    for window in ((0, FIRST_DAYS), (FIRST_DAYS, SEARCH_DAYS)):
+        days = [first + timedelta(days=n) for n in range(*window)]
+        grid = availability.grid(resource, days)
+        for column in range(len(days)):
+            cells = [cells[column] for _minute, cells in grid.rows]
+            found = []
+            for index in range(len(cells) - cells_needed + 1):
+                run = cells[index : index + cells_needed]
+                if not all(cell is not None and cell.state == "free" for cell in run):
+                    continue
+                start = run[0].starts_at
+                if start < starts_at or (start == starts_at and not include_wish):
+                    continue
+                if start > horizon or run[-1].ends_at - start != length:
+                    continue
+                found.append(start)
+            if found:
+                if to_local(found[0]).date() == to_local(starts_at).date():
+                    best = found[0]
+                else:
+                    best = min(found, key=lambda s: abs(minute_of_day(s) - wished_minute))
+                offers.append(Offer(resource, best, best + length))
+            if len(offers) >= limit:
+                return offers
     return offers
 
 
