@@ -9,6 +9,7 @@ from pypdf import PdfReader
 # Every route that answers with a PDF, and the test that checks it with assert_tagged_pdf.
 PDF_ENDPOINTS = {
     "buchung.plan_pdf": "tests/buchung/test_plan_pdf.py",
+    "buchung.season_plan_pdf": "tests/buchung/test_season_plan.py",
     "buchung_allocation_admin.export": "tests/buchung/test_allocation_pages.py",
     "mangel_workbench.dossier_pdf": "tests/mangel/test_dossier.py",
     "mangel_workbench.street_dossier_pdf": "tests/mangel/test_dossier.py",

@@ -87,6 +87,9 @@ def test_booking_on_behalf_ignores_public_rules_but_not_the_slots(
     taken = form_post(url, staff_booking(resource_id=resource_id, kind="blocking", contact_name=""))
     assert taken.status_code == 409
     assert "Dieser Termin ist gerade vergeben." in taken.get_data(as_text=True)
+    # The office is told which booking is in the way.
+    when = f"{DAY:%d.%m.} 07:00–07:30"
+    assert f"Gymnastikhalle ist am Mo {when} belegt." in taken.get_data(as_text=True)
     assert counts() == (1, 2)
 
 
