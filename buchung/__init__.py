@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
     register_staff_link(
         app, _l("Hausmeisterei: Vereinstermine"), "buchung_admin.caretaker_day", "caretaker"
     )
-    from buchung import allocation
+    from buchung import allocation, fees
 
     allocation.init_app(app)
+    fees.init_app(app)

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from buchung.clock import format_hhmm, local_today, minute_of_day, monday_of
+from buchung.fees.pricing import record_options
 from buchung.forms import (
     CELL_LABELS,
     GROUP_LABELS,
@@ -179,6 +180,7 @@ def book(resource_id: int):
                     form.contact_phone.data.strip(),
                 ),
             )
+            record_options([booking], form.youth.data, form.cleaning.data)
             db.session.commit()
         except BookingRefused as refused:
             db.session.rollback()
