@@ -186,7 +186,8 @@ def live_server(
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
     if "live_server" in request.fixturenames:
-        limiter.reset()
+        with request.getfixturevalue("live_server").app.app_context():
+            limiter.reset()
 
 
 @pytest.fixture
