@@ -61,7 +61,9 @@ def month_form() -> MonthForm:
     months = recent_months()
     form.month.choices = [SelectChoice(m.isoformat(), month_label(m)) for m in months]
     if not form.month.data or form.month.data == "None":
-        form.month.data = months[3 if local_today().day < 5 else 2].isoformat()
+        shown = month_arg()  # the month just billed or filtered stays chosen
+        default = months[3 if local_today().day < 5 else 2]
+        form.month.data = (shown if shown in months else default).isoformat()
     return form
 
 

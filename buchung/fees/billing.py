@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -76,7 +76,7 @@ def cancellation_fee(booking: Booking, quote: Quote) -> Quote:
         and booking.decided_at >= cancellation_deadline(booking)
     )
     if not late or not quote.known or quote.total_cents == 0:
-        return Quote([_("Storniert vor Ablauf der Frist: keine Gebühr.")], 0)
+        return Quote([_("Storniert: keine Gebühr.")], 0)
     schedule = Pricer().schedule_on(to_local(booking.starts_at).date())
     percent = schedule.late_cancel_percent if schedule else 100
     amount = (quote.total_cents * percent + 50) // 100
@@ -272,11 +272,3 @@ def overdue(today: date | None = None) -> list[Bill]:
             .order_by(Bill.due_on, Bill.id)
         )
     )
-
-
-def has_bills(club_id: int) -> bool:
-    return bool(db.session.scalar(select(exists().where(Bill.club_id == club_id))))
-
-
-def now_local() -> datetime:
-    return to_local(datetime.now().astimezone())

@@ -120,9 +120,12 @@ class AdjustmentForm(LotseForm):
         description=_l("Zum Beispiel 25,00 für die Endreinigung."),
     )
 
-    def validate_amount(self, field):
-        if not self.percent.data and field.cents is None:
-            raise ValidationError(_l("Bitte geben Sie Prozent oder einen Betrag an."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not self.percent.data and self.amount.cents is None:
+            self.percent.errors = [_l("Bitte geben Sie Prozent oder einen Betrag an.")]
+            return False
+        return valid
 
 
 class GroupForm(LotseForm):

@@ -227,9 +227,12 @@ def record_options(bookings: list[Booking], youth: bool, cleaning: bool) -> None
 
 
 def booking_price(booking: Booking) -> Quote | None:
-    """The fee shown with a booking (page, mail); a blocking or a free-of-charge
-    cancellation shows none."""
-    if booking.kind != "booking":
+    """The fee shown with a booking (page, mail): none for a blocking or a booking that
+    was declined or expired; a cancelled one shows what its cancellation costs."""
+    if booking.kind != "booking" or booking.status in (
+        BookingStatus.DECLINED,
+        BookingStatus.EXPIRED,
+    ):
         return None
     quote = Pricer().booking_quote(booking)
     if booking.status == BookingStatus.CANCELLED:

@@ -46,7 +46,7 @@ def bic_for(iban: IBAN, typed: str) -> str:
         return ""
 
 
-def collectable(today: date | None = None) -> list[tuple[Bill, ClubBilling]]:
+def collectable() -> list[tuple[Bill, ClubBilling]]:
     """Open club bills with a mandate, not in a direct-debit file yet."""
     rows = db.session.execute(
         select(Bill, ClubBilling)
@@ -82,7 +82,7 @@ class Export:
 
 def export_direct_debits(today: date | None = None) -> Export | None:
     """A pain.008 file collecting every collectable bill; the bills remember the file."""
-    rows = collectable(today)
+    rows = collectable()
     if not rows:
         return None
     config = current_app.config

@@ -20,6 +20,7 @@ from buchung.fees.models import Bill, ClubBilling
 from buchung.fees.pricing import Claims, Pricer, Quote, booking_price, current_tariffs, season_price
 from buchung.forms import BookingForm
 from buchung.models import Resource
+from buchung.views import get_resource_or_404
 from lotse.extensions import db
 
 bp = Blueprint("buchung_fees", __name__, url_prefix="/buchung")
@@ -45,7 +46,7 @@ def form_quote(form, resource: Resource) -> Quote | None:
 @bp.route("/<int:resource_id>/preis")
 def price(resource_id: int):
     """The price of a booking as the form is filled in (the form's script asks as you type)."""
-    resource = db.get_or_404(Resource, resource_id)
+    resource = get_resource_or_404(resource_id)
     form = BookingForm(formdata=request.args, meta={"csrf": False})
     quote = form_quote(form, resource)
     if quote is None:

@@ -235,10 +235,11 @@ def upgrade():
         sa.PrimaryKeyConstraint("booking_id", name=op.f("pk_booking_fee_option")),
     )
     _move_fees_to_tariffs()
-    with op.batch_alter_table("resource", schema=None) as batch_op:
-        batch_op.drop_column("fee_private_cents")
-        batch_op.drop_column("fee_club_cents")
-        batch_op.drop_column("fee_commercial_cents")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35), not batch mode: batch mode would
+    # copy and drop the resource table, and with foreign keys on, SQLite's DROP TABLE
+    # deletes every booking, slot and opening hour that cascades from it.
+    for column in ("fee_club_cents", "fee_private_cents", "fee_commercial_cents"):
+        op.execute(f"ALTER TABLE resource DROP COLUMN {column}")
 
     # ### end Alembic commands ###
 
@@ -258,6 +259,8 @@ def _move_fees_to_tariffs():
     if not tariffs:
         return
     now = datetime.now(timezone.utc)
+    if conn.dialect.name == "sqlite":  # stored as naive UTC there (lotse.models.UTCDateTime)
+        now = now.replace(tzinfo=None)
     conn.execute(
         sa.text(
             "INSERT INTO fee_schedule (title, valid_from, late_cancel_percent, created_at, "

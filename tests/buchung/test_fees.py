@@ -4,7 +4,7 @@ a new Satzung changes no earlier booking; Storno keeps every document; late canc
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -288,3 +288,64 @@ def test_bill_without_csrf_token_is_refused(client, office):
     office()
     response = client.post("/verwaltung/buchung/gebuehren/abrechnen", data={"month": "2026-01-01"})
     assert response.status_code == 400
+
+
+def test_office_writes_a_satzung_through_the_pages(app, client, form_post, office, make_hall):
+    ids = make_hall()
+    office()
+    base = "/verwaltung/buchung/gebuehren/satzungen"
+    response = form_post(
+        base, {"title": "Satzung 2026", "valid_from": "", "late_cancel_percent": "50"}
+    )
+    assert response.status_code == 200
+    assert "Bitte geben Sie an, ab wann sie gilt." in page_text(response)
+    assert 'value="Satzung 2026"' in response.get_data(as_text=True)
+    response = form_post(
+        base, {"title": "Satzung 2026", "valid_from": "2000-01-01", "late_cancel_percent": "50"}
+    )
+    assert response.status_code == 302
+    schedule_path = urlsplit(response.headers["Location"]).path
+
+    tariff = {
+        "tariff-resource_id": str(ids["hall"]),
+        "tariff-group_key": "club",
+        "tariff-unit": "hour",
+        "tariff-amount": "17,5x",
+    }
+    response = form_post(schedule_path, tariff)
+    assert response.status_code == 200
+    assert "Bitte einen Betrag in Euro, z. B. 17,50." in page_text(response)
+    assert 'value="17,5x"' in response.get_data(as_text=True)
+    assert form_post(schedule_path, {**tariff, "tariff-amount": "17,50"}).status_code == 302
+    response = form_post(
+        schedule_path,
+        {"adj-name": "Wochenendzuschlag", "adj-condition": "weekend", "adj-percent": ""},
+    )
+    assert "Bitte geben Sie Prozent oder einen Betrag an." in page_text(response)
+    form_post(
+        schedule_path,
+        {"adj-name": "Wochenendzuschlag", "adj-condition": "weekend", "adj-percent": "20"},
+    )
+    text = page_text(client.get(schedule_path))
+    assert "Dreifachhalle Verein 17,50 € je Stunde" in text
+    assert "Wochenendzuschlag am Wochenende 20 %" in text
+    # A part without a tariff of its own shows its hall's.
+    assert "Verein: 17,50 € je Stunde" in page_text(client.get(f"/buchung/{ids['B']}"))
+
+    # A new Satzung from a later day takes the tariffs over; the office then raises one.
+    later = date.today() + timedelta(days=400)
+    response = form_post(
+        base,
+        {
+            "title": "Satzung neu",
+            "valid_from": later.isoformat(),
+            "late_cancel_percent": "100",
+            "copy": "y",
+        },
+    )
+    new_path = urlsplit(response.headers["Location"]).path
+    assert "Dreifachhalle Verein 17,50 € je Stunde" in page_text(client.get(new_path))
+    response = form_post(
+        base, {"title": "Doppelt", "valid_from": later.isoformat(), "late_cancel_percent": "100"}
+    )
+    assert "Ab diesem Tag gilt schon eine Satzung." in page_text(response)
