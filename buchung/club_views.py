@@ -26,6 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from buchung.clock import local_moment, local_today, to_local
 from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, PublicNameForm, SeriesForm
 from buchung.club_models import BookingSeries, Club
+from buchung.fees.pricing import record_options
 from buchung.forms import (
     ConfirmForm,
     TimeRangeForm,
@@ -227,6 +228,7 @@ def series_new():
             planned = series_service.book_free(series)
             booked = [item.booking for item in planned if item.booking is not None]
             if booked:
+                record_options(booked, form.youth.data, form.cleaning.data)
                 mail_club_dates(club, booked, "series")
                 if requested := [b for b in booked if b.status == BookingStatus.REQUESTED]:
                     mail_office_series(club, requested)

@@ -31,6 +31,7 @@ from wtforms.validators import (
 )
 
 from buchung.clock import NonexistentLocalTime, local_moment, to_local
+from buchung.fees.forms import FeeOptions
 from buchung.models import BookingKind, BookingStatus, CustomerGroup, Resource, ResourceKind
 from lotse.inputs import LotseForm
 
@@ -217,7 +218,7 @@ class TimeRangeForm(LotseForm):
         return valid
 
 
-class BookingForm(TimeRangeForm):
+class BookingForm(FeeOptions, TimeRangeForm):
     """What a citizen or club enters to book a hall or room."""
 
     purpose = StringField(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload
 from buchung.admin_forms import WEEKDAYS
 from buchung.clock import format_hhmm, local_today, minute_of_day, monday_of
 from buchung.club_models import Season
+from buchung.fees.pricing import record_options
 from buchung.forms import (
     CELL_LABELS,
     GROUP_LABELS,
@@ -283,6 +284,7 @@ def book(resource_id: int):
                     form.contact_phone.data.strip(),
                 ),
             )
+            record_options([booking], form.youth.data, form.cleaning.data)
             db.session.commit()
         except BookingRefused as refused:
             db.session.rollback()
