@@ -44,7 +44,13 @@ JOURNEYS = {
     "open311": 10,
     "support": 4,
     "feedback": 2,
+    "alert": 2,
+    "password": 2,
 }
+# A guest refused a taken time joins its waiting list this often; every third guest who
+# confirmed a booking cancels it again, so the first waiting for that time gets an offer.
+WAITLIST_SHARE = 0.5
+CANCEL_EVERY = 3
 FEEDBACK_RE = re.compile(r"Drill-Rückmeldung (\d+)")
 
 
@@ -73,6 +79,10 @@ class Outcomes:
     supports_submitted: list[str] = field(default_factory=list)  # supporter e-mail per 302
     supports_confirmed: list[str] = field(default_factory=list)  # support token per 302
     feedback_sent: list[int] = field(default_factory=list)  # number in the message per 302
+    waitlist_joined: list[str] = field(default_factory=list)  # e-mail per 302
+    bookings_cancelled: list[str] = field(default_factory=list)  # booking token per 302
+    password_resets: list[str] = field(default_factory=list)  # club login per 302
+    alerts_subscribed: list[str] = field(default_factory=list)  # e-mail per 302
 
 
 class Recorder:
@@ -80,13 +90,10 @@ class Recorder:
         self.samples: list[Sample] = []
         self.lock = threading.Lock()
         self.started = time.monotonic()
-        self.broken: list[tuple[float, str]] = []  # (second, label) of broken connections
 
     def add(self, sample: Sample) -> None:
         with self.lock:
             self.samples.append(sample)
-            if sample.status == 0:
-                self.broken.append((time.monotonic() - self.started, sample.label))
 
 
 class Unexpected(Exception):
@@ -464,6 +471,36 @@ class Load:
                 self.outcomes.bookings[email] = "unknown"
             else:
                 self.outcomes.bookings[email] = "booked" if response.status_code == 302 else "taken"
+        if response is not None and response.status_code == 409 and rnd.random() < WAITLIST_SHARE:
+            self.waitlist(session, slot)
+
+    def waitlist(self, session, slot: Slot) -> None:
+        """The guest refused a taken time queues for it; a mail confirms the place in line."""
+        ip = self._ip()
+        path = f"/buchung/{slot.resource_id}/warteliste"
+        token = self.form_token(session, "GET /buchung/<id>/warteliste", path, ip=ip)
+        email = f"warte{next(self.counter)}@drill.example"
+        data = {
+            "csrf_token": token,
+            "day": slot.day,
+            "start": slot.start,
+            "end": slot.end,
+            "name": "Wilma Warte",
+            "email": email,
+        }
+        # 200: the time was freed meanwhile ("Diese Zeit ist frei"), nothing to queue for.
+        response = self.call(
+            session,
+            "POST /buchung/<id>/warteliste",
+            "POST",
+            path,
+            expect=(200, 302),
+            ip=ip,
+            data=data,
+        )
+        if response is not None and response.status_code == 302:
+            with self.lock:
+                self.outcomes.waitlist_joined.append(email)
 
     def confirm_booking(self, session, link: str) -> None:
         ip = self._ip()
@@ -478,9 +515,78 @@ class Load:
             ip=ip,
             data={"csrf_token": token},
         )
+        if response is None:
+            return
+        with self.lock:
+            self.outcomes.bookings_confirmed.append(link)
+            cancel = len(self.outcomes.bookings_confirmed) % CANCEL_EVERY == 0
+        if cancel:
+            self.cancel_booking(session, link)
+
+    def cancel_booking(self, session, link: str) -> None:
+        """The guest cancels from the private page: a mail, and an offer to whoever waits."""
+        ip = self._ip()
+        path = f"/buchung/b/{link}"
+        token = self.form_token(session, "GET /buchung/b/<token>", path, ip=ip)
+        response = self.call(
+            session,
+            "POST /buchung/b/<token>/stornieren",
+            "POST",
+            path + "/stornieren",
+            expect=(302,),
+            ip=ip,
+            data={"csrf_token": token, "sure": "1"},
+        )
         if response is not None:
             with self.lock:
-                self.outcomes.bookings_confirmed.append(link)
+                self.outcomes.bookings_cancelled.append(link)
+
+    def password(self, session, rnd) -> None:
+        """A club's login forgot the password: the link to set a new one comes by mail."""
+        ip = self._ip()
+        path = "/buchung/verein/passwort-vergessen"
+        token = self.form_token(session, "GET /buchung/verein/passwort-vergessen", path, ip=ip)
+        email = rnd.choice(self.fx.clubs)
+        response = self.call(
+            session,
+            "POST /buchung/verein/passwort-vergessen",
+            "POST",
+            path,
+            expect=(302,),
+            ip=ip,
+            data={"csrf_token": token, "email": email},
+        )
+        if response is not None:
+            with self.lock:
+                self.outcomes.password_resets.append(email)
+
+    def alert(self, session, rnd) -> None:
+        """A neighbour orders an alert for the drill's area; the link comes by mail."""
+        ip = self._ip()
+        path = "/maengel/benachrichtigungen"
+        token = self.form_token(session, "GET /maengel/benachrichtigungen", path, ip=ip)
+        email = f"alarm{next(self.counter)}@drill.example"
+        response = self.call(
+            session,
+            "POST /maengel/benachrichtigungen",
+            "POST",
+            path,
+            expect=(302,),
+            ip=ip,
+            data={
+                "csrf_token": token,
+                "email": email,
+                "kind": "area",
+                "area": str(self.fx.area_id),
+                "radius": "250",
+                "on_new": "y",
+                "frequency": "immediate",
+                "website": "",
+            },
+        )
+        if response is not None:
+            with self.lock:
+                self.outcomes.alerts_subscribed.append(email)
 
     def _login_staff(self, number: int) -> requests.Session | None:
         session = self._session()

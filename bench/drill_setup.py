@@ -1,7 +1,9 @@
 """What the drill adds to the seeded demo town before the load starts.
 
 Clerks for every department, approved clubs with confirmed logins, a webhook for the
-external street-light operator (so webhooks are delivered too), and the bookable times the
+external street-light operator (so webhooks are delivered too), an area around the drill's
+reports with a neighbour's confirmed alert for every new report and change of status in it
+(so alerts are mailed too), and the bookable times the
 load generator fights over: every candidate keeps the booking rules, so a refusal can only
 mean "taken" (409 for citizens, "nothing was free" for a club's series).
 """
@@ -28,6 +30,9 @@ from mangel.routing.models import DepartmentEndpoint
 CLERKS = 3
 CLUBS = 6
 EXTERNAL = "Straßenbeleuchtung (Netzbetreiber)"
+CENTRE = (50.747, 6.491)  # the load's reports fall within 0.004° of it
+AREA = "Drill-Innenstadt"
+NEIGHBOUR = "anwohnerin@drill.example"  # her alert: every new report and change of status
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Fixtures:
     resources: list[int] = field(default_factory=list)
     slots: list[Slot] = field(default_factory=list)
     webhook_secret: str = ""
+    area_id: int = 0
 
 
 def prepare(stack) -> Fixtures:
@@ -99,6 +105,7 @@ def prepare(stack) -> Fixtures:
                 webhook_secret=fixtures.webhook_secret,
             )
         )
+        fixtures.area_id = _alert_area()
         db.session.commit()
         fixtures.categories = [
             (c.id, c.photo_required)
@@ -120,6 +127,30 @@ def prepare(stack) -> Fixtures:
         db.session.remove()
         db.engine.dispose()
     return fixtures
+
+
+def _alert_area() -> int:
+    """An area around the load's reports and a neighbour's confirmed alert on it."""
+    from shapely.geometry import box
+
+    from mangel.alerts.models import AlertSubscription
+    from mangel.routing.areas import store_area
+
+    lat, lon = CENTRE
+    area = store_area(AREA, box(lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01))
+    db.session.add(
+        AlertSubscription(
+            email=NEIGHBOUR,
+            kind="area",
+            area_id=area.id,
+            label=AREA,
+            on_new=True,
+            on_status=True,
+            frequency="immediate",
+            confirmed=True,
+        )
+    )
+    return area.id
 
 
 def bookable_slots(days: range = range(2, 12), wanted: int = 160) -> list[Slot]:

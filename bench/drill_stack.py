@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -40,6 +41,7 @@ from tests.sinks import SmtpSink, WebhookReceiver, free_port  # noqa: E402
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "drill-password-123"  # noqa: S105 - every drill login (staff and clubs)
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+EXCEPTION_LINE = re.compile(r"^(?:[a-z_]\w*\.)+[A-Z]\w*: |^[A-Z]\w+(?:Error|Exception): ")
 
 
 def services_missing() -> str | None:
@@ -283,7 +285,16 @@ class Stack:
             self.sweeps += 1
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             self.sweep_failures += 1
-            self.note(f"sweep failed: {str(exc).strip().splitlines()[-1][:160]}")
+            lines = str(exc).strip().splitlines()
+            # The exception the failing step logged says why; the last line only which step.
+            causes = [
+                line
+                for line in lines
+                if EXCEPTION_LINE.match(line) and "sweep steps failed" not in line
+            ]
+            self.note(
+                f"sweep failed: {lines[-1][:160]}" + (f" ({causes[-1][:200]})" if causes else "")
+            )
 
     # --- faults -------------------------------------------------------------------------------
 

@@ -57,6 +57,13 @@ def init_app(app: Flask) -> None:
     register_staff_link(
         app, _l("Hausmeisterei: Vereinstermine"), "buchung_admin.caretaker_day", "caretaker"
     )
-    from buchung import allocation
+    register_staff_link(
+        app,
+        _l("Buchungs-API: Schlüssel für Partner"),
+        "buchung_api_keys.key_list",
+        "booking_office",
+    )
+    from buchung import allocation, api
 
     allocation.init_app(app)
+    api.init_app(app)

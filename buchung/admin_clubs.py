@@ -18,7 +18,7 @@ from buchung.admin import (
     office_required,
 )
 from buchung.clock import local_moment, local_today, to_local
-from buchung.club_forms import CopyQuotasForm, QuotaForm, SeasonQuotaForm
+from buchung.club_forms import CopyQuotasForm, MemberCountForm, QuotaForm, SeasonQuotaForm
 from buchung.club_models import Club, ClubQuota, Season
 from buchung.forms import ConfirmForm, ReasonForm
 from buchung.services.availability import bookings_between
@@ -41,10 +41,12 @@ def _quota_form() -> QuotaForm:
     return form
 
 
-@bp.route("/vereine")
-@office_required
-def club_list():
-    """Every registered club, those awaiting approval first, with their quotas."""
+def _member_form(club: Club) -> MemberCountForm:
+    """The member count form of one club's row; its own prefix keeps rows apart."""
+    return MemberCountForm(prefix=f"club-{club.id}", data={"member_count": club.member_count})
+
+
+def _club_list_page(invalid: MemberCountForm | None = None, club_id: int | None = None):
     clubs = db.session.scalars(
         select(Club).order_by(Club.approved_at.is_not(None), Club.name)
     ).all()
@@ -53,6 +55,9 @@ def club_list():
         .outerjoin(Season)
         .order_by(Season.first_day.is_not(None), Season.first_day)
     ).all()
+    member_forms = {c.id: _member_form(c) for c in clubs}
+    if invalid is not None:
+        member_forms[club_id] = invalid
     return render_template(
         "buchung/admin/clubs.html",
         clubs=clubs,
@@ -60,7 +65,36 @@ def club_list():
         form=ConfirmForm(),
         reject_form=ReasonForm(prefix="reject"),
         quota_form=_quota_form(),
+        member_forms=member_forms,
+    ), (200 if invalid is None else 422)
+
+
+@bp.route("/vereine")
+@office_required
+def club_list():
+    """Every registered club, those awaiting approval first, with member counts and quotas."""
+    return _club_list_page()
+
+
+@bp.route("/vereine/<int:club_id>/mitglieder", methods=["POST"])
+@office_required
+def club_member_count(club_id: int):
+    """Enter a club's member count (rounds may weigh turns by it); the date is kept."""
+    club = db.get_or_404(Club, club_id)
+    form = _member_form(club)
+    if not form.validate_on_submit():
+        return _club_list_page(form, club.id)
+    club.set_member_count(form.member_count.data)
+    db.session.commit()
+    flash(
+        _(
+            "Die Mitgliederzahl von „%(name)s“ ist gespeichert: %(count)s.",
+            name=club.name,
+            count=club.member_count,
+        ),
+        "success",
     )
+    return redirect(url_for("buchung_admin.club_list", _anchor=f"club-{club.id}"))
 
 
 @bp.route("/vereine/<int:club_id>/kontingent", methods=["POST"])

@@ -265,3 +265,30 @@ class InviteForm(LotseForm):
     name = name_field()
     email = email_field()
     submit = SubmitField(_l("Einladen"))
+
+
+class MemberCountForm(LotseForm):
+    """The office enters a club's member count (for rounds that weigh turns by members)."""
+
+    member_count = IntegerField(
+        _l("Mitgliederzahl"),
+        validators=[
+            InputRequired(_l("Bitte geben Sie die Mitgliederzahl an.")),
+            NumberRange(min=1, max=1_000_000, message=_l("Bitte eine Zahl ab 1.")),
+        ],
+    )
+    submit = SubmitField(_l("Mitgliederzahl speichern"))
+
+
+class PublicNameForm(LotseForm):
+    """The club's consent to be named on the public plan, feed and API instead of "belegt"."""
+
+    name_public = BooleanField(
+        _l("Unseren Vereinsnamen im öffentlichen Belegungsplan zeigen (statt „belegt“)"),
+        description=_l(
+            "Dann sehen alle, wann Ihr Verein die Halle nutzt: auf der Website, im "
+            "Kalender-Abo der Halle und über die offene Schnittstelle. Namen von Personen "
+            "erscheinen nie."
+        ),
+    )
+    submit = SubmitField(_l("Speichern"))

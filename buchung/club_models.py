@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -47,6 +48,12 @@ class Club(TimestampMixin, db.Model):
     """A Verein; the booking office approves it before it may book club-only halls."""
 
     __tablename__ = "club"
+    __table_args__ = (
+        CheckConstraint(
+            "member_count IS NULL OR member_count BETWEEN 1 AND 1000000",
+            name="member_count_range",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -54,6 +61,13 @@ class Club(TimestampMixin, db.Model):
     contact_persons: Mapped[str] = mapped_column(String(400), default="")
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Members as the club (with an application) or the office last entered them, and when:
+    # a round may weigh turns by it.
+    member_count: Mapped[int | None] = mapped_column(Integer)
+    member_count_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The club agreed that the public plan, feed and API show its name instead of "belegt"
+    # (where the town shows names at all, ``BUCHUNG_PUBLIC_CLUB_NAMES``).
+    name_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     members: Mapped[list[ClubMember]] = relationship(
         back_populates="club", order_by="ClubMember.id"
@@ -65,6 +79,11 @@ class Club(TimestampMixin, db.Model):
 
     def approve(self) -> None:
         self.approved_at = self.approved_at or utcnow()
+
+    def set_member_count(self, count: int) -> None:
+        """Record the club's member count as of now (a re-entry of the same number too)."""
+        self.member_count = count
+        self.member_count_at = utcnow()
 
     def new_feed_token(self) -> str:
         """A fresh secret calendar link; the previous one stops working."""

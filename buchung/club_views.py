@@ -23,7 +23,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from buchung.clock import local_moment, local_today, to_local
-from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, SeriesForm
+from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, PublicNameForm, SeriesForm
 from buchung.club_models import BookingSeries, Club
 from buchung.forms import ConfirmForm, TimeRangeForm, attach_violations
 from buchung.ics import series_calendar
@@ -161,7 +161,25 @@ def home():
         ).all(),
         bookings=series_service.club_bookings(club, start, start + timedelta(weeks=8)),
         form=ConfirmForm(),
+        public_form=PublicNameForm(name_public=club.name_public),
     )
+
+
+@bp.route("/oeffentlich", methods=["POST"])
+@club_required
+def public_name():
+    """The club agrees (or no longer) to be named on the public plan instead of "belegt"."""
+    form = PublicNameForm()
+    if not form.validate_on_submit():
+        abort(400)
+    club = current_club()
+    club.name_public = form.name_public.data
+    db.session.commit()
+    if club.name_public:
+        flash(_("Der öffentliche Belegungsplan zeigt jetzt Ihren Vereinsnamen."), "success")
+    else:
+        flash(_("Der öffentliche Belegungsplan zeigt Ihre Termine als „belegt“."), "success")
+    return redirect(url_for(".home"))
 
 
 @bp.route("/serie/neu", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
 """iCalendar (.ics): one booking's file, and the subscription feeds of a resource or a club.
 
-Times are Europe/Berlin local times with VTIMEZONE.  The public resource feed carries no
+Times are Europe/Berlin local times with a VTIMEZONE in the yearly RRULE form every
+calendar reader understands (``buchung.vtimezone``).  The public resource feed carries no
 personal data: "belegt", or the club's name where the town allows it
 (``BUCHUNG_PUBLIC_CLUB_NAMES``), never a person's name or contact.
 """
@@ -14,6 +15,7 @@ from icalendar import Calendar, Event
 from buchung.clock import to_local
 from buchung.models import Booking, BookingStatus
 from buchung.services.plan import public_label
+from buchung.vtimezone import vtimezone
 
 ICS_STATUS = {
     BookingStatus.CONFIRMED: "CONFIRMED",
@@ -53,9 +55,10 @@ def _calendar(events: list[Event], name: str | None = None, method: str = "PUBLI
         calendar.add("x-wr-calname", name)
     else:
         calendar.add("method", method)
+    if events:
+        calendar.add_component(vtimezone(current_app.config["TIMEZONE"]))
     for event in events:
         calendar.add_component(event)
-    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 

@@ -299,10 +299,15 @@ class Booking(TimestampMixin, db.Model):
     )
     # A caretaker found the hall empty: "nicht genutzt" counts against the usage rate.
     unused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A partner system's request through the booking API: only that key sees and cancels it.
+    api_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking_api_key.id", ondelete="SET NULL"), index=True
+    )
 
     resource: Mapped[Resource] = relationship(lazy="joined")
     club: Mapped[Club | None] = relationship("Club", lazy="joined")
     series: Mapped[BookingSeries | None] = relationship("BookingSeries")
+    api_key: Mapped[PartnerKey | None] = relationship("PartnerKey")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
@@ -392,4 +397,5 @@ event.listen(
     DDL(BOOKING_OWNS_SLOTS.replace("%", "%%")).execute_if(dialect="postgresql"),
 )
 
+from buchung.api.models import PartnerKey  # noqa: E402, F401 - mapped beside Booking
 from buchung.club_models import BookingSeries, Club, WaitlistEntry  # noqa: E402, F401 - mapped beside Booking

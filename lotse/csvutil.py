@@ -21,11 +21,14 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def csv_text(header: Iterable[object], rows: Iterable[Iterable[object]]) -> str:
-    """Semicolon-separated (the German spreadsheet default) with a header row, every text
-    cell neutralised: the one writer behind every staff CSV export."""
+def csv_text(
+    header: Iterable[object], rows: Iterable[Iterable[object]], delimiter: str = ";"
+) -> str:
+    """Semicolon-separated (the German spreadsheet default; a comma for exports meant for
+    other systems) with a header row, every text cell neutralised: the one writer behind
+    every staff CSV export."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow([safe_cell(cell) for cell in header])
     writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     return out.getvalue()

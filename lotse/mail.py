@@ -5,9 +5,9 @@ as ``.eml`` files to ``instance/mail/`` so a town can try Lotse without a mail s
 ``MAIL_REDIRECT_TO`` is the staging switch: every message goes to that address instead,
 with the intended recipients named in a header.
 
-Nothing calls this module to send but an outbox (``lotse.outbox``, mangel's ``Delivery``,
-buchung's ``BookingNotice``): ``send_message`` refuses to run outside ``sending()``, so a
-mail without a row in the database — one a crash or an outage could lose — cannot be sent.
+Nothing calls this module to send but an outbox (``lotse.outbox``, mangel's ``Delivery``):
+``send_message`` refuses to run outside ``sending()``, so a mail without a row in the
+database — one a crash or an outage could lose — cannot be sent.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ so every attempt carries the same link; a feature that wants to know when its ma
 (a confirmation link's expiry counts from then) registers ``on_sent(kind, hook)``.
 
 ``lotse.mail.send_message`` refuses to run outside ``sending()``: this module's ``send`` and
-the features' own outboxes (mangel's ``Delivery``, buchung's ``BookingNotice``) are the
-only senders.
+mangel's ``Delivery`` (department mails and webhooks) are the only senders.  buchung's
+``BookingNotice`` is a note that a booking mail is owed; its job renders the mail into this
+outbox once (``buchung.jobs.send_notice``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ DEFAULTS = {
     "MANGEL_SUPPORT_LIMIT_PER_IP": "30 per hour",
     "MANGEL_ADDRESS_LIMIT_PER_IP": "120 per minute",
     "MANGEL_PHOTO_LOCATION_LIMIT_PER_IP": "30 per hour",
+    "MANGEL_RESEND_LIMIT_PER_IP": "10 per hour",  # "Mail erneut senden"
+    "MANGEL_RESEND_LIMIT_PER_REPORT": "3 per hour",
+    "MANGEL_ADDITION_LIMIT_PER_IP": "20 per hour",  # "Ergänzen" and "Zurückziehen"
     "MANGEL_HASH_KEY": None,  # key of the support e-mail hashes; default: SECRET_KEY
     "MANGEL_MAP_MAX_POINTS": 300,
     "MANGEL_PAGE_SIZE": 20,
@@ -57,7 +60,16 @@ def init_app(app: Flask) -> None:
         register_staff_link,
         register_sweep,
     )
-    from mangel import admin, cli, figures, follow_up, submit, views  # noqa: F401 - routes
+    from mangel import (  # noqa: F401 - routes
+        admin,
+        cli,
+        confirmation,
+        figures,
+        follow_up,
+        reporter,
+        submit,
+        views,
+    )
     from mangel.alerts import views as alert_views  # noqa: F401 - routes register
     from mangel.alerts.services import send_digests
     from mangel.demo import seed_demo
@@ -71,6 +83,7 @@ def init_app(app: Flask) -> None:
     from mangel.routing import (
         delivery_admin,
         roads_admin,  # noqa: F401
+        webhooks_admin,  # noqa: F401 - routes register
     )
     from mangel.routing import rules as routing  # noqa: F401 - signal receivers
     from mangel.routing.delivery import sweep as delivery_sweep
@@ -111,6 +124,7 @@ def init_app(app: Flask) -> None:
     register_sweep(app, delivery_sweep)
     register_sweep(app, delivery_admin.daily_summary)
     register_staff_link(app, _l("Mängelmelder: Zustellungen"), "mangel_admin.deliveries", "admin")
+    register_staff_link(app, _l("Mängelmelder: Webhooks"), "mangel_admin.webhooks", "admin")
     register_staff_link(
         app, _l("Mängelmelder: Zuständigkeit"), "mangel_admin.responsibility", "admin"
     )

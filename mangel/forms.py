@@ -78,12 +78,23 @@ class LocationForm(LocationFields, Form):
     category = HiddenField()
 
 
+PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
+
+
 class PhotoLocationForm(LotseForm):
-    """Step 2 extra: read the position out of a photo's EXIF data (the photo is not kept)."""
+    """Photo-first: the photo places the pin (from its EXIF position) and joins the report."""
 
     category = HiddenField()
-    photo = MultipleFileField(_l("Foto mit Standortangabe"))
-    submit = SubmitField(_l("Ort aus dem Foto übernehmen"))
+    photo = MultipleFileField(
+        _l("Foto aufnehmen oder auswählen"),
+        description=_l(
+            "Viele Handys speichern den Aufnahmeort im Foto: Daraus setzen wir die "
+            "Markierung. Das Foto fügen wir Ihrer Meldung bei; Ortsangaben und andere "
+            "Metadaten entfernen wir."
+        ),
+        render_kw={"accept": PHOTO_ACCEPT, "capture": "environment"},
+    )
+    submit = SubmitField(_l("Foto verwenden"))
 
 
 class ReportForm(LotseForm):
@@ -92,6 +103,7 @@ class ReportForm(LotseForm):
     category = HiddenField()
     lat = HiddenField()
     lon = HiddenField()
+    address = HiddenField()
     description = TextAreaField(
         _l("Beschreibung"),
         description=_l("Was ist kaputt oder stört? Bitte keine Namen oder Kfz-Kennzeichen."),
@@ -101,7 +113,7 @@ class ReportForm(LotseForm):
         description=_l(
             "JPEG, PNG, WebP oder HEIC. Ortsangaben und andere Metadaten entfernen wir."
         ),
-        render_kw={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"},
+        render_kw={"accept": PHOTO_ACCEPT},
     )
     name = StringField(
         _l("Ihr Name (freiwillig)"),
@@ -263,6 +275,43 @@ class SupportForm(LotseForm):
     )
     website = StringField(_l("Webseite (bitte leer lassen)"))
     submit = SubmitField(_l("Ich bin auch betroffen"))
+
+
+class ResendForm(LotseForm):
+    """ "Mail erneut senden" on the thanks page."""
+
+    submit = SubmitField(_l("Mail erneut senden"))
+
+
+class AdditionForm(LotseForm):
+    """ "Ergänzen" on the tracking page: more text, more photos, or both."""
+
+    text = TextAreaField(
+        _l("Was möchten Sie ergänzen?"),
+        validators=[Length(max=2000, message=_l("Bitte höchstens 2000 Zeichen."))],
+        description=_l("Die zuständige Stelle bekommt Ihre Ergänzung per E-Mail."),
+        render_kw={"maxlength": 2000},
+    )
+    photos = MultipleFileField(
+        _l("Fotos (freiwillig)"),
+        description=_l(
+            "JPEG, PNG, WebP oder HEIC. Ortsangaben und andere Metadaten entfernen wir."
+        ),
+        render_kw={"accept": PHOTO_ACCEPT},
+    )
+    website = StringField(_l("Webseite (bitte leer lassen)"))
+    submit = SubmitField(_l("Ergänzung senden"))
+
+
+class WithdrawForm(LotseForm):
+    """ "Zurückziehen" on the tracking page, after a page that says what it means."""
+
+    reason = TextAreaField(
+        _l("Grund (freiwillig)"),
+        validators=[Optional(), Length(max=1000, message=_l("Bitte höchstens 1000 Zeichen."))],
+        description=_l("Zum Beispiel „Hat sich erledigt“. Nur die zuständige Stelle liest ihn."),
+    )
+    submit = SubmitField(_l("Ja, Meldung zurückziehen"))
 
 
 class ConfirmForm(LotseForm):

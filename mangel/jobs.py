@@ -21,7 +21,7 @@ from sqlalchemy import update
 from lotse.extensions import db
 from lotse.outbox import OutboxMail, describe, on_sent, queue_mail
 from lotse.urls import public_url
-from mangel import services
+from mangel import drafts, services
 from mangel.models import Report, Support
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,11 @@ on_sent(SUPPORT, _restart_expiry)
 
 
 def sweep() -> None:
-    """Periodic: delete reports and supports never confirmed, and their photo files."""
+    """Periodic: delete reports and supports never confirmed, and their photo files, and
+    report drafts left for a day."""
     reports, supports, files = services.purge_unconfirmed()
     db.session.commit()
     services.delete_photo_files(files)
+    drafts.purge_old()
     if reports or supports:
         log.info("purged %d unconfirmed reports and %d supports", reports, supports)

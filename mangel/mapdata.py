@@ -14,7 +14,7 @@ import math
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, cast, func, select
+from sqlalchemy import BigInteger, Integer, bindparam, cast, func, select
 
 from lotse.extensions import db
 from mangel.models import (
@@ -59,7 +59,7 @@ def _filters(by_category: bool, by_status: bool) -> list:
 # Every value is a number or a status code the database constrains to plain ASCII words.
 POINT_SQL = (
     '{"type":"Feature","geometry":{"type":"Point","coordinates":[%s,%s]},'
-    '"properties":{"id":%s,"status":"%s","category":%s}}'
+    '"properties":{"id":%s,"status":"%s","category":%s,"date":%s}}'
 )
 
 
@@ -77,10 +77,13 @@ def _points_statement(dialect: str, by_category: bool, by_status: bool, by_cells
     if by_cells:
         where.insert(0, Report.map_cell.in_(bindparam("cells", expanding=True)))
     columns = (Report.lon, Report.lat, Report.id, Report.status, Report.category_id)
+    # The popup's date as Unix seconds; the browser writes it in the town's time zone.
     if dialect == "postgresql":
-        feature, joined = func.format(POINT_SQL, *columns), func.string_agg
+        seconds = cast(func.floor(func.extract("epoch", Report.created_at)), BigInteger)
+        feature, joined = func.format(POINT_SQL, *columns, seconds), func.string_agg
     else:
-        feature, joined = func.printf(POINT_SQL, *columns), func.group_concat
+        seconds = cast(func.strftime("%s", Report.created_at), BigInteger)
+        feature, joined = func.printf(POINT_SQL, *columns, seconds), func.group_concat
     pins = select(feature.label("pin")).where(*where).limit(bindparam("limit")).subquery()
     return select(func.count(), joined(pins.c.pin, ","))
 

@@ -215,6 +215,7 @@ class Report(TimestampMixin, db.Model):
         Index(
             "ix_report_map",
             *("map_cell", "lat", "lon", "confirmed_at", "hidden", "status", "category_id", "id"),
+            "created_at",
         ),
         # The public list (newest first) and the feed (last changed first) walk these and
         # stop after a page: only public reports are in them.
@@ -259,6 +260,8 @@ class Report(TimestampMixin, db.Model):
     map_cell: Mapped[int] = mapped_column(BigInteger)  # set from lat/lon on every save
     street: Mapped[str] = mapped_column(String(120), default="")
     nearest_address: Mapped[str] = mapped_column(String(200), default="")  # staff only
+    # The address the citizen chose in step 2 ("Bahnhofstraße 12"), from the town's list.
+    address_label: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     description_released: Mapped[bool] = mapped_column(Boolean, default=False)
     photos_released: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -298,6 +301,8 @@ class Report(TimestampMixin, db.Model):
         ForeignKey("report.id", ondelete="SET NULL"), index=True
     )
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last escalation mail
+    # The reporter took the report back: hidden from the public, the clerk decides the rest.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
     duplicate_of: Mapped[Report | None] = relationship(
         remote_side=[id], foreign_keys=[duplicate_of_id]
@@ -316,6 +321,11 @@ class Report(TimestampMixin, db.Model):
         """The photos the public may see: all released ones that staff do not hold back."""
         return [p for p in self.photos if not p.held] if self.photos_released else []
 
+    @property
+    def place_label(self) -> str:
+        """Where the report is, as people name it: the chosen address, else the street."""
+        return place_label(self.address_label, self.street)
+
     def readable_answers(self) -> list[tuple[str, str]]:
         """The answers to the extra questions as people read them: (question, answer).
 
@@ -328,6 +338,13 @@ class Report(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
+
+
+def place_label(address_label: str | None, street: str) -> str:
+    """``Report.place_label`` for the two columns read without the report."""
+    if address_label:
+        return address_label
+    return str(_l("nahe %(street)s", street=street)) if street else ""
 
 
 def readable_answers(

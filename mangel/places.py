@@ -16,7 +16,9 @@ from lotse.extensions import db
 from lotse.geo import distance_m, in_town
 from mangel.models import Address
 
-SEARCH_LIMIT = 8
+SEARCH_LIMIT = 8  # suggestions while typing
+CANDIDATE_LIMIT = 300  # "Meinten Sie …?" without JavaScript: every number of a street
+CHOSEN_RADIUS_M = 150  # a chosen address this near the point still names it
 NEAREST_WINDOW_DEG = 0.003  # about 330 m north–south: an address nearer than that is useful
 
 COLUMN_ALIASES = {
@@ -63,6 +65,34 @@ def nearest_address(lat: float, lon: float) -> Address | None:
     return min(candidates, key=lambda a: distance_m(lat, lon, a.lat, a.lon), default=None)
 
 
+def short_label(address: Address) -> str:
+    """An address as people say it on the spot: street and number, no postcode."""
+    return " ".join(filter(None, [address.street, address.house_number]))
+
+
+def chosen_address(text: str, lat: float, lon: float) -> str:
+    """The address the citizen chose, when it is one of the town's and names this point.
+
+    Only addresses from the town's list are kept, so a report never shows free text as its
+    place; a pin moved away from the chosen address drops it.
+    """
+    key = search_key(text.split(",")[0]) if text else ""
+    if len(key) < 2:
+        return ""
+    rows = db.session.scalars(select(Address).where(Address.search_key == key).limit(20))
+    near = [(distance_m(lat, lon, a.lat, a.lon), a) for a in rows]
+    near = [pair for pair in near if pair[0] <= CHOSEN_RADIUS_M]
+    return short_label(min(near, key=lambda pair: pair[0])[1]) if near else ""
+
+
+def group_by_street(addresses: list[Address]) -> list[tuple[str, list[Address]]]:
+    """Candidates as the no-JavaScript page lists them: per street, every house number."""
+    groups: dict[str, list[Address]] = {}
+    for address in addresses:
+        groups.setdefault(address.street, []).append(address)
+    return list(groups.items())
+
+
 @dataclass
 class Location:
     """The outcome of reading a location from a form: a point, or messages per field."""
@@ -71,6 +101,7 @@ class Location:
     lon: float | None = None
     errors: dict[str, str] | None = None
     candidates: list[Address] | None = None
+    address: str = ""  # the town's address that was found, "Bahnhofstraße 12"
 
     @property
     def ok(self) -> bool:
@@ -113,7 +144,9 @@ def resolve_location(address: str, lat_text: str, lon_text: str, pin: str = "") 
         exact = [a for a in matches if a.search_key == search_key(address)]
         if len(exact) == 1 or len(matches) == 1:
             found = (exact or matches)[0]
-            return check_point(found.lat, found.lon)
+            location = check_point(found.lat, found.lon)
+            location.address = short_label(found)
+            return location
         if not matches:
             message = _(
                 "Diese Adresse kennen wir in %(town)s nicht. Bitte prüfen Sie die Schreibweise "
@@ -123,7 +156,7 @@ def resolve_location(address: str, lat_text: str, lon_text: str, pin: str = "") 
             return Location(errors={"address": message})
         return Location(
             errors={"address": _("Mehrere Adressen passen. Bitte wählen Sie eine aus der Liste.")},
-            candidates=matches,
+            candidates=search_addresses(address, limit=CANDIDATE_LIMIT + 1),
         )
     if pin == "start":
         return Location(

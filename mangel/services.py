@@ -162,6 +162,7 @@ def create_report(
     email: str,
     phone: str,
     photos: list[ProcessedPhoto],
+    address_label: str = "",
 ) -> tuple[Report, str | None, list[str]]:
     """Record a citizen's report, unconfirmed until they click the link in our e-mail.
 
@@ -171,6 +172,7 @@ def create_report(
     """
     place = nearest_address(lat, lon)
     report = Report(
+        address_label=address_label,
         category=category,
         department_id=category.department_id,
         status=ReportStatus.OPEN.value,
@@ -243,8 +245,8 @@ def delete_photo_files(names: Iterable[str]) -> None:
 def check_confirmation(kind: str, token: str) -> tuple[str, Report | Support | None]:
     """Look up the report (``meldung``) or support behind an e-mail link without using it.
 
-    The outcome is ``valid``, ``expired`` or ``unknown`` (never issued, or used already:
-    a link works once).
+    The outcome is ``valid``, ``confirmed`` (clicked before: the link keeps leading to the
+    report), ``expired`` or ``unknown`` (never issued, or replaced by a newer mail).
     """
     model, hash_column, expiry_column = {
         "meldung": (Report, Report.confirm_token_hash, "confirm_expires_at"),
@@ -253,20 +255,53 @@ def check_confirmation(kind: str, token: str) -> tuple[str, Report | Support | N
     item = db.session.scalar(select(model).where(hash_column == hash_token(token)))
     if item is None:
         return "unknown", None
+    if item.confirmed_at is not None:
+        return "confirmed", item
     expires = getattr(item, expiry_column)
     if expires is None or expires < utcnow():
         return "expired", item
     return "valid", item
 
 
-def confirm_report(report: Report) -> str:
-    """Make a report public and return the raw token of its private tracking link."""
+def tracking_token_for(confirm_token: str) -> str:
+    """The private tracking link of a report confirmed with this link, derived from it.
+
+    A second click on the confirmation link (a week later, from the same mail) opens the
+    same tracking page without the database keeping either raw token.
+    """
+    return _keyed_hash(f"tracking:{confirm_token}")
+
+
+def confirm_report(report: Report, confirm_token: str | None = None) -> str:
+    """Make a report public and return the raw token of its private tracking link.
+
+    Confirmed by the citizen's link (``confirm_token``), that link stays a way back to the
+    tracking page; confirmed otherwise (staff intake, a trusted Open311 client), the
+    tracking link is a random one.
+    """
     report.confirmed_at = utcnow()
-    report.confirm_token_hash = None
     report.confirm_expires_at = None
-    tracking = issue_tracking_token(report)
+    if confirm_token is None:
+        report.confirm_token_hash = None
+        tracking = issue_tracking_token(report)
+    else:
+        tracking = tracking_token_for(confirm_token)
+        report.tracking_token_hash = hash_token(tracking)
+        db.session.flush()
     report_confirmed.send(report)
     return tracking
+
+
+def renew_confirmation(report: Report) -> str:
+    """A new confirmation link for an unconfirmed report ("Mail erneut senden").
+
+    Returns the raw token; the link of the earlier mail stops working, so only one link is
+    ever out there.
+    """
+    token, report.confirm_token_hash = _new_token()
+    report.confirm_expires_at = _expiry()
+    db.session.flush()
+    return token
 
 
 def issue_tracking_token(report: Report) -> str:
@@ -287,6 +322,17 @@ def report_by_tracking_token(token: str) -> Report | None:
 def public_report(report_id: int) -> Report | None:
     """A report the public may see (see ``public_condition``), else ``None``."""
     return db.session.scalar(public_reports().where(Report.id == report_id))
+
+
+def withdrawn_report(report_id: int) -> Report | None:
+    """A confirmed report its reporter withdrew: its public page says so instead of 404."""
+    return db.session.scalar(
+        select(Report).where(
+            Report.id == report_id,
+            Report.confirmed_at.is_not(None),
+            Report.withdrawn_at.is_not(None),
+        )
+    )
 
 
 # --- support ("Ich bin auch betroffen") ---------------------------------------------
@@ -315,9 +361,8 @@ def request_support(report: Report, email: str, notify: bool = False) -> tuple[S
 
 
 def confirm_support(support: Support) -> None:
-    """Count a support; its link is used up."""
+    """Count a support; a second click on its link finds it counted."""
     support.confirmed_at = utcnow()
-    support.token_hash = None
     support.token_expires_at = None
     db.session.flush()
 

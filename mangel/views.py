@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from lotse.auth import in_department_scope
+from lotse.errors import render_error, wants_json
 from lotse.extensions import db, limiter
 from lotse.formatting import date_formatter
 from lotse.geo import town_bounds
@@ -31,7 +32,7 @@ from lotse.urls import public_url, url_filler
 from mangel import services
 from mangel.forms import SupportForm
 from mangel.mapdata import map_geojson, parse_bbox
-from mangel.models import Category, Report, ReportPhoto, ReportStatus
+from mangel.models import Category, Report, ReportPhoto, ReportStatus, place_label
 from mangel.photos import photo_path
 from mangel.places import search_addresses
 
@@ -46,9 +47,70 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _status_arg() -> str | None:
-    value = request.args.get("status", "")
-    return value if value in ReportStatus._value2member_map_ else None
+class FilterError(ValueError):
+    """A filter value of the map or list that does not exist; the message says which."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def filter_args() -> dict:
+    """The list's and map's filters from the query string; unknown values raise FilterError.
+
+    Silently ignoring ``status=bogus`` would show every report as if it were filtered.
+    """
+    args: dict = {}
+    category = request.args.get("category", "")
+    if category:
+        category_id = int(category) if category.isdigit() and len(category) < 10 else None
+        if category_id is None or db.session.get(Category, category_id) is None:
+            raise FilterError(
+                "category",
+                _("Diese Kategorie gibt es nicht. Bitte wählen Sie eine aus der Liste."),
+            )
+        args["category"] = category_id
+    status = request.args.get("status", "")
+    if status:
+        if status not in ReportStatus._value2member_map_:
+            raise FilterError(
+                "status",
+                _(
+                    "Diesen Status gibt es nicht. Möglich sind: %(statuses)s.",
+                    statuses=", ".join(str(s.label) for s in ReportStatus),
+                ),
+            )
+        args["status"] = status
+    if "bbox" in request.args:
+        bbox = parse_bbox(request.args["bbox"])
+        if bbox is None:
+            raise FilterError(
+                "bbox",
+                _("Der Kartenausschnitt ist ungültig (erwartet: West,Süd,Ost,Nord in Grad)."),
+            )
+        args["bbox"] = request.args["bbox"]
+    return args
+
+
+def filter_error(exc: FilterError):
+    """400 for an unknown filter value: a German page, or JSON naming the parameter."""
+    if wants_json():
+        body = {"code": 400, "parameter": exc.field, "message": exc.message}
+        return jsonify(error=body), 400
+    return render_error(400, exc.message)
+
+
+def filtered(stmt, args: dict):
+    """A statement of reports narrowed to the filters of ``filter_args``."""
+    if "category" in args:
+        stmt = stmt.where(Report.category_id == args["category"])
+    if "status" in args:
+        stmt = stmt.where(Report.status == args["status"])
+    if "bbox" in args:
+        west, south, east, north = parse_bbox(args["bbox"])
+        stmt = stmt.where(Report.lat.between(south, north), Report.lon.between(west, east))
+    return stmt
 
 
 def map_config() -> dict:
@@ -69,6 +131,7 @@ def marker_names(categories: list[Category]) -> dict:
     """How the overview map names its markers: "Meldung Nr. 32: Schlagloch, in Bearbeitung"."""
     return {
         "report": _("Meldung Nr. %(id)s: %(category)s, %(status)s"),
+        "reported": _("gemeldet am %(date)s"),
         "cluster": _("%(count)s Meldungen – aktivieren zum Vergrößern"),
         "categories": {c.id: c.name for c in categories},
         "statuses": {s.value: str(s.label) for s in ReportStatus},
@@ -84,7 +147,7 @@ class ListedReport:
     category: str
     status: ReportStatus
     reported_on: str
-    street: str
+    place: str
     supports: int
 
 
@@ -107,60 +170,72 @@ class ListPage:
 
 @bp.route("/")
 def index():
-    """Map and list of public reports, filtered by category and status, page by page."""
-    category_id, status = _int_arg("category"), _status_arg()
-    stmt = select(
-        Report.id, Report.category_id, Report.status, Report.street, Report.created_at
-    ).where(services.public_condition())
-    if category_id:
-        stmt = stmt.where(Report.category_id == category_id)
-    if status:
-        stmt = stmt.where(Report.status == status)
+    """Map and list of public reports, filtered by category, status and the map's area."""
+    try:
+        args = filter_args()
+    except FilterError as exc:
+        return filter_error(exc)
+    columns = (Report.id, Report.category_id, Report.status, Report.street, Report.created_at)
     page = ListPage(
-        stmt.order_by(Report.created_at.desc(), Report.id.desc()),
+        filtered(
+            select(*columns, Report.address_label).where(services.public_condition()), args
+        ).order_by(Report.created_at.desc(), Report.id.desc()),
         min(_int_arg("page") or 1, MAX_PAGE),
         current_app.config["MANGEL_PAGE_SIZE"],
     )
     # All categories at once: the leaves' full names need their parents, the map all names.
     all_categories = db.session.scalars(select(Category)).all()
-    names = {c.id: c.name for c in all_categories}
-    report_url = url_filler(url_for("mangel.report_page", report_id=DB_INT_MAX), DB_INT_MAX)
-    reported_on = date_formatter("medium")
-    supports = services.support_counts(row.id for row in page.items)
-    page.items = [
-        ListedReport(
-            id=row.id,
-            url=report_url(row.id),
-            category=names[row.category_id],
-            status=ReportStatus(row.status),
-            reported_on=reported_on(row.created_at),
-            street=row.street,
-            supports=supports.get(row.id, 0),
-        )
-        for row in page.items
-    ]
+    page.items = listed_reports(page.items, {c.id: c.name for c in all_categories})
+    context = {"page": page, "filter_args": args}
+    if request.args.get("teil") == "liste":
+        # The list below the map, redrawn when the map moves (static/js/mangel.js).
+        response = current_app.make_response(render_template("mangel/_report_list.html", **context))
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return render_template(
         "mangel/index.html",
-        page=page,
         categories=sorted(
             (c for c in all_categories if c.parent_id is not None), key=lambda c: c.name
         ),
         statuses=list(ReportStatus),
-        category_id=category_id,
-        status=status,
+        category_id=args.get("category"),
+        status=args.get("status"),
         map_config=map_config(),
         marker_names=marker_names(all_categories),
-        filter_args={k: v for k, v in (("category", category_id), ("status", status)) if v},
+        map_args={k: v for k, v in args.items() if k != "bbox"},
+        **context,
     )
+
+
+def listed_reports(rows, category_names: dict[int, str]) -> list[ListedReport]:
+    """A page's rows as the list shows them: links, dates and support counts written once."""
+    report_url = url_filler(url_for("mangel.report_page", report_id=DB_INT_MAX), DB_INT_MAX)
+    reported_on = date_formatter("medium")
+    supports = services.support_counts(row.id for row in rows)
+    return [
+        ListedReport(
+            id=row.id,
+            url=report_url(row.id),
+            category=category_names[row.category_id],
+            status=ReportStatus(row.status),
+            reported_on=reported_on(row.created_at),
+            place=place_label(row.address_label, row.street),
+            supports=supports.get(row.id, 0),
+        )
+        for row in rows
+    ]
 
 
 @bp.route("/karte.json")
 def geojson():
     """Pins of public reports inside the visible box (``bbox=west,south,east,north``)."""
-    bbox = parse_bbox(request.args.get("bbox", ""))
-    if bbox is None:
-        abort(400)
-    body = map_geojson(bbox, _int_arg("category"), _status_arg())
+    try:
+        args = filter_args()
+    except FilterError as exc:
+        return filter_error(exc)
+    if "bbox" not in args:
+        return filter_error(FilterError("bbox", _("Bitte geben Sie einen Kartenausschnitt an.")))
+    body = map_geojson(parse_bbox(args["bbox"]), args.get("category"), args.get("status"))
     response = current_app.response_class(body, mimetype="application/geo+json")
     response.headers["Cache-Control"] = "public, max-age=30"
     return response
@@ -177,7 +252,9 @@ def address_search():
     return jsonify(results)
 
 
-def render_report(report: Report, *, form: SupportForm | None = None, private: bool = False):
+def render_report(
+    report: Report, *, form: SupportForm | None = None, private: bool = False, **extra
+):
     """The report page: public facts, released text and photos, history, support."""
     return render_template(
         "mangel/report.html",
@@ -186,6 +263,7 @@ def render_report(report: Report, *, form: SupportForm | None = None, private: b
         support_count=services.support_counts([report.id]).get(report.id, 0),
         private=private,
         map_config=map_config(),
+        **extra,
     )
 
 
@@ -194,20 +272,10 @@ def report_page(report_id: int):
     """One public report with its status history, staff notes and support button."""
     report = services.public_report(report_id)
     if report is None:
+        if services.withdrawn_report(report_id) is not None:
+            return render_template("mangel/withdrawn.html", report_id=report_id), 410
         abort(404)
     return render_report(report)
-
-
-@bp.route("/verfolgen/<token>")
-def tracking(token: str):
-    """The reporter's private page: their own description even before it is released."""
-    report = services.report_by_tracking_token(token)
-    if report is None:
-        abort(404)
-    response = current_app.make_response(render_report(report, private=True))
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 @bp.route("/fotos/<name>")
@@ -237,18 +305,14 @@ def photo(name: str):
 @bp.route("/feed.atom")
 def feed():
     """Atom feed of new and changed public reports, for one category or a map area."""
-    stmt = services.public_reports()
-    category_id = _int_arg("category")
-    if category_id:
-        stmt = stmt.where(Report.category_id == category_id)
-    if "bbox" in request.args:
-        bbox = parse_bbox(request.args["bbox"])
-        if bbox is None:
-            abort(400)
-        west, south, east, north = bbox
-        stmt = stmt.where(Report.lat.between(south, north), Report.lon.between(west, east))
+    try:
+        args = filter_args()
+    except FilterError as exc:
+        return filter_error(exc)
+    category_id = args.get("category")
     reports = db.session.scalars(
-        stmt.options(selectinload(Report.category).joinedload(Category.parent))
+        filtered(services.public_reports(), args)
+        .options(selectinload(Report.category).joinedload(Category.parent))
         .order_by(Report.updated_at.desc(), Report.id.desc())
         .limit(FEED_SIZE)
     ).all()

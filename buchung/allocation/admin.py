@@ -397,7 +397,11 @@ def publish_round(round_id: int):
     if start(round_, RoundState.PUBLISHING, by=current_user, accepted_gaps=len(to_accept)):
         db.session.commit()
         enqueue_publishing(round_.id)
-        flash(_("Die Runde wird veröffentlicht; die Serien werden jetzt gebucht."), "success")
+        db.session.expire_all()  # without a queue the job ran already, in its own session
+        if round_.published:
+            flash(_("Die Runde ist veröffentlicht: die Serien sind gebucht."), "success")
+        else:
+            flash(_("Die Runde wird veröffentlicht; die Serien werden jetzt gebucht."), "success")
     else:
         flash(_("Die Runde wird schon veröffentlicht oder ist veröffentlicht."), "error")
     return redirect(url_for(".round_page", round_id=round_id))

@@ -97,6 +97,18 @@ class ApplicationForm(LotseForm):
             "der nächsten Klasse."
         ),
     )
+    member_count = IntegerField(
+        _l("Mitgliederzahl des Vereins"),
+        validators=[
+            InputRequired(_l("Bitte geben Sie die Mitgliederzahl Ihres Vereins an.")),
+            NumberRange(min=1, max=1_000_000, message=_l("Bitte eine Zahl ab 1.")),
+        ],
+        description=_l(
+            "Diese Runde verteilt die Stunden unter Gleichrangigen im Verhältnis zur "
+            "Mitgliederzahl. Bitte die Zahl der letzten Bestandsmeldung; sie gilt für alle "
+            "Anträge Ihres Vereins und das Buchungsbüro sieht sie."
+        ),
+    )
     remark = TextAreaField(_l("Bemerkung"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("Antrag stellen"))
     evidence_class_ids: set[int] = set()  # classes that need evidence, set by the view
@@ -179,6 +191,9 @@ class RoundForm(LotseForm):
             SelectChoice("club", _l("Antragsteller: jeder Verein gleich viele Stunden")),
             SelectChoice(
                 "teams", _l("Mannschaft: Stunden im Verhältnis zur Zahl der Anträge des Vereins")
+            ),
+            SelectChoice(
+                "members", _l("Mitglied: Stunden im Verhältnis zur Mitgliederzahl des Vereins")
             ),
         ],
     )

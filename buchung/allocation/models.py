@@ -96,6 +96,7 @@ class Turns(enum.StrEnum):
 
     CLUB = "club"  # every applicant the same hours, whatever its number of teams
     TEAMS = "teams"  # hours in proportion to the applicant's applications (teams) in the class
+    MEMBERS = "members"  # hours in proportion to the applicant's member count
 
 
 class AllocationRound(TimestampMixin, db.Model):
@@ -106,7 +107,7 @@ class AllocationRound(TimestampMixin, db.Model):
         CheckConstraint(
             "state IN ('open', 'publishing', 'published', 'revoking')", name="known_state"
         ),
-        CheckConstraint("turns IN ('club', 'teams')", name="known_turns"),
+        CheckConstraint("turns IN ('club', 'teams', 'members')", name="known_turns"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

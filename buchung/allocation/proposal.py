@@ -11,7 +11,8 @@ The order of decisions, all deterministic:
    a lottery number derived from round and applicant (not by who applied first or by
    database id).  Equal-priority applicants so get a fair share of hours; with the
    round's ``turns`` set to teams, minutes are divided by the applicant's number of
-   applications in the class, so a club with three teams gets three shares.
+   applications in the class, so a club with three teams gets three shares; set to
+   members, by the club's member count (``turn_weights``).
 4. An application's session goes to its best free candidate: halls in the applicant's
    order, then weekdays in week order; one session per weekday and application.
 5. A candidate fails when it is outside the opening hours or time grid, closed on most
@@ -207,6 +208,22 @@ def effective_classes(requests: list[AllocationRequest]) -> dict[int, PriorityCl
     return found
 
 
+def turn_weights(requests: list[AllocationRequest], turns: str) -> dict[int, int]:
+    """Each applicant's share among the equal-priority ``requests``: 1 each (per club), its
+    number of applications (teams), or its member count (members).  An applicant whose
+    member count nobody entered counts like the smallest applicant with one, so that a
+    missing number neither wipes a club out nor favours it."""
+    club_ids = sorted({r.club_id for r in requests})
+    if turns == Turns.TEAMS:
+        return dict(Counter(r.club_id for r in requests))
+    if turns == Turns.MEMBERS:
+        counts = {r.club_id: r.club.member_count for r in requests}
+        known = [n for n in counts.values() if n]
+        fallback = min(known, default=1)
+        return {c: counts[c] or fallback for c in club_ids}
+    return dict.fromkeys(club_ids, 1)
+
+
 class Proposer:
     """Works one round: see the module docstring for the order of decisions."""
 
@@ -238,12 +255,7 @@ class Proposer:
         self, requests: list[AllocationRequest], choice: int, minutes_by_club: dict[int, int]
     ) -> None:
         exhausted: set[int] = set()
-        weights: Counter = Counter()  # a club's share: 1, or its number of teams in the class
-        for request in requests:
-            if self.round.turns == Turns.TEAMS:
-                weights[request.club_id] += 1
-            else:
-                weights[request.club_id] = 1
+        weights = turn_weights(requests, self.round.turns)
         while True:
             open_requests = [
                 r

@@ -77,6 +77,12 @@ class UnitResult:
     def gaps(self) -> list[DateResult]:
         return [d for d in self.dates if not d.booked]
 
+    @property
+    def booked_span(self) -> tuple[date, date] | None:
+        """The first and the last booked date, for "vom … bis …"."""
+        days = [d.day for d in self.dates if d.booked]
+        return (days[0], days[-1]) if days else None
+
     def gap_groups(self) -> list[tuple[str, str, list[date]]]:
         """``(state, reason, days)`` per distinct reason, so a mail says "12 dates: …" once."""
         groups: dict[tuple[str, str], list[date]] = defaultdict(list)

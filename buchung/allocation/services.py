@@ -21,6 +21,7 @@ from buchung.allocation.models import (
     PriorityClass,
     RequestHall,
     RoundState,
+    Turns,
 )
 from buchung.allocation.proposal import (
     SeasonCalendar,
@@ -47,6 +48,24 @@ REASON_TEXTS = {
     ),
     NoteReason.OUTSIDE_HOURS: _l("außerhalb der Öffnungszeiten oder des Zeitrasters der Halle"),
 }
+
+
+TURNS_TEXTS = {
+    Turns.CLUB: _l("Gleichrangige Anträge kommen reihum je Verein an die Reihe."),
+    Turns.TEAMS: _l(
+        "Gleichrangige Anträge kommen reihum an die Reihe; jeder Verein erhält Stunden im "
+        "Verhältnis zur Zahl seiner Mannschaften."
+    ),
+    Turns.MEMBERS: _l(
+        "Gleichrangige Anträge kommen reihum an die Reihe; jeder Verein erhält Stunden im "
+        "Verhältnis zu seiner Mitgliederzahl."
+    ),
+}
+
+
+def turns_text(turns: str) -> str:
+    """How a round shares hours among equal-priority applicants, in one sentence."""
+    return str(TURNS_TEXTS[Turns(turns)])
 
 
 def reason_text(reason: str, detail: str) -> str:
@@ -199,8 +218,9 @@ def quota_excess(request: AllocationRequest, resource: Resource, minutes: int) -
         return None
     return _(
         "Über dem Kontingent: %(club)s darf %(hall)s höchstens %(quota)s Stunden pro Woche "
-        "belegen; mit dieser Einheit wären es %(total)s Stunden. Die Veröffentlichung "
-        "würde diese Termine nicht buchen.",
+        "belegen; mit dieser Einheit wären es %(total)s Stunden. Die Einheit ist nicht "
+        "zugeteilt: erhöhen Sie das Kontingent für diese Saison oder nehmen Sie eine andere "
+        "Einheit des Antragstellers zurück.",
         club=request.club.name,
         hall=hall.name,
         quota=hours(quota),

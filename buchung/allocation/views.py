@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from buchung.allocation.forms import NO_HALL, ApplicationForm
 from buchung.allocation.jobs import enqueue_receipt
-from buchung.allocation.models import AllocationRequest, AllocationRound
+from buchung.allocation.models import AllocationRequest, AllocationRound, Turns
 from buchung.allocation.proposal import describe_time, hours
 from buchung.allocation.publishing import UnitResult, check
 from buchung.allocation.services import (
@@ -19,6 +19,7 @@ from buchung.allocation.services import (
     reason_text,
     resource_label,
     selectable_classes,
+    turns_text,
 )
 from buchung.club_views import club_required, current_club
 from buchung.forms import ConfirmForm
@@ -52,6 +53,11 @@ def allocation_resource(resource) -> str:
 def allocation_units(request: AllocationRequest, units: dict[int, UnitResult]) -> list[UnitResult]:
     """The dates of an application's sessions, from the round's check (or what it booked)."""
     return [units[a.id] for a in request.allocations if a.id in units]
+
+
+@bp.app_template_global()
+def allocation_turns(turns: str) -> str:
+    return turns_text(turns)
 
 
 @bp.app_template_global()
@@ -93,7 +99,13 @@ def apply(round_id: int):
     halls = [SelectChoice(r.id, resource_label(r)) for r in hall_choices(round_)]
     form.hall_1.choices = halls
     form.hall_2.choices = form.hall_3.choices = [SelectChoice(NO_HALL, _("keine")), *halls]
+    if round_.turns != Turns.MEMBERS:
+        del form.member_count
+    elif not form.is_submitted():
+        form.member_count.data = club.member_count
     if form.validate_on_submit():
+        if round_.turns == Turns.MEMBERS:
+            club.set_member_count(form.member_count.data)
         second = None
         if form.second_weekdays.data:
             second = (form.second_weekdays.data, form.minutes(form.second_start))

@@ -24,6 +24,7 @@ from buchung.models import (
     BookingSlot,
     BookingStatus,
     Club,
+    PartnerKey,
     Resource,
 )
 from buchung.services.quotas import QuotaUsage, quota_violation
@@ -131,6 +132,7 @@ def create_booking(
     notice: str | None = None,
     closed: list[ClosedInterval] | None = None,
     usage: QuotaUsage | None = None,
+    partner: PartnerKey | None = None,
 ) -> Booking:
     """Book ``resource``: a guest's booking is held until the e-mail link is confirmed.
 
@@ -138,8 +140,10 @@ def create_booking(
     club's booking skips the hold (confirmed, or requested where the office approves).
     Occurrences of a ``series`` send no mail each.  A waiting-list offer holds for
     ``hold_minutes`` and sends its own ``notice``.  A series passes the ``closed``
-    intervals and the club's quota ``usage`` it read once for all its dates.  Raises ``BookingRefused`` for broken
-    rules and ``SlotTaken`` when the time is held already.
+    intervals and the club's quota ``usage`` it read once for all its dates.  A ``partner``
+    system's request (booking API) follows the club rules and skips the hold like a club's;
+    where the office approves, the office is told as for a guest's request.  Raises
+    ``BookingRefused`` for broken rules and ``SlotTaken`` when the time is held already.
     """
     violations = check_booking(
         resource,
@@ -147,7 +151,7 @@ def create_booking(
         ends_at,
         attendees=attendees,
         staff=staff is not None,
-        club=club is not None and club.approved,
+        club=(club is not None and club.approved) or partner is not None,
         closed=closed,
     )
     if club is not None and (
@@ -174,10 +178,11 @@ def create_booking(
         created_by=staff,
         club=club,
         series=series,
+        api_key=partner,
     )
     if staff is not None:
         booking.status = BookingStatus.CONFIRMED
-    elif club is not None:
+    elif club is not None or partner is not None:
         needs_approval = resource.root.needs_approval
         booking.status = BookingStatus.REQUESTED if needs_approval else BookingStatus.CONFIRMED
     else:
@@ -190,6 +195,8 @@ def create_booking(
     claim_slots(booking)
     if kind == BookingKind.BOOKING and series is None:
         notify(booking, notice or _first_notice(booking))
+        if partner is not None and booking.status == BookingStatus.REQUESTED:
+            notify(booking, "office_request")
     return booking
 
 

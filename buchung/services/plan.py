@@ -15,11 +15,18 @@ from buchung.services.rules import closed_intervals
 from lotse.csvutil import csv_text
 
 
+def public_club_name(name: str | None, agreed: bool | None) -> str | None:
+    """A club's name where the public may read it: the town shows names
+    (``BUCHUNG_PUBLIC_CLUB_NAMES``) and the club agreed (``Club.name_public``); else None."""
+    if name and agreed and current_app.config["BUCHUNG_PUBLIC_CLUB_NAMES"]:
+        return name
+    return None
+
+
 def public_label(booking: Booking) -> str:
-    """What the public may read about a booking: the club's name if allowed, else "belegt"."""
-    if booking.club is not None and current_app.config["BUCHUNG_PUBLIC_CLUB_NAMES"]:
-        return booking.club.name
-    return _("belegt")
+    """What the public may read about a booking: "belegt", or the club's public name."""
+    club = booking.club
+    return (club and public_club_name(club.name, club.name_public)) or _("belegt")
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ import secrets
 
 import click
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from limits import parse as parse_limit
 from sqlalchemy import select
-from wtforms import BooleanField, StringField, SubmitField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from lotse.admin import CheckboxList
 from lotse.auth import admin_required
@@ -70,6 +71,30 @@ def _valid_limit(value: str) -> bool:
     return True
 
 
+PERIODS = {"minute": _l("pro Minute"), "hour": _l("pro Stunde"), "day": _l("pro Tag")}
+
+
+def limit_label(value: str) -> str:
+    """A stored limit ("100 per hour") as people read it: "100 pro Stunde"."""
+    try:
+        item = parse_limit(value)
+    except ValueError:
+        return value
+    unit = item.GRANULARITY.name
+    amount = format_number(item.amount)
+    if item.multiples == 1 and unit in PERIODS:
+        return f"{amount} {PERIODS[unit]}"
+    names = {
+        "second": _("Sekunden"),
+        "minute": _("Minuten"),
+        "hour": _("Stunden"),
+        "day": _("Tage"),
+        "month": _("Monate"),
+        "year": _("Jahre"),
+    }
+    return _("%(n)s je %(m)d %(unit)s", n=amount, m=item.multiples, unit=names.get(unit, unit))
+
+
 @lotse_cli.command("create-api-key")
 @click.argument("name")
 @click.option("--trusted", is_flag=True, help="Reports skip the e-mail confirmation.")
@@ -102,11 +127,19 @@ class ApiKeyForm(LotseForm):
         coerce=int,
         description=_l("Keine Auswahl: alle Kategorien."),
     )
-    rate_limit = StringField(
-        _l("Höchstens"),
-        default=DEFAULT_RATE_LIMIT,
-        validators=[DataRequired(_l("Bitte geben Sie eine Grenze an.")), Length(max=40)],
-        description=_l("Meldungen je Zeitraum, zum Beispiel „60 per hour“ oder „5 per minute“."),
+    rate_count = IntegerField(
+        _l("Höchstens so viele Meldungen"),
+        default=60,
+        validators=[
+            InputRequired(_l("Bitte geben Sie eine Zahl an, zum Beispiel 100.")),
+            NumberRange(min=1, max=100_000, message=_l("Bitte eine Zahl von 1 bis 100.000.")),
+        ],
+        description=_l("Weitere Meldungen in diesem Zeitraum lehnt die Schnittstelle ab."),
+    )
+    rate_period = SelectField(
+        _l("Zeitraum"),
+        default="hour",
+        choices=[SelectChoice(key, label) for key, label in PERIODS.items()],
     )
     trusted = BooleanField(
         _l("Vertrauenswürdig: Meldungen ohne Bestätigung per E-Mail veröffentlichen")
@@ -118,9 +151,10 @@ class ApiKeyForm(LotseForm):
         leaves = [leaf for _main, group in services.category_tree() for leaf in group]
         self.categories.choices = [SelectChoice(c.id, c.full_name) for c in leaves]
 
-    def validate_rate_limit(self, field):
-        if not _valid_limit(field.data.strip()):
-            raise ValidationError(_l("Bitte im Format „60 per hour“ angeben."))
+    @property
+    def rate_limit(self) -> str:
+        """The limit in the syntax the rate limiter reads ("100 per hour")."""
+        return f"{self.rate_count.data} per {self.rate_period.data}"
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -133,7 +167,7 @@ def key_list():
         _key, new_key = create_api_key(
             form.name.data,
             category_ids=form.categories.data or [],
-            rate_limit=form.rate_limit.data.strip(),
+            rate_limit=form.rate_limit,
             trusted=form.trusted.data,
         )
         db.session.commit()
@@ -145,6 +179,7 @@ def key_list():
         keys=list(keys),
         new_key=new_key,
         revoke_form=ConfirmForm(),
+        limit_label=limit_label,
     )
 
 

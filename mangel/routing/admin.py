@@ -16,6 +16,7 @@ from mangel.routing.admin_forms import AreaEditForm, AreaUploadForm, CheckForm, 
 from mangel.routing.areas import store_area, store_areas
 from mangel.routing.models import Area, RoutingRule
 from mangel.routing.rules import decide, target_for
+from mangel.views import map_config
 
 
 def _areas() -> list[Area]:
@@ -53,10 +54,16 @@ def responsibility():
             select(RoutingRule.area_id, func.count()).group_by(RoutingRule.area_id)
         ).all()
     )
+    areas = _areas()
     return render_template(
         "mangel/admin/areas.html",
         rules=_rules(),
-        areas=_areas(),
+        areas=areas,
+        area_shapes=[
+            {"name": a.name, "geojson": a.geojson, "url": url_for(".area_edit", area_id=a.id)}
+            for a in areas
+        ],
+        map_config=map_config(),
         rule_counts=rule_counts,
         check=check,
         decision=decision,
@@ -103,9 +110,10 @@ def area_edit(area_id: int):
         flash(_("Das Gebiet %(name)s ist gespeichert.", name=area.name), "success")
         return redirect(url_for(".responsibility"))
     rules = db.session.scalars(select(RoutingRule).where(RoutingRule.area_id == area.id)).all()
-    return render_template("mangel/admin/areas_edit.html", form=form, area=area, rules=rules), (
-        422 if form.errors else 200
+    page = render_template(
+        "mangel/admin/areas_edit.html", form=form, area=area, rules=rules, map_config=map_config()
     )
+    return page, (422 if form.errors else 200)
 
 
 @bp.post("/zustaendigkeit/gebiete/<int:area_id>/loeschen")

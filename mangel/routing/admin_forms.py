@@ -10,8 +10,34 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from lotse.inputs import LotseForm
 from mangel.routing.areas import AreaFileError, read_areas, read_shape
+from mangel.routing.crs import UnknownCrs, parse_epsg, to_wgs84
 
-FILE_HINT = _l("GeoJSON in WGS 84 (EPSG:4326) mit Flächen (Polygon oder MultiPolygon).")
+FILE_HINT = _l(
+    "GeoJSON mit Flächen (Polygon oder MultiPolygon), in jedem Koordinatensystem mit EPSG-Code."
+)
+EPSG_HINT = _l(
+    "Leer lassen, wenn die Datei WGS 84 ist oder ihr Koordinatensystem selbst nennt. "
+    "Kommunale GIS exportieren meist 25832 (ETRS89 / UTM Zone 32N)."
+)
+
+
+def epsg_field() -> StringField:
+    return StringField(
+        _l("Koordinatensystem (EPSG-Code, freiwillig)"),
+        validators=[Length(max=20)],
+        description=EPSG_HINT,
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "list": "epsg-codes"},
+    )
+
+
+def _epsg(field) -> int | None:
+    """The code typed in the field, checked against pyproj's database."""
+    try:
+        epsg = parse_epsg(field.data or "")
+        to_wgs84(epsg)
+    except UnknownCrs as exc:
+        raise ValidationError(str(exc)) from exc
+    return epsg
 
 
 class AreaUploadForm(LotseForm):
@@ -28,17 +54,25 @@ class AreaUploadForm(LotseForm):
         validators=[DataRequired(_l("Bitte geben Sie die Eigenschaft an.")), Length(max=50)],
         description=_l("Ein Gebiet, das es unter diesem Namen schon gibt, wird ersetzt."),
     )
+    epsg = epsg_field()
     submit = SubmitField(_l("Gebiete hochladen"))
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
         self.areas = []  # (name, polygon) pairs, read while validating the file
 
+    def validate_epsg(self, field):
+        _epsg(field)
+
     def validate_file(self, field):
         if self.name_property.errors or not self.name_property.data:
             return
         try:
-            self.areas = read_areas(field.data.read(), self.name_property.data.strip())
+            epsg = _epsg(self.epsg)
+        except ValidationError:
+            return  # the field of the code says what is wrong
+        try:
+            self.areas = read_areas(field.data.read(), self.name_property.data.strip(), epsg)
         except AreaFileError as exc:
             raise ValidationError(str(exc)) from exc
 
@@ -54,6 +88,7 @@ class AreaEditForm(LotseForm):
         _l("Neue Form (GeoJSON-Datei, freiwillig)"),
         description=_l("Alle Flächen der Datei zusammen werden die neue Form des Gebiets."),
     )
+    epsg = epsg_field()
     submit = SubmitField(_l("Speichern"))
 
     def __init__(self, *args, taken_names=(), **kw):
@@ -65,11 +100,18 @@ class AreaEditForm(LotseForm):
         if field.data.strip() in self._taken:
             raise ValidationError(_l("Ein anderes Gebiet heißt schon so."))
 
+    def validate_epsg(self, field):
+        _epsg(field)
+
     def validate_file(self, field):
         if not field.data:
             return
         try:
-            self.shape = read_shape(field.data.read())
+            epsg = _epsg(self.epsg)
+        except ValidationError:
+            return  # the field of the code says what is wrong
+        try:
+            self.shape = read_shape(field.data.read(), epsg)
         except AreaFileError as exc:
             raise ValidationError(str(exc)) from exc
 

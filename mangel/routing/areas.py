@@ -9,7 +9,9 @@ with a message an admin can act on; ``store_area`` creates or replaces one area.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+import shapely
 from flask_babel import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -17,6 +19,7 @@ from shapely.ops import unary_union
 from sqlalchemy import select
 
 from lotse.extensions import db
+from mangel.routing.crs import UnknownCrs, epsg_of, to_wgs84
 from mangel.routing.models import Area
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -63,8 +66,16 @@ def _features(data: dict) -> list[dict]:
     return [{"type": "Feature", "properties": {}, "geometry": data}]
 
 
-def _polygon(feature: object, number: int) -> BaseGeometry:
-    """The feature's geometry, if it is a valid area in longitude/latitude."""
+def _projection(data: dict, epsg: int | None) -> Callable | None:
+    """From the chosen EPSG code, else the file's ``crs``, to WGS 84 (None: it is already)."""
+    try:
+        return to_wgs84(epsg or epsg_of(data))
+    except UnknownCrs as exc:
+        raise AreaFileError(str(exc)) from exc
+
+
+def _polygon(feature: object, number: int, project: Callable | None = None) -> BaseGeometry:
+    """The feature's geometry, if it is a valid area, in longitude/latitude."""
     geometry = feature.get("geometry") if isinstance(feature, dict) else None
     kind = geometry.get("type") if isinstance(geometry, dict) else None
     if kind not in AREA_TYPES:
@@ -84,12 +95,15 @@ def _polygon(feature: object, number: int) -> BaseGeometry:
         ) from exc
     if polygon.is_empty:
         raise AreaFileError(_("Objekt %(number)d ist eine leere Fläche.", number=number))
+    if project is not None:
+        polygon = shapely.transform(polygon, project, interleaved=False)
     west, south, east, north = polygon.bounds
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise AreaFileError(
             _(
                 "Die Koordinaten von Objekt %(number)d sind keine Längen- und Breitengrade. "
-                "Bitte exportieren Sie die Datei in WGS 84 (EPSG:4326).",
+                "Bitte nennen Sie das Koordinatensystem der Datei (zum Beispiel EPSG:25832) "
+                "oder exportieren Sie sie in WGS 84 (EPSG:4326).",
                 number=number,
             )
         )
@@ -104,14 +118,21 @@ def _polygon(feature: object, number: int) -> BaseGeometry:
     return polygon
 
 
-def read_areas(raw: bytes, name_property: str = "name") -> list[tuple[str, BaseGeometry]]:
-    """Named polygons from a GeoJSON file, one per feature; refuses the file on any fault."""
+def read_areas(
+    raw: bytes, name_property: str = "name", epsg: int | None = None
+) -> list[tuple[str, BaseGeometry]]:
+    """Named polygons from a GeoJSON file, one per feature; refuses the file on any fault.
+
+    Coordinates are in ``epsg``, else in the system the file's ``crs`` names, else WGS 84.
+    """
     areas: dict[str, BaseGeometry] = {}
-    features = _features(_load(raw))
+    data = _load(raw)
+    features = _features(data)
     if not features:
         raise AreaFileError(_("Die Datei enthält keine Gebiete."))
+    project = _projection(data, epsg)
     for number, feature in enumerate(features, start=1):
-        polygon = _polygon(feature, number)
+        polygon = _polygon(feature, number, project)
         properties = feature.get("properties") or {}
         name = str(properties.get(name_property, "") if isinstance(properties, dict) else "")
         name = name.strip()
@@ -133,12 +154,14 @@ def read_areas(raw: bytes, name_property: str = "name") -> list[tuple[str, BaseG
     return list(areas.items())
 
 
-def read_shape(raw: bytes) -> BaseGeometry:
+def read_shape(raw: bytes, epsg: int | None = None) -> BaseGeometry:
     """One area from every polygon in a file (to replace an area's shape; names ignored)."""
-    features = _features(_load(raw))
+    data = _load(raw)
+    features = _features(data)
     if not features:
         raise AreaFileError(_("Die Datei enthält keine Gebiete."))
-    return unary_union([_polygon(f, n) for n, f in enumerate(features, start=1)])
+    project = _projection(data, epsg)
+    return unary_union([_polygon(f, n, project) for n, f in enumerate(features, start=1)])
 
 
 def store_area(name: str, geometry: BaseGeometry, area: Area | None = None) -> Area:
@@ -163,6 +186,8 @@ def store_areas(areas: list[tuple[str, BaseGeometry]]) -> tuple[int, int]:
     return len(areas) - replaced, replaced
 
 
-def import_areas(raw: bytes, name_property: str = "name") -> tuple[int, int]:
+def import_areas(
+    raw: bytes, name_property: str = "name", epsg: int | None = None
+) -> tuple[int, int]:
     """Create or replace one area per feature of a GeoJSON file; returns (new, replaced)."""
-    return store_areas(read_areas(raw, name_property))
+    return store_areas(read_areas(raw, name_property, epsg))

@@ -13,17 +13,19 @@ from lotse.cli import lotse_cli
 from lotse.extensions import db
 from lotse.models import Department
 from mangel.routing.areas import AreaFileError, import_areas
+from mangel.routing.delivery import webhook_url_error
 from mangel.routing.models import DepartmentEndpoint
 
 
 @lotse_cli.command("import-areas")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name-property", default="name", show_default=True)
-def import_areas_command(file: Path, name_property: str):
-    """Import Zuständigkeitsgebiete (Ortsteile, corridors) from a GeoJSON file."""
+@click.option("--epsg", type=int, help="EPSG-Code der Koordinaten (sonst aus der Datei/WGS 84).")
+def import_areas_command(file: Path, name_property: str, epsg: int | None):
+    """Import Zuständigkeitsgebiete (Ortsteile, corridors) from a GeoJSON file in any EPSG."""
     try:
         with force_locale("de"):  # the messages are written for admins, in German
-            new, replaced = import_areas(file.read_bytes(), name_property)
+            new, replaced = import_areas(file.read_bytes(), name_property, epsg)
     except AreaFileError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
@@ -49,8 +51,10 @@ def department_webhook(department: str, url: str | None, secret: str | None, rem
             db.session.commit()
         click.echo(f"{found.name}: Meldungen gehen per E-Mail an {found.email or '-'}.")
         return
-    if not url or not url.startswith(("https://", "http://")):
-        raise click.BadParameter("eine http(s)-Adresse", param_hint="--url")
+    with force_locale("de"):
+        problem = webhook_url_error(url) if url else "eine https-Adresse"
+    if problem:
+        raise click.BadParameter(problem, param_hint="--url")
     endpoint = endpoint or DepartmentEndpoint(department_id=found.id)
     endpoint.webhook_url = url
     endpoint.webhook_secret = secret or secrets.token_urlsafe(32)

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
+import urllib.parse
 import urllib.request
 from datetime import timedelta
 
@@ -51,6 +52,7 @@ from mangel.services import upload_dir
 log = logging.getLogger(__name__)
 
 _SESSION_KEY = "mangel_deliveries"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def schedule(delivery: Delivery) -> None:
@@ -294,27 +296,60 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def send_webhook(delivery: Delivery) -> None:
-    """POST the signed JSON; anything but a 2xx answer raises and is retried."""
-    endpoint = db.session.get(DepartmentEndpoint, delivery.department_id)
-    if endpoint is None:
-        raise LookupError("department has no webhook any more")
-    if not delivery.recipient.startswith(("https://", "http://")):
-        raise ValueError(f"not an http(s) webhook: {delivery.recipient}")
-    body = json.dumps(webhook_payload(delivery), ensure_ascii=False).encode()
+def webhook_url_error(url: str) -> str | None:
+    """Why a webhook address cannot be used, in German; ``None`` when it can.
+
+    Reports carry personal data, so they leave only encrypted (https).  Plain http is
+    accepted for this machine itself (a receiver on loopback), where nothing crosses a
+    network.
+    """
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme == "http" and parts.hostname in LOOPBACK:
+        return None
+    if parts.scheme != "https":
+        return _(
+            "Bitte geben Sie eine Adresse mit https:// an: Meldungen enthalten "
+            "personenbezogene Daten und werden nur verschlüsselt übertragen."
+        )
+    if not parts.hostname:
+        return _(
+            "Die Adresse ist unvollständig, zum Beispiel https://system.beispiel.de/meldungen."
+        )
+    return None
+
+
+def post_signed(url: str, secret: str, payload: dict, idempotency_key: str) -> int:
+    """POST the signed JSON; returns the HTTP status.  Anything but 2xx raises."""
+    if webhook_url_error(url) is not None:
+        raise ValueError(f"not an https webhook: {url}")
+    body = json.dumps(payload, ensure_ascii=False).encode()
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        delivery.recipient,
+        url,
         data=body,
         method="POST",
         headers={
             "Content-Type": "application/json",
-            "Idempotency-Key": delivery.idempotency_key,
-            "X-Lotse-Signature": sign(endpoint.webhook_secret, body),
+            "Idempotency-Key": idempotency_key,
+            "X-Lotse-Signature": sign(secret, body),
         },
     )
     timeout = current_app.config["MANGEL_WEBHOOK_TIMEOUT"]
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
         response.read()
+        return response.status
+
+
+def send_webhook(delivery: Delivery) -> None:
+    """POST the signed JSON; anything but a 2xx answer raises and is retried."""
+    endpoint = db.session.get(DepartmentEndpoint, delivery.department_id)
+    if endpoint is None:
+        raise LookupError("department has no webhook any more")
+    post_signed(
+        delivery.recipient,
+        endpoint.webhook_secret,
+        webhook_payload(delivery),
+        delivery.idempotency_key,
+    )
 
 
 SENDERS = {DeliveryMethod.EMAIL.value: send_email, DeliveryMethod.WEBHOOK.value: send_webhook}

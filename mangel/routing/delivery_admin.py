@@ -21,6 +21,7 @@ from mangel.admin import bp
 from mangel.forms import ConfirmForm
 from mangel.jobs import STUCK_SUMMARY
 from mangel.routing import delivery
+from mangel.routing.failures import human_error, state_label
 from mangel.routing.models import Delivery, DeliveryState, SweepMark
 
 STUCK_AFTER = timedelta(hours=1)
@@ -61,6 +62,30 @@ def deliveries():
         deliveries=stuck_deliveries(),
         mails=stuck_mails(STUCK_AFTER),
         form=ConfirmForm(),
+        human_error=human_error,
+        delivery_state=delivery_state,
+        mail_state=mail_state,
+    )
+
+
+def delivery_state(row: Delivery) -> str:
+    """ "ausstehend", "fehlgeschlagen – nächster Versuch 14:05", … for a department delivery."""
+    return state_label(
+        sent=row.state == DeliveryState.SENT.value,
+        given_up=row.state == DeliveryState.FAILED.value,
+        cancelled=row.state == DeliveryState.CANCELLED.value,
+        sending=row.state == DeliveryState.SENDING.value,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+    )
+
+
+def mail_state(mail) -> str:
+    """The same words for a mail of the outbox."""
+    return state_label(
+        given_up=mail.failed_at is not None,
+        attempts=mail.attempts,
+        next_attempt_at=mail.next_attempt_at,
     )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.types import JSON
 from lotse.extensions import db
 from lotse.models import Department
 from mangel.models import Category
+from mangel.routing.crs import UnknownCrs, epsg_of, to_wgs84
 
 ROAD_CLASSES = {
     "A": _l("Autobahn"),
@@ -99,33 +100,6 @@ class RoadFileError(ValueError):
     """A road layer we cannot read; the message says why, in German."""
 
 
-def _to_wgs84(epsg: int | None):
-    if epsg in (None, 4326):
-        return None
-    from pyproj import CRS, Transformer
-    from pyproj.exceptions import CRSError
-
-    try:
-        crs = CRS.from_epsg(epsg)
-    except CRSError as exc:
-        raise RoadFileError(
-            str(_l("Das Koordinatensystem EPSG:%(epsg)s kennen wir nicht.", epsg=epsg))
-        ) from exc
-    transformer = Transformer.from_crs(crs, 4326, always_xy=True)
-
-    def project(x, y):
-        return transformer.transform(x, y)
-
-    return project
-
-
-def _epsg_of(data: dict) -> int | None:
-    """The EPSG code named in a GeoJSON's (old-style) ``crs`` member, if any."""
-    name = ((data.get("crs") or {}).get("properties") or {}).get("name", "")
-    digits = name.rsplit(":", 1)[-1]
-    return int(digits) if digits.isdigit() else None
-
-
 def read_roads(raw: bytes, epsg: int | None = None) -> list[dict]:
     """Road pieces from GeoJSON lines: properties ``klasse``/``class``, ``nummer``/``number``,
     ``name``, ``ortsdurchfahrt`` (true/false).  Coordinates in ``epsg`` (or the file's crs)."""
@@ -136,7 +110,10 @@ def read_roads(raw: bytes, epsg: int | None = None) -> list[dict]:
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list) or not features:
         raise RoadFileError(str(_l("Die Datei enthält keine Straßen (FeatureCollection).")))
-    project = _to_wgs84(epsg or _epsg_of(data))
+    try:
+        project = to_wgs84(epsg or epsg_of(data))
+    except UnknownCrs as exc:
+        raise RoadFileError(str(exc)) from exc
     roads = []
     for number, feature in enumerate(features, start=1):
         props = feature.get("properties") or {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select, update
 
@@ -13,9 +14,10 @@ from lotse.extensions import db
 from lotse.models import Department, utcnow
 from mangel import services
 from mangel.models import Category, Report, ReportPhoto, ReportStatus, StatusChange
-from mangel.photos import redact
+from mangel.photos import PhotoError, redact
 from mangel.places import nearest_address
 from mangel.signals import report_rerouted, report_status_changed
+from mangel.workbench.after_photos import add_after_photo
 from mangel.workbench.forms import (
     ActionForm,
     CategoryForm,
@@ -110,8 +112,19 @@ def status(report_id: int):
     form = StatusForm()
     if not form.validate_on_submit():
         return render_report(report, status_form=form), 422
-    change_status(report, ReportStatus(form.status.data), form.public_note.data or "")
-    return _done(report, _("Der Status ist geändert."))
+    change = change_status(report, ReportStatus(form.status.data), form.public_note.data or "")
+    if not form.after_photo.data:
+        return _done(report, _("Der Status ist geändert."))
+    try:
+        written = add_after_photo(report, change, form.after_photo.data)
+    except PhotoError as exc:
+        db.session.rollback()
+        form.after_photo.errors.append(str(exc))
+        return render_report(report_or_404(report_id), status_form=form), 422
+    audit(report, "after_photo")
+    services.commit_with_photos(written)
+    flash(_("Der Status ist geändert; das Foto danach ist veröffentlicht."), "success")
+    return redirect(url_for(".report_view", report_id=report.id))
 
 
 @bp.route("/meldungen/<int:report_id>/notiz", methods=["POST"])
@@ -218,7 +231,7 @@ def plan(report_id: int):
         report.priority, report.due_date = form.priority.data, form.due_date.data
         audit(report, "plan", detail)
         return _done(report, _("Priorität und Termin sind gespeichert."))
-    return render_report(report), 422
+    return render_report(report, plan_form=form), 422
 
 
 @bp.route("/meldungen/<int:report_id>/freigabe", methods=["POST"])
@@ -228,7 +241,7 @@ def moderate(report_id: int):
     report = report_or_404(report_id)
     form = ModerationForm()
     if not form.validate_on_submit():
-        return render_report(report), 422
+        return render_report(report, moderation_form=form), 422
     text = (form.description.data or "").strip()
     if text != report.description:
         if report.original_description is None:
@@ -268,21 +281,27 @@ def hold_photo(report_id: int, photo_id: int):
 @bp.route("/meldungen/<int:report_id>/fotos/<int:photo_id>/schwaerzen", methods=["POST"])
 @roles_required("clerk")
 def redact_photo(report_id: int, photo_id: int):
-    """Black out a rectangle on a photo; the unredacted file is deleted."""
+    """Black out rectangles drawn (or typed) on a photo: the photo is re-encoded under a new
+    name, the public sees only the redacted one, and the unredacted file is deleted."""
     report = report_or_404(report_id)
     photo = _photo_or_404(report, photo_id)
     form = RedactForm()
     if not form.validate_on_submit():
-        return render_report(report), 422
-    box = (form.x.data, form.y.data, form.x.data + form.w.data, form.y.data + form.h.data)
+        return render_report(report, redact_form=form, redact_photo_id=photo.id), 422
     try:
-        photo.file_name, photo.thumb_name = redact(services.upload_dir(), photo.file_name, [box])
+        photo.file_name, photo.thumb_name = redact(
+            services.upload_dir(), photo.file_name, form.boxes
+        )
     except ValueError:
-        flash(_("Das Rechteck liegt außerhalb des Fotos."), "error")
-        return redirect(url_for(".report_view", report_id=report.id))
-    audit(
-        report,
-        "redact",
-        "{}: {},{} {}×{}".format(photo.position + 1, *box[:2], form.w.data, form.h.data),
+        form.rects.errors.append(_("Ein Rechteck liegt außerhalb des Fotos."))
+        return render_report(report, redact_form=form, redact_photo_id=photo.id), 422
+    boxes = ", ".join(
+        f"{left},{top} {right - left}×{bottom - top}" for left, top, right, bottom in form.boxes
     )
-    return _done(report, _("Der Bereich ist geschwärzt."))
+    audit(report, "redact", f"{photo.position + 1}: {boxes}")
+    return _done(
+        report,
+        ngettext(
+            "Der Bereich ist geschwärzt.", "%(num)d Bereiche sind geschwärzt.", len(form.boxes)
+        ),
+    )

@@ -81,7 +81,7 @@ def timeline(report: Report) -> list[Entry]:
         entries.append(Entry(note.created_at, str(_l("Interne Notiz")), who, note.text, True))
     for item in db.session.scalars(select(AuditEntry).where(AuditEntry.report_id == report.id)):
         who = item.staff_user.display_name if item.staff_user else ""
-        entries.append(Entry(item.created_at, item.action, who, item.detail, True))
+        entries.append(Entry(item.created_at, str(item.label), who, item.text, True))
     return sorted(entries, key=lambda e: e.when)
 
 

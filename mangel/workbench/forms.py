@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
     FloatField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -28,11 +30,11 @@ from lotse.geo import in_town
 from lotse.inputs import LotseForm
 from lotse.models import Department
 from mangel.models import Category, ReportStatus
+from mangel.workbench.models import PRIORITY_LABELS
 
 NOTE_REQUIRED = frozenset(
     {ReportStatus.UNSOLVABLE, ReportStatus.NOT_RESPONSIBLE, ReportStatus.DUPLICATE}
 )
-PRIORITY_LABELS = {0: _l("normal"), 1: _l("hoch"), 2: _l("dringend")}
 
 
 def department_choices() -> list[SelectChoice]:
@@ -61,7 +63,27 @@ class StatusForm(LotseForm):
         _l("Öffentliche Notiz"),
         validators=[Length(max=2000)],
         description=_l("Sichtbar auf der öffentlichen Seite der Meldung."),
+        render_kw={"rows": 3},
     )
+
+    after_photo = FileField(
+        _l("Foto danach (freiwillig)"),
+        description=_l(
+            "Zeigt die behobene Stelle. Nur beim Status „erledigt“; es wird mit der Notiz "
+            "veröffentlicht."
+        ),
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/heic"},
+    )
+
+    def validate_after_photo(self, field) -> None:
+        """A photo of the repaired spot belongs to closing the report as fixed."""
+        if field.data and self.status.data != ReportStatus.FIXED.value:
+            raise ValidationError(
+                _l(
+                    "Ein Foto danach gibt es nur zum Status „%(status)s“.",
+                    status=ReportStatus.FIXED.label,
+                )
+            )
 
     def validate_public_note(self, field) -> None:
         """Nicht lösbar, nicht zuständig and Duplikat must tell the citizen why."""
@@ -78,7 +100,11 @@ class StatusForm(LotseForm):
 class NoteForm(LotseForm):
     """An internal note for colleagues."""
 
-    text = TextAreaField(_l("Interne Notiz"), validators=[DataRequired(), Length(max=4000)])
+    text = TextAreaField(
+        _l("Interne Notiz"),
+        validators=[DataRequired(), Length(max=4000)],
+        render_kw={"rows": 3},
+    )
 
 
 class ForwardForm(LotseForm):
@@ -130,7 +156,9 @@ class ModerationForm(LotseForm):
     """What the public sees: description, photos, the whole report, the public text."""
 
     description = TextAreaField(
-        _l("Öffentliche Beschreibung"), validators=[Optional(), Length(max=4000)]
+        _l("Öffentliche Beschreibung"),
+        validators=[Optional(), Length(max=4000)],
+        render_kw={"rows": 3},
     )
     description_released = BooleanField(_l("Beschreibung freigeben"))
     photos_released = BooleanField(_l("Fotos freigeben"))
@@ -138,12 +166,43 @@ class ModerationForm(LotseForm):
 
 
 class RedactForm(LotseForm):
-    """One black rectangle on a photo, in pixels of the stored photo."""
+    """Black rectangles on a photo, in pixels of the stored photo.
 
-    x = IntegerField(_l("Links (x)"), validators=[NumberRange(min=0)])
-    y = IntegerField(_l("Oben (y)"), validators=[NumberRange(min=0)])
-    w = IntegerField(_l("Breite"), validators=[NumberRange(min=1)])
-    h = IntegerField(_l("Höhe"), validators=[NumberRange(min=1)])
+    Drawn on the photo (the script fills ``rects`` with "x,y,w,h;…"), or typed as one
+    rectangle in the number fields, which work without script and from the keyboard.
+    """
+
+    rects = HiddenField()
+    x = IntegerField(_l("Links (x)"), validators=[Optional(), NumberRange(min=0)])
+    y = IntegerField(_l("Oben (y)"), validators=[Optional(), NumberRange(min=0)])
+    w = IntegerField(_l("Breite"), validators=[Optional(), NumberRange(min=1)])
+    h = IntegerField(_l("Höhe"), validators=[Optional(), NumberRange(min=1)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.boxes: list[tuple[int, int, int, int]] = []
+
+    def validate_rects(self, field) -> None:
+        """Drawn rectangles, else the typed one; at least one of them."""
+        for part in filter(None, (field.data or "").split(";")):
+            numbers = part.split(",")
+            if len(numbers) != 4 or not all(n.strip().isdigit() for n in numbers):
+                raise ValidationError(_l("Die gezeichneten Bereiche sind nicht lesbar."))
+            x, y, w, h = (int(n) for n in numbers)
+            if w and h:
+                self.boxes.append((x, y, x + w, y + h))
+        if self.boxes:
+            return
+        typed = (self.x.data, self.y.data, self.w.data, self.h.data)
+        if None in typed:
+            raise ValidationError(
+                _l(
+                    "Bitte ziehen Sie ein Rechteck über das Foto oder geben Sie Links, Oben, "
+                    "Breite und Höhe an."
+                )
+            )
+        x, y, w, h = typed
+        self.boxes.append((x, y, x + w, y + h))
 
 
 class BulkForm(StatusForm):
@@ -156,6 +215,7 @@ class BulkForm(StatusForm):
     )
     department_id = SelectField(_l("Zuweisen an Abteilung"), coerce=int)
     release = BooleanField(_l("Beschreibung und Fotos freigeben"))
+    after_photo = None  # one photo of one repaired spot: on the report page only
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,11 @@ PostgreSQL matches German word stems (``to_tsvector('german', …)``, GIN index
 by triggers; each searched word is cut to a rough German stem and matched as a prefix, so
 "Schlagloch" finds "Schlaglöcher" and "Laternen" finds "Laterne".  Both understand
 ``"…"`` for a phrase, ``-wort`` to exclude a word and ``or`` between words.
+
+Category names are matched too, the same on both databases: a searched word that begins a
+word of a category's name (or its main category's) selects that category's reports, and
+the other words must then match the text, so "Schlagloch Hauptstraße" finds the pothole
+reports in Hauptstraße whatever their description says.
 """
 
 from __future__ import annotations
@@ -13,10 +18,23 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import DDL, column, event, false, func, text
+from sqlalchemy import (
+    DDL,
+    and_,
+    bindparam,
+    column,
+    event,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    text,
+    true,
+)
 
 from lotse.extensions import db
-from mangel.models import GERMAN, REPORT_SEARCH_VECTOR, Report
+from mangel.models import GERMAN, REPORT_SEARCH_VECTOR, Category, Report
 
 # The FTS5 index, its triggers, and filling it from the reports already there.  The same
 # statements serve ``create_all`` (tests, benchmarks) and the migration.
@@ -103,14 +121,65 @@ def fts_query(q: str) -> str | None:
     return query + "".join(f" NOT {term}" for term in excluded)
 
 
-def search_clause(q: str):
-    """Full-text search: a report number, or words in description or street."""
-    if q.lstrip("#").isdigit():
-        return Report.id == int(q.lstrip("#"))
+def _text_clause(q: str):
+    """Words in description or street (the full-text index of the database)."""
     if db.engine.dialect.name == "postgresql":
-        return REPORT_SEARCH_VECTOR.op("@@")(func.websearch_to_tsquery(GERMAN, q))
+        match = REPORT_SEARCH_VECTOR.op("@@", is_comparison=True)
+        return match(func.websearch_to_tsquery(GERMAN, q))
     query = fts_query(q)
     if query is None:
         return false()
     matches = text("SELECT rowid FROM report_fts WHERE report_fts MATCH :fts")
-    return Report.id.in_(matches.bindparams(fts=query).columns(column("rowid")))
+    # unique: a search with a category holds two of these, each with its own query.
+    fts = bindparam("fts", query, unique=True)
+    return Report.id.in_(matches.bindparams(fts).columns(column("rowid")))
+
+
+def category_matches(q: str) -> tuple[list[int], str]:
+    """The categories named by plain words of the search, and the search without them.
+
+    A word names a category when its stem begins a word of the category's name or of its
+    main category's name; a main category named brings all its leaves.
+    """
+    categories = db.session.execute(select(Category.id, Category.parent_id, Category.name)).all()
+    words = {row.id: {fold(w) for w in WORD.findall(row.name)} for row in categories}
+    matched: set[int] = set()
+    rest: list[str] = []
+    for match in TOKEN.finditer(q):
+        bare = match.group(3)
+        if bare is None or bare.startswith("-") or bare.lower() == "or":
+            rest.append(match.group(0))
+            continue
+        stems = [stem(w) for w in WORD.findall(bare)]
+        hits = {
+            cid
+            for cid, names in words.items()
+            if stems and all(any(n.startswith(s) for n in names) for s in stems)
+        }
+        if not hits:
+            rest.append(match.group(0))
+            continue
+        matched |= hits
+    leaves = {
+        row.id
+        for row in categories
+        if row.id in matched or (row.parent_id is not None and row.parent_id in matched)
+    }
+    return sorted(leaves), " ".join(rest)
+
+
+def search_clause(q: str):
+    """Full-text search: a report number, or words in description, street or category."""
+    if q.lstrip("#").isdigit():
+        return Report.id == int(q.lstrip("#"))
+    category_ids, rest = category_matches(q)
+    if not category_ids:
+        return _text_clause(q)
+    tokens = [m.group(0) for m in TOKEN.finditer(rest)]
+    wanted = " ".join(t for t in tokens if not t.startswith("-"))
+    excluded = [t[1:] for t in tokens if t.startswith("-") and WORD.search(t)]
+    rest_clause = and_(
+        _text_clause(wanted) if WORD.search(wanted) else true(),
+        *(not_(_text_clause(term)) for term in excluded),
+    )
+    return or_(_text_clause(q), and_(Report.category_id.in_(category_ids), rest_clause))

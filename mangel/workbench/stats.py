@@ -5,11 +5,15 @@ The export carries no personal data unless an admin ticks "mit Kontaktdaten".
 
 from __future__ import annotations
 
+import json
+import math
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, date, datetime
 from statistics import median
 
 from flask import abort, current_app, render_template, request
+from flask_babel import format_date, format_decimal, to_user_timezone
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -25,7 +29,9 @@ from mangel.models import (
     ReportStatus,
     StatusChange,
 )
+from mangel.workbench.charts import LABEL_WIDTH, WIDTH, line_chart, stacked_bars
 from mangel.workbench.intake import SOURCE_LABELS
+from mangel.workbench.models import PRIORITY_LABELS
 from mangel.workbench.views import InboxFilter, bp
 
 CLOSED_VALUES = [s.value for s in ReportStatus if s not in OPEN_STATUSES]
@@ -51,7 +57,17 @@ def _days(start: datetime, end: datetime | None) -> float | None:
 
 
 def _median(values: list[float]) -> str:
-    return f"{median(values):.1f}" if values else "–"
+    """Median days in the German way ("23,9"), or a dash without any."""
+    return format_decimal(median(values), "#,##0.0") if values else "–"
+
+
+def _count(value: float) -> str:
+    return format_decimal(value, "#,##0.#")
+
+
+def _month(key: str, width: str) -> str:
+    year, month = key.split("-")
+    return format_date(date(int(year), int(month), 1), width)
 
 
 def _choice_answers(report: Report) -> list[tuple[str, str]]:
@@ -106,41 +122,100 @@ def stats():
         selection.status = "alle"
     group = request.args.get("group") if request.args.get("group") in GROUPS else "abteilung"
     table, months, answers = statistics(selection, group)
+    bars, bars_height, bars_top = stacked_bars(
+        [(row["name"], row["open"], row["closed"]) for row in table], _count
+    )
+    # Every month on the axis while they fit, else every second, third … month.
+    every = max(1, math.ceil(len(months) / 12))
+    line = line_chart([(_month(key, "MMM yy"), n) for key, n in months], _count)
     return render_template(
         "mangel/workbench/stats.html",
         table=table,
-        months=months,
+        months=[(_month(key, "MMMM yyyy"), n) for key, n in months],
         answers=answers,
         group=group,
         selection=selection,
+        bars=bars,
+        bars_height=bars_height,
+        bars_top=bars_top,
+        line=line,
+        label_every=every,
+        count=_count,
+        chart_width=WIDTH,
+        label_width=LABEL_WIDTH,
     )
 
 
+def _local(value: datetime | None) -> str:
+    """A time as Excel in Germany reads it: Europe/Berlin, to the minute."""
+    return to_user_timezone(value).strftime("%d.%m.%Y %H:%M") if value else ""
+
+
+def _utc(value: datetime | None) -> str:
+    """A time for other systems: UTC in ISO 8601, to the second."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _comma(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+# (header for people, header for systems, value for people, value for systems)
 EXPORT_COLUMNS = [
-    ("id", lambda r: r.id),
-    ("eingang", lambda r: r.created_at.isoformat()),
-    ("kategorie", lambda r: r.category.full_name),
-    ("abteilung", lambda r: r.department.name if r.department else ""),
-    ("status", lambda r: r.status),
-    ("strasse", lambda r: r.street),
-    ("lat", lambda r: r.lat),
-    ("lon", lambda r: r.lon),
-    ("prioritaet", lambda r: r.priority),
-    ("faellig", lambda r: r.due_date.isoformat() if r.due_date else ""),
-    ("angenommen", lambda r: r.accepted_at.isoformat() if r.accepted_at else ""),
-    ("beschreibung", lambda r: r.description),
-    ("angaben", lambda r: "; ".join(f"{q}: {a}" for q, a in r.readable_answers())),
+    (_l("Nr."), "id", lambda r: r.id, lambda r: r.id),
+    (_l("Eingang"), "created_at", lambda r: _local(r.created_at), lambda r: _utc(r.created_at)),
+    (
+        _l("Kategorie"),
+        "category",
+        lambda r: r.category.full_name,
+        lambda r: r.category_id,
+    ),
+    (
+        _l("Abteilung"),
+        "department",
+        lambda r: r.department.name if r.department else "",
+        lambda r: r.department_id or "",
+    ),
+    (_l("Status"), "status", lambda r: str(r.status_enum.label), lambda r: r.status),
+    (_l("Straße"), "street", lambda r: r.street, lambda r: r.street),
+    (_l("Breitengrad"), "lat", lambda r: _comma(r.lat), lambda r: r.lat),
+    (_l("Längengrad"), "lon", lambda r: _comma(r.lon), lambda r: r.lon),
+    (
+        _l("Priorität"),
+        "priority",
+        lambda r: str(PRIORITY_LABELS.get(r.priority, r.priority)),
+        lambda r: r.priority,
+    ),
+    (
+        _l("Fällig"),
+        "due_date",
+        lambda r: r.due_date.strftime("%d.%m.%Y") if r.due_date else "",
+        lambda r: r.due_date.isoformat() if r.due_date else "",
+    ),
+    (
+        _l("Angenommen"),
+        "accepted_at",
+        lambda r: _local(r.accepted_at),
+        lambda r: _utc(r.accepted_at),
+    ),
+    (_l("Beschreibung"), "description", lambda r: r.description, lambda r: r.description),
+    (
+        _l("Angaben"),
+        "answers",
+        lambda r: "; ".join(f"{q}: {a}" for q, a in r.readable_answers()),
+        lambda r: json.dumps(r.answers or {}, ensure_ascii=False, sort_keys=True),
+    ),
 ]
 PERSONAL_COLUMNS = [
-    ("name", lambda r: r.reporter_name),
-    ("email", lambda r: r.reporter_email),
-    ("telefon", lambda r: r.reporter_phone),
+    (_l("Name"), "reporter_name", lambda r: r.reporter_name, lambda r: r.reporter_name),
+    (_l("E-Mail"), "reporter_email", lambda r: r.reporter_email, lambda r: r.reporter_email),
+    (_l("Telefon"), "reporter_phone", lambda r: r.reporter_phone, lambda r: r.reporter_phone),
 ]
 
 
-@bp.route("/meldungen/export.csv")
-@roles_required("clerk")
-def export_csv():
+def _export(for_systems: bool):
     """The inbox selection as CSV; contact data only for an admin who asks for it."""
     personal = request.args.get("personal") == "1"
     if personal and not current_user.is_admin:
@@ -150,11 +225,35 @@ def export_csv():
     reports = db.session.scalars(
         selection.statement().options(joinedload(Report.department), joinedload(Report.category))
     )
-    body = csv_text(
-        [name for name, _value in columns],
-        ([value(report) for _name, value in columns] for report in reports),
-    )
+    if for_systems:
+        body = csv_text(
+            [code for _label, code, _people, _systems in columns],
+            ([value(report) for *_rest, value in columns] for report in reports),
+            delimiter=",",
+        )
+        name = "meldungen-systeme.csv"
+    else:
+        # The byte order mark tells Excel the file is UTF-8 (else "StraÃŸe").
+        body = "\ufeff" + csv_text(
+            [str(label) for label, *_rest in columns],
+            ([people(report) for _label, _code, people, _systems in columns] for report in reports),
+        )
+        name = "meldungen.csv"
     response = current_app.response_class(body, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = 'attachment; filename="meldungen.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/meldungen/export.csv")
+@roles_required("clerk")
+def export_csv():
+    """The selection for a spreadsheet: German labels, local time, opens right in Excel."""
+    return _export(for_systems=False)
+
+
+@bp.route("/meldungen/export-systeme.csv")
+@roles_required("clerk")
+def export_csv_systems():
+    """The selection for other systems: codes, ids and UTC times in ISO 8601, comma-separated."""
+    return _export(for_systems=True)

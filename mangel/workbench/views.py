@@ -298,12 +298,14 @@ def render_report(report: Report, **forms):
         action_form=ActionForm(),
         status_form=status_form,
         note_form=forms.get("note_form") or NoteForm(),
+        plan_form=forms.get("plan_form")
+        or PlanForm(priority=report.priority, due_date=report.due_date),
+        moderation_form=forms.get("moderation_form") or ModerationForm(obj=report),
         forward_form=ForwardForm(department_id=report.department_id or 0),
         category_form=CategoryForm(category_id=report.category_id),
         location_form=forms.get("location_form") or LocationForm(lat=report.lat, lon=report.lon),
-        plan_form=PlanForm(priority=report.priority, due_date=report.due_date),
-        moderation_form=ModerationForm(obj=report),
-        redact_form=RedactForm(),
+        redact_form=forms.get("redact_form") or RedactForm(),
+        redact_photo_id=forms.get("redact_photo_id"),
         nearby=[
             r
             for r in services.find_duplicates(report.category, report.lat, report.lon)

@@ -225,10 +225,11 @@
     return count < 10 ? 32 : count < 100 ? 40 : 48;
   }
 
-  // The icon's box on screen: a pin stands on its point, a group is centred on it.
+  var PIN = 28; // px: a status symbol, centred on its point
+
+  // The icon's box on screen: pins and groups are centred on their point.
   function iconBox(at, pin, count) {
-    if (pin) { return { l: at.x - 13, r: at.x + 13, t: at.y - 41, b: at.y }; }
-    var half = clusterSize(count) / 2;
+    var half = (pin ? PIN : clusterSize(count)) / 2;
     return { l: at.x - half, r: at.x + half, t: at.y - half, b: at.y + half };
   }
 
@@ -291,14 +292,62 @@
       return marker;
     }
 
+    // Colour and shape both say the status (never colour alone); the legend shows the same.
+    function symbol(status) {
+      var template = document.querySelector('[data-symbol="' + status + '"]');
+      return template ? template.innerHTML : "";
+    }
+
+    function reportedOn(seconds) {
+      if (!seconds) { return ""; }
+      var date = new Date(seconds * 1000).toLocaleDateString(document.documentElement.lang, {
+        day: "numeric", month: "long", year: "numeric", timeZone: "Europe/Berlin"
+      });
+      return names.reported.replace("%(date)s", date);
+    }
+
+    // The popup: number, category and status as the link, the status symbol, the date.
+    // Nothing personal: the endpoint has nothing personal to give.  Long category names
+    // ("Straßenschaden/Schlagloch") may break after their slash, never inside a word.
+    function popup(p) {
+      var box = document.createElement("div");
+      box.className = "map-popup";
+      var link = document.createElement("a");
+      link.href = reportUrl + p.id;
+      reportName(p).split("/").forEach(function (part, i) {
+        if (i) { link.appendChild(document.createTextNode("/")); link.appendChild(document.createElement("wbr")); }
+        link.appendChild(document.createTextNode(part));
+      });
+      var line = document.createElement("p");
+      line.innerHTML = symbol(p.status);
+      var text = document.createElement("span");
+      text.textContent = reportedOn(p.date);
+      line.appendChild(text);
+      box.appendChild(link);
+      box.appendChild(line);
+      return box;
+    }
+
     function pinMarker(feature) {
       var c = feature.geometry.coordinates;
-      var name = reportName(feature.properties);
-      var link = document.createElement("a");
-      link.href = reportUrl + feature.properties.id;
-      link.textContent = name;
-      return L.marker([c[1], c[0]], { title: name, alt: name, keyboard: true, autoPanOnFocus: false })
-        .bindPopup(link, { autoPan: false });
+      var p = feature.properties;
+      var name = reportName(p);
+      var marker = L.marker([c[1], c[0]], {
+        icon: L.divIcon({
+          className: "mangel-pin mangel-pin--" + p.status,
+          html: symbol(p.status),
+          iconSize: [PIN, PIN],
+          popupAnchor: [0, -PIN / 2]
+        }),
+        title: name,
+        keyboard: true,
+        autoPanOnFocus: false
+      }).bindPopup(popup(p), {
+        maxWidth: Math.min(260, map.getSize().x - 60),
+        autoPanPadding: [16, 16]
+      });
+      marker.on("add", function () { marker.getElement().setAttribute("aria-label", name); });
+      return marker;
     }
 
     function draw(collection) {
@@ -335,6 +384,27 @@
     }
     map.on("moveend", load);
     load();
+
+    // The list below shows the reports in the map's area; it follows every move.
+    var list = document.getElementById("reports-list");
+    var listStatus = document.querySelector("[data-list-status]");
+    var listSource = el.getAttribute("data-list-source");
+    var listRequest = null;
+    function follow() {
+      if (!list || !listSource) { return; }
+      if (listRequest) { listRequest.abort(); }
+      listRequest = new AbortController();
+      var sep = listSource.indexOf("?") === -1 ? "?" : "&";
+      fetch(listSource + sep + "teil=liste&bbox=" + map.getBounds().toBBoxString(), { signal: listRequest.signal })
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(); })
+        .then(function (html) {
+          list.innerHTML = html;
+          if (listStatus) { listStatus.textContent = listStatus.getAttribute("data-msg-area"); }
+        })
+        .catch(function () { /* a newer move replaced this one */ });
+    }
+    map.on("moveend", follow);
+    follow();
   }
 
   // --- a report's place -------------------------------------------------------------------
@@ -347,6 +417,14 @@
 
   var box = document.querySelector("[data-combobox]");
   if (box) { initCombobox(box); }
+  // Photo-first: choosing or taking the photo sends it; the button stays for no JavaScript.
+  document.querySelectorAll("[data-photo-first] input[type=file]").forEach(function (input) {
+    var send = input.form.querySelector("[type=submit]");
+    if (send) { send.remove(); }
+    input.addEventListener("change", function () {
+      if (input.files.length) { input.form.requestSubmit(); }
+    });
+  });
   if (!window.L) { return; }
   var picker = document.querySelector("[data-map-picker]");
   if (picker) { initPicker(picker); }

@@ -127,6 +127,7 @@ def test_office_opens_a_round_and_sets_classes(
         "season_name": "Sommersaison 2028",
         "first_day": "2028-04-01",
         "last_day": "2028-03-01",
+        "turns": "members",  # hours among equals in proportion to member counts
     }
     no_days = form_post(url + "runde", {**new_season, "last_day": ""}, page=url)
     assert no_days.status_code == 400
@@ -143,6 +144,11 @@ def test_office_opens_a_round_and_sets_classes(
         round_ = db.session.scalar(select(AllocationRound).order_by(AllocationRound.id))
         assert round_.resources[0].id == hall
         assert round_.deadline.isoformat() == "2027-05-31T21:59:00+00:00"  # 23:59 in Berlin
+        assert round_.turns == "club"
+        summer_round = db.session.scalar(
+            select(AllocationRound).where(AllocationRound.season_id == summer.id)
+        )
+        assert summer_round.turns == "members"
     fixed = {"club_id": ids["club"], "priority_class_id": kita_id}
     assert form_post(url + "antragsteller-klasse", fixed, page=url).status_code == 302
     with app.app_context():

@@ -181,3 +181,33 @@ def test_turns_per_club_or_weighted_by_teams(app, hall_round, turns, expected):
         got = granted(round_id)
     big = sum(len(got[t]) for t in ("Herren", "Damen", "Jugend"))
     assert (big, len(got["Erste"])) == expected
+
+
+@pytest.mark.parametrize(
+    ("members", "expected"),
+    [
+        ((300, 100), (3, 1)),  # three times the members, three times the hours
+        ((100, 100), (2, 2)),
+        ((None, 100), (2, 2)),  # a missing count counts like the smallest known one
+        ((None, None), (2, 2)),  # nobody entered one: per club
+        ((100, 300), (1, 3)),
+    ],
+)
+def test_turns_weighted_by_members(app, hall_round, members, expected):
+    """Four evenings wanted by two clubs of one team each: with turns by members, hours
+    follow the member counts, whatever the order of applications."""
+    hall, round_id = hall_round
+    with app.app_context():
+        db.session.get(AllocationRound, round_id).turns = "members"
+        clubs = zip(("Großverein", "Kleinverein"), ("Erste", "Zweite"), members, strict=True)
+        for name, team, count in clubs:
+            apply(round_id, name, team, [0, 1, 2, 3], 18, hall, sessions=4)
+            db.session.scalar(select(Club).where(Club.name == name)).member_count = count
+        db.session.commit()
+        propose(db.session.get(AllocationRound, round_id))
+        db.session.commit()
+        first = granted(round_id)
+        propose(db.session.get(AllocationRound, round_id))  # deterministic: same again
+        db.session.commit()
+        assert granted(round_id) == first
+    assert (len(first["Erste"]), len(first["Zweite"])) == expected

@@ -249,12 +249,15 @@ def test_series_calendar_file_has_the_booked_dates_for_its_own_club_only(
     assert client.get(f"/buchung/verein/serie/{series_id}/termine.ics").status_code == 404
 
 
-def test_public_feed_names_clubs_only_when_the_town_allows(make_app, make_resource):
+def test_public_feed_names_clubs_only_when_the_town_allows_and_the_club_agreed(
+    make_app, make_resource
+):
     app = make_app(BUCHUNG_PUBLIC_CLUB_NAMES=True)
     with app.app_context():
         from buchung.services.plan import public_label
 
-        booking = Booking(club=Club(name="TV Musterstadt"))
+        assert public_label(Booking(club=Club(name="TV Musterstadt"))) == "belegt"
+        booking = Booking(club=Club(name="TV Musterstadt", name_public=True))
         assert public_label(booking) == "TV Musterstadt"
         db.session.rollback()
 

@@ -7,8 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from buchung.allocation.models import AllocationRound
 from buchung.clock import local_today
+from lotse.extensions import db
+from lotse.models import utcnow
 
 LOGIN_RE = re.compile(r"^ {4}(?P<label>[^:]+):\s+(?P<email>\S+) / (?P<password>\S+)$", re.M)
 
@@ -78,3 +82,45 @@ def test_the_booking_office_sees_a_round_in_progress(client, auth, demo):
         auth.logout()
         auth.login(*demo[login])
         assert client.get("/verwaltung/").status_code == 200
+
+
+def test_the_office_walks_the_closed_round_from_proposal_to_publishing(
+    app, client, auth, form_post, club_login, demo, mailbox
+):
+    """``make run`` with the demo: a round whose deadline has passed, three clubs'
+    applications; proposal, check (with a gap to accept), publish, the club's result."""
+    auth.login(*demo["Buchungsbüro"])
+    overview = client.get("/verwaltung/buchung/vergabe/").get_data(as_text=True)
+    with app.app_context():
+        round_ = db.session.scalar(
+            select(AllocationRound).where(AllocationRound.turns == "members")
+        )
+        round_id, name = round_.id, round_.name
+        assert round_.deadline < utcnow()
+        assert {r.club.name for r in round_.requests} == {
+            "TV Musterstadt 1890",
+            "BC Rur",
+            "SG Rurtal",
+        }
+    assert name in overview
+    round_url = f"/verwaltung/buchung/vergabe/{round_id}"
+    page = client.get(round_url).get_data(as_text=True)
+    assert "„Wettkampf“ beantragt, noch nicht bestätigt" in page and "640 (Stand " in page
+    assert form_post(f"{round_url}/vorschlag", page=round_url).status_code == 302
+    check = client.get(f"{round_url}/pruefen").get_data(as_text=True)
+    assert "Die Zeit ist schon belegt." in check and "Hallenreinigung" in check
+    digest = re.search(r'name="gaps" type="hidden" value="([0-9a-f]+)"', check)
+    response = form_post(
+        f"{round_url}/veroeffentlichen",
+        {"gaps": digest.group(1), "accept": "y"},
+        page=f"{round_url}/pruefen",
+    )
+    assert response.status_code == 302
+    assert "Veröffentlicht am" in client.get(round_url).get_data(as_text=True)
+    result = mailbox.latest(to="verein@tv-musterstadt.example")
+    assert result["Subject"].startswith("Ergebnis der Saisonvergabe: Hallenvergabe")
+    assert "Handball D-Jugend" in mailbox.text(result)
+    auth.logout()
+    club_login(*demo["Verein TV Musterstadt 1890"])
+    page = client.get(f"/buchung/verein/vergabe/{round_id}/ergebnis").get_data(as_text=True)
+    assert "Handball D-Jugend" in page and "Volleyball Damen 1" in page

@@ -238,23 +238,76 @@ def test_sweep_retries_a_failed_mail_although_rq_still_keeps_its_job(
         queue.empty()
 
 
-def test_failed_mail_is_recorded_and_retried(app, make_resource, book, monkeypatch):
+def test_failed_mail_is_recorded_and_retried(app, make_resource, book, monkeypatch, mailbox):
     from buchung import jobs
 
     resource_id = make_resource()
 
     def broken(*args, **kwargs):
-        raise OSError("SMTP down")
+        raise OSError("Datenbank weg")
 
-    monkeypatch.setattr(jobs, "send_template", broken)
+    monkeypatch.setattr(jobs, "booking_attachment", broken)
     book(resource_id, DAY, "10:00", "11:00")
     with app.app_context():
-        jobs.enqueue_notices()  # runs inline (no Redis) and fails
+        jobs.enqueue_notices()  # runs inline (no Redis) and fails before the outbox
         notice = db.session.scalar(select(BookingNotice))
-        assert notice.sent_at is None and "SMTP down" in notice.last_error
+        assert notice.sent_at is None and "Datenbank weg" in notice.last_error
         monkeypatch.undo()
         notice.created_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
         jobs.sweep()
         db.session.expire_all()
         assert db.session.scalar(select(BookingNotice)).sent_at is not None
+    assert [m["Subject"] for m in mailbox.messages()] == ["Bitte bestätigen Sie Ihre Buchung"]
+
+
+def test_a_notice_run_by_two_jobs_is_mailed_once(app, make_resource, book, mailbox):
+    """The request's job and the sweep's retry of one notice both run: one mail, whose
+    Message-ID names the notice (so any copy is recognisably the same mail)."""
+    from buchung import jobs
+
+    book(make_resource(), DAY, "10:00", "11:00")
+    with app.app_context():
+        notice_id = db.session.scalar(select(BookingNotice.id))
+        jobs.send_notice(notice_id)
+        jobs.send_notice(notice_id)
+        jobs.enqueue_notices()
+        jobs.sweep()
+    [mail] = mailbox.messages()
+    assert mail["Message-ID"] == f"<buchung-notice-{notice_id}@lotse.invalid>"
+
+
+def test_two_jobs_of_one_notice_at_the_same_moment_mail_once(make_app, make_resource, book):
+    """The request's job and the sweep's retry of one notice run at once, the first still
+    talking to the mail server: the second finds the notice handed over and sends nothing
+    (before, both sent: a booking mail twice)."""
+    import threading
+
+    from buchung import jobs
+    from tests.sinks import SmtpSink
+
+    book(make_resource(), DAY, "10:00", "11:00")
+    with SmtpSink() as sink:
+        mailing = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port, MAIL_TIMEOUT=30)
+        with mailing.app_context():
+            notice_id = db.session.scalar(select(BookingNotice.id))
+
+        def job() -> None:
+            with mailing.app_context():
+                jobs.send_notice(notice_id)
+
+        sink.mode = "hold"
+        first = threading.Thread(target=job)
+        first.start()
+        assert sink.holding.wait(20)  # the first job's mail is at the mail server
+        second = threading.Thread(target=job)
+        second.start()
+        second.join(5)
+        finished = not second.is_alive()
+        sink.release.set()
+        first.join(20)
+        second.join(20)
+        assert finished  # it did not wait for the mail server: nothing of its own to send
+        assert [m["Message-ID"] for m in sink.messages] == [
+            f"<buchung-notice-{notice_id}@lotse.invalid>"
+        ]

@@ -76,10 +76,20 @@ def test_plan_pdf_shows_the_week_without_personal_data(client, busy_week):
         assert secret not in text
 
 
-def test_plan_pdf_names_clubs_only_when_the_town_allows(app, client, busy_week):
+def test_plan_pdf_names_clubs_only_when_the_town_allows_and_the_club_agreed(app, client, busy_week):
     hall, first = busy_week
     app.config["BUCHUNG_PUBLIC_CLUB_NAMES"] = True
-    text = pdf_text(client.get(f"/buchung/{hall}/belegungsplan.pdf?woche={first}"))
+    url = f"/buchung/{hall}/belegungsplan.pdf?woche={first}"
+    assert CLUB not in pdf_text(client.get(url))  # the club has not agreed yet
+    with app.app_context():
+        from sqlalchemy import update
+
+        from buchung.club_models import Club
+        from lotse.extensions import db
+
+        db.session.execute(update(Club).values(name_public=True))
+        db.session.commit()
+    text = pdf_text(client.get(url))
     assert CLUB in text
     assert text.count("belegt") == 1  # the guest's party stays anonymous
     for secret in PRIVATE:

@@ -25,5 +25,6 @@ def test_one_minute_of_load_and_faults_loses_and_duplicates_nothing():
     if missing:
         service_unavailable("drill services", missing)
     result = run_drill(60, users=8, drain=300)
+    print(result.text)  # the figures (drain time, load average) with -s or -rA
     failed = [f"{c.name}: {c.figure}" for c in result.checks if not c.passed]
     assert result.passed, "\n".join(failed) + "\n\n" + result.text

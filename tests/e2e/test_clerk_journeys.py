@@ -60,7 +60,7 @@ def test_clerk_closes_a_report_and_the_public_sees_it(
     log_in(clerk, CLERK)
     clerk.get_by_role("link", name="Mängelmelder: Meldungen").click()
     expect(clerk.get_by_role("heading", level=1)).to_have_text("Eingang der Meldungen")
-    clerk.get_by_label("Suche (Text, Straße, Nummer)").fill(f"Journey{viewport.title()}")
+    clerk.get_by_label("Suche (Text, Straße, Kategorie, Nummer)").fill(f"Journey{viewport.title()}")
     clerk.get_by_role("button", name="Filtern").click()
     found = clerk.get_by_role("table", name="Gefilterte Meldungen").get_by_role("row")
     expect(found).to_have_count(2)  # the header and our report
@@ -77,6 +77,7 @@ def test_clerk_closes_a_report_and_the_public_sees_it(
     expect(clerk.get_by_role("button", name="Meldung annehmen")).to_have_count(0)
     expect(clerk.locator(".facts")).to_contain_text("Toni Tiefbau")
 
+    clerk.get_by_text("Freigabe und Moderation").click()  # folded below the daily actions
     clerk.get_by_label("Beschreibung freigeben").check()
     clerk.get_by_label("Fotos freigeben").check()
     clerk.get_by_role("button", name="Freigabe speichern").click()
@@ -87,6 +88,7 @@ def test_clerk_closes_a_report_and_the_public_sees_it(
     clerk.get_by_role("button", name="Status speichern").click()
     expect(clerk.get_by_role("status")).to_have_text("Der Status ist geändert.")
     expect(clerk.locator(".facts")).to_contain_text("erledigt")
+    clerk.get_by_text(re.compile(r"^Protokoll \(")).click()  # the log is folded
     expect(clerk.get_by_role("table", name="Protokoll aller Bearbeitungen")).to_contain_text(
         "offen → erledigt"
     )
@@ -98,7 +100,7 @@ def test_clerk_closes_a_report_and_the_public_sees_it(
     page.goto(tracking_url)
     expect(page.locator(".facts")).to_contain_text("erledigt")
     expect(page.get_by_role("list").filter(has_text=NOTE)).to_be_visible()
-    expect(page.get_by_role("img", name="Foto 1 zur Meldung, vergrößern")).to_be_visible()
+    expect(page.get_by_role("img", name="Ihr Foto 1, vergrößern")).to_be_visible()
     assert_accessible(page)
     shoot("tracking")
 

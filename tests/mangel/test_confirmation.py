@@ -33,7 +33,9 @@ def test_unconfirmed_report_is_invisible(app, client, submitted):
     assert "<entry>" not in client.get("/maengel/feed.atom").get_data(as_text=True)
 
 
-def test_confirmation_link_works_once(app, client, form_post, submitted):
+def test_confirmation_link_confirms_once_then_leads_to_the_tracking_page(
+    app, client, form_post, submitted
+):
     page = client.get(submitted)
     assert page.status_code == 200
     assert "Jetzt bestätigen" in page.get_data(as_text=True)
@@ -50,9 +52,13 @@ def test_confirmation_link_works_once(app, client, form_post, submitted):
     assert private.headers["Cache-Control"] == "private, no-store"
     assert client.get("/maengel/1").status_code == 200
 
+    # A second click (tomorrow, from the same mail) opens the same tracking page.
     again = client.get(submitted)
-    assert again.status_code == 404
-    assert "Dieser Link ist ungültig" in again.get_data(as_text=True)
+    assert again.status_code == 302
+    assert again.headers["Location"] == tracking
+    page = client.get(tracking).get_data(as_text=True)
+    assert "Ihre Meldung ist bereits bestätigt" in page
+    assert "Dieser Link ist ungültig" not in page
     # The tracking link also arrives by mail.
     # The department's copy leaves after the same commit: pick the reporter's mail.
     [mail] = [m for m in sent_mails(app) if "ist eingegangen" in str(m["Subject"])]
@@ -63,7 +69,6 @@ def test_confirmation_link_works_once(app, client, form_post, submitted):
     with app.app_context():
         report = db.session.scalars(select(Report)).one()
         assert report.confirmed_at is not None
-        assert report.confirm_token_hash is None
         assert report.tracking_token_hash and report.tracking_token_hash not in tracking
 
 

@@ -33,6 +33,7 @@ def test_dossier_lists_every_step_with_time_and_person(app, client, form_post, m
     page = f"/verwaltung/maengel/meldungen/{report_id}"
     form_post(f"{page}/annehmen", {}, page=page)
     form_post(f"{page}/notiz", {"text": "Bauhof informiert, Absperrung gestellt."}, page=page)
+    form_post(f"{page}/planung", {"priority": "2", "due_date": "2026-12-09"}, page=page)
     form_post(f"{page}/status", {"status": "fixed", "public_note": "Loch verfüllt."}, page=page)
     dossier = text_of(client.get(f"{page}/akte").get_data(as_text=True))
     assert f"Vorgangsakte Meldung Nr. {report_id}" in dossier
@@ -42,6 +43,7 @@ def test_dossier_lists_every_step_with_time_and_person(app, client, form_post, m
         "Angenommen (gesehen) Chris Clerk",
         "Interne Notiz (intern) Chris Clerk Bauhof informiert, Absperrung gestellt.",
         "Status: erledigt Chris Clerk Loch verfüllt.",
+        "Priorität/Termin (intern) Chris Clerk Priorität normal → dringend, Frist 09.12.2026",
         "Tiefes Loch am Gully",
     ):
         assert expected in dossier, expected

@@ -8,7 +8,6 @@ import secrets
 from pathlib import Path
 
 import pytest
-from PIL import ImageFile
 
 from lotse.extensions import db
 from tests.mangel.conftest import INSIDE, photo, upload
@@ -88,26 +87,6 @@ def test_unreleased_photo_only_for_clerks_of_the_reports_department(
     response.close()
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
-
-
-def test_photo_location_reads_gps_without_decoding_pixels(
-    client, form_post, categories, monkeypatch
-):
-    page = f"/maengel/neu/ort?category={categories['pothole']}"
-    picture = photo("PNG", size=(1200, 900), gps=INSIDE)
-
-    def no_decoding(self, *args, **kwargs):
-        raise AssertionError("pixels decoded")
-
-    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
-    response = form_post(
-        "/maengel/neu/ort/foto",
-        {"category": str(categories["pothole"]), "photo": upload(picture, "ort.png", "image/png")},
-        page=page,
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 302
-    assert f"lat={INSIDE[0]}" in response.headers["Location"]
 
 
 def test_photo_location_is_rate_limited_per_ip(categories, form_post, client):

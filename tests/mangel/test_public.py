@@ -48,8 +48,14 @@ def test_geojson_returns_points_inside_the_box_only(client, make_report):
     features = response.get_json()["features"]
     assert [f["properties"]["id"] for f in features] == [inside]
     assert features[0]["geometry"]["coordinates"] == [INSIDE[1], INSIDE[0]]
-    assert set(features[0]["properties"]) == {"id", "status", "category"}
+    # Nothing personal: number, status, category and the day it was reported (the popup's).
+    assert set(features[0]["properties"]) == {"id", "status", "category", "date"}
     assert outside_box not in [f["properties"]["id"] for f in features]
+    from mangel.models import Report
+
+    with client.application.app_context():
+        created = db.session.get(Report, inside).created_at
+    assert abs(features[0]["properties"]["date"] - created.timestamp()) < 1
 
 
 @pytest.mark.parametrize("bbox", ["", "1,2,3", "a,b,c,d", "6.5,50.7,6.4,50.8", "nan,1,2,3"])

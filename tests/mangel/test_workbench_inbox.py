@@ -70,13 +70,17 @@ def test_full_text_search_by_word_stem(
     client,
     auth,
     make_report,
+    categories,
     staff,  # noqa: F811
 ):
     potholes = make_report(
         description="Zwei tiefe Schlaglöcher vor Haus 3", department_id=staff["tiefbau"]
     )
     lamp = make_report(
-        description="Laterne ist dunkel", street="Hauptstraße", department_id=staff["tiefbau"]
+        description="Laterne ist dunkel",
+        street="Hauptstraße",
+        category_id=categories["light"],
+        department_id=staff["tiefbau"],
     )
     auth.login("a@town.example")
 
@@ -101,6 +105,37 @@ def test_full_text_search_by_word_stem(
         db.session.get(Report, lamp).description = "Ampel ohne Strom"
         db.session.commit()
     assert found("Ampel") == {lamp} and found("dunkel") == set()
+
+
+def test_search_matches_category_names(client, auth, make_report, categories, staff):  # noqa: F811
+    """A clerk types a category ("Straßenbeleuchtung", or its main category) and finds its
+    reports whatever their text; further words narrow them down by text."""
+    pothole = make_report(description="Loch", street="Hauptstraße", department_id=staff["tiefbau"])
+    lamp = make_report(
+        description="dunkel",
+        street="Hauptstraße",
+        category_id=categories["light"],
+        department_id=staff["tiefbau"],
+    )
+    other_lamp = make_report(
+        description="flackert",
+        street="Schulweg",
+        category_id=categories["light"],
+        department_id=staff["tiefbau"],
+    )
+    auth.login("a@town.example")
+
+    def found(q: str) -> set[int]:
+        html = client.get(f"{BASE}/", query_string={"q": q}).get_data(as_text=True)
+        return {rid for rid in (pothole, lamp, other_lamp) if f"{BASE}/{rid}?" in html}
+
+    assert found("Straßenbeleuchtung") == {lamp, other_lamp}
+    assert found("beleuchtung") == set()  # a word of a name is matched from its start
+    assert found("schlagloch") == {pothole}
+    assert found("Straßen") == {pothole, lamp, other_lamp}  # the main category: all leaves
+    assert found("Straßenbeleuchtung Hauptstraße") == {lamp}
+    assert found("Straßenbeleuchtung -flackert") == {lamp}
+    assert found("flackert") == {other_lamp}  # text alone, as before
 
 
 def test_next_report_follows_the_selection_and_its_order(

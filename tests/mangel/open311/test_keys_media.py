@@ -51,16 +51,25 @@ def test_admin_creates_lists_and_revokes_keys(
     assert f'href="{url}"' in client.get("/verwaltung/").get_data(as_text=True)
     page = form_post(
         url,
-        {"name": "Partnerportal", "rate_limit": "10 per minute", "categories": categories["light"]},
+        {
+            "name": "Partnerportal",
+            "rate_count": "10",
+            "rate_period": "minute",
+            "categories": categories["light"],
+        },
     )
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     with app.app_context():
         key = db.session.scalars(select(ApiKey)).one()
         assert key.category_ids == [categories["light"]] and not key.trusted
+        assert key.rate_limit == "10 per minute"
         key_id, prefix = key.id, key.key_prefix
     assert prefix in html and "nur jetzt angezeigt" in html
-    assert "Partnerportal" in client.get(url).get_data(as_text=True)
+    listing = client.get(url).get_data(as_text=True)
+    assert "Partnerportal" in listing
+    assert "höchstens 10 pro Minute, 1 Kategorie<" in listing  # German, singular
+    assert "per minute" not in listing and "1 Kategorien" not in listing
     token = csrf_token_from(client.get(url).get_data(as_text=True))
     client.post(f"{url}{key_id}/widerrufen", data={"csrf_token": token})
     with app.app_context():
@@ -180,3 +189,28 @@ def test_key_admin_refuses_a_post_without_csrf_token(app, client, auth, make_use
     assert response.status_code == 400
     with app.app_context():
         assert db.session.scalars(select(ApiKey)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [("", "Bitte geben Sie eine Zahl an"), ("0", "von 1 bis 100.000"), ("zehn", "Zahl")],
+)
+def test_rate_limit_is_entered_as_a_number_per_period(
+    client, auth, make_user, form_post, count, message
+):
+    make_user(email="admin@town.example", roles=("admin",))
+    auth.login(email="admin@town.example")
+    url = "/verwaltung/maengel/api-schluessel/"
+    form = client.get(url).get_data(as_text=True)
+    assert "Höchstens so viele Meldungen" in form and ">pro Stunde</option>" in form
+    page = form_post(url, {"name": "App", "rate_count": count, "rate_period": "hour"})
+    assert message in page.get_data(as_text=True)
+
+
+def test_limit_labels_read_as_german(app):
+    from mangel.open311.apikeys import limit_label
+
+    with app.test_request_context():
+        assert limit_label("100 per hour") == "100 pro Stunde"
+        assert limit_label("1000 per day") == "1.000 pro Tag"
+        assert limit_label("5 per 10 minutes") == "5 je 10 Minuten"
