@@ -63,7 +63,8 @@ def init_app(app: Flask) -> None:
         "buchung_api_keys.key_list",
         "booking_office",
     )
-    from buchung import allocation, api
+    from buchung import allocation, api, fees
 
     allocation.init_app(app)
     api.init_app(app)
+    fees.init_app(app)

@@ -24,6 +24,7 @@ from buchung.forms import (
 )
 from buchung.jobs import enqueue_notices
 from buchung.models import Booking, BookingKind, BookingStatus, Resource
+from buchung.services.alternatives import blocked_by
 from buchung.services.availability import bookings_between
 from buchung.services.booking import (
     BookingRefused,
@@ -270,7 +271,8 @@ def new_booking():
         except BookingRefused as refused:
             db.session.rollback()
             status = 409 if isinstance(refused, SlotTaken) else 200
-            extra_errors = attach_violations(form, refused.violations)
+            blocked = blocked_by(resource, *moments) if status == 409 else None
+            extra_errors = attach_violations(form, refused.violations, blocked=blocked)
         else:
             if closure_hit:
                 current_app.logger.warning(

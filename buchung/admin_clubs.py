@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -20,15 +20,17 @@ from buchung.admin import (
 from buchung.clock import local_moment, local_today, to_local
 from buchung.club_forms import CopyQuotasForm, MemberCountForm, QuotaForm, SeasonQuotaForm
 from buchung.club_models import Club, ClubQuota, Season
+from buchung.exports import csv_download
 from buchung.forms import ConfirmForm, ReasonForm
 from buchung.services.availability import bookings_between
 from buchung.services.notices import mail_club_decision
 from buchung.services.plan import plan_csv, week_plan
 from buchung.services.quotas import copy_quotas, set_quota
 from buchung.services.seasons import all_seasons, season_for
-from buchung.services.usage import mark_unused, usage_rates
+from buchung.services.usage import mark_unused, unmark_unused, usage_rates
 from buchung.views import week_arg
 from lotse.auth import roles_required
+from lotse.csvutil import csv_text
 from lotse.extensions import db
 from lotse.models import utcnow
 
@@ -255,13 +257,8 @@ def plan_export(resource_id: int):
     """The week's Belegungsplan with clubs, purposes and contacts, as CSV for the office."""
     resource = managed_resource_or_404(resource_id)
     monday = week_arg()
-    return Response(
-        plan_csv(week_plan(resource, monday)),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="belegung-{resource_id}-{monday}.csv"',
-            "Cache-Control": "no-store",
-        },
+    return csv_download(
+        plan_csv(week_plan(resource, monday)), f"belegung-{resource_id}-{monday}.csv"
     )
 
 
@@ -281,7 +278,14 @@ def caretaker_day():
         if b.club_id is not None
     ]
     return render_template(
-        "buchung/admin/caretaker.html", day=day, bookings=bookings, form=ConfirmForm(), now=utcnow()
+        "buchung/admin/caretaker.html",
+        day=day,
+        prev_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1),
+        today=local_today(),
+        bookings=bookings,
+        form=ConfirmForm(),
+        now=utcnow(),
     )
 
 
@@ -301,10 +305,29 @@ def mark_unused_view(booking_id: int):
     return redirect(url_for("buchung_admin.caretaker_day", tag=day))
 
 
-@bp.route("/nutzung")
-@office_required
-def usage():
-    """Usage rate per club in a season (default: the running one) or between two days."""
+@bp.route("/termin/<int:booking_id>/genutzt", methods=["POST"])
+@roles_required("caretaker", "booking_office")
+def unmark_unused_view(booking_id: int):
+    """Undo "nicht genutzt": the club was there after all (or the wrong row was pressed)."""
+    booking = managed_booking_or_404(booking_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if unmark_unused(booking):
+        db.session.commit()
+        flash(
+            _(
+                "Rückgängig gemacht: %(club)s %(time)s gilt wieder als genutzt.",
+                club=booking.club.name,
+                time=f"{to_local(booking.starts_at):%H:%M}",
+            ),
+            "success",
+        )
+    day = to_local(booking.starts_at).date().isoformat()
+    return redirect(url_for("buchung_admin.caretaker_day", tag=day))
+
+
+def _usage_period() -> tuple[Season | None, date, date]:
+    """The season (default: the running one) or the two days the usage pages are asked for."""
     today = local_today()
     season_id = request.args.get("saison", type=int)
     if season_id:
@@ -314,10 +337,15 @@ def usage():
     else:
         season = None
     if season is not None:
-        first, last = season.first_day, season.last_day
-    else:
-        first = day_arg("von", today - timedelta(days=365))
-        last = day_arg("bis", today)
+        return season, season.first_day, season.last_day
+    return None, day_arg("von", today - timedelta(days=365)), day_arg("bis", today)
+
+
+@bp.route("/nutzung")
+@office_required
+def usage():
+    """Usage rate per club in a season (default: the running one) or between two days."""
+    season, first, last = _usage_period()
     rates = usage_rates(local_moment(first, 0), local_moment(last, 1440))
     return render_template(
         "buchung/admin/usage.html",
@@ -327,6 +355,27 @@ def usage():
         season=season,
         seasons=all_seasons(),
     )
+
+
+@bp.route("/nutzung.csv")
+@office_required
+def usage_export():
+    """The usage rates of the same period as a spreadsheet (Excel reads it as it is)."""
+    season, first, last = _usage_period()
+    rates = usage_rates(local_moment(first, 0), local_moment(last, 1440))
+    header = [
+        _("Verein"),
+        _("Termine"),
+        _("nicht genutzt"),
+        _("Nutzungsquote (Prozent)"),
+        _("Zeitraum"),
+    ]
+    period = season.name if season else f"{first:%d.%m.%Y}–{last:%d.%m.%Y}"
+    rows = [
+        [u.club.name, u.held, u.unused, format_decimal(u.rate * 100, format="0.#"), period]
+        for u in rates
+    ]
+    return csv_download(csv_text(header, rows), f"nutzung-{first}-{last}.csv")
 
 
 def day_arg(name: str = "tag", default: date | None = None) -> date:

@@ -7,7 +7,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     FloatField,
     IntegerField,
     RadioField,
@@ -69,18 +68,6 @@ def format_hours(intervals: list[tuple[int, int]]) -> str:
 
 def _hours_field(label) -> StringField:
     return StringField(label, validators=[Length(max=200)], description=HOURS_HINT)
-
-
-def _fee_field(label) -> DecimalField:
-    return DecimalField(
-        label,
-        places=2,
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=10000, message=_l("Bitte einen Betrag ab 0 €.")),
-        ],
-        description=_l("Euro pro Stunde; leer: keine Angabe."),
-    )
 
 
 def _minutes_field(label, default: int) -> IntegerField:
@@ -146,9 +133,6 @@ class ResourceForm(LotseForm):
         _l("Wer darf buchen?"), choices=choices(ACCESS_LABELS), default=Access.PUBLIC.value
     )
     needs_approval = BooleanField(_l("Buchungen müssen genehmigt werden"))
-    fee_club = _fee_field(_l("Gebühr Vereine"))
-    fee_private = _fee_field(_l("Gebühr Privat"))
-    fee_commercial = _fee_field(_l("Gebühr Gewerblich"))
     hours_0, hours_1, hours_2, hours_3, hours_4, hours_5, hours_6 = (
         _hours_field(label) for label in WEEKDAYS
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import format_date, format_datetime
@@ -45,12 +44,6 @@ from lotse.auth import department_scope
 from lotse.extensions import db
 from lotse.models import Department, utcnow
 
-FEES = (
-    ("fee_club", "fee_club_cents"),
-    ("fee_private", "fee_private_cents"),
-    ("fee_commercial", "fee_commercial_cents"),
-)
-
 
 @bp.route("/raeume")
 @office_required
@@ -75,9 +68,6 @@ def _resource_form(resource: Resource | None) -> ResourceForm:
     ]
     if resource is not None and not form.is_submitted():
         form.parent_id.data = resource.parent_id or 0
-        for field, column in FEES:
-            cents = getattr(resource, column)
-            getattr(form, field).data = None if cents is None else Decimal(cents) / 100
         for weekday, field in enumerate(form.hours_fields()):
             field.data = format_hours(
                 [
@@ -115,7 +105,7 @@ def _parent_problem(resource: Resource | None, parent_id: int) -> str | None:
 @bp.route("/raeume/<int:resource_id>", methods=["GET", "POST"])
 @office_required
 def resource_edit(resource_id: int | None = None):
-    """Create or change a hall, part or room: details, rules, fees and opening hours."""
+    """Create or change a hall, part or room: details, rules and opening hours."""
     resource = managed_resource_or_404(resource_id) if resource_id else None
     form = _resource_form(resource)
     if form.validate_on_submit():
@@ -140,15 +130,12 @@ def resource_edit(resource_id: int | None = None):
 
 
 def _save_resource(resource: Resource, form: ResourceForm) -> None:
-    skip = {"parent_id", "submit", "csrf_token", *(f for f, _c in FEES)}
+    skip = {"parent_id", "submit", "csrf_token"}
     for field in form:
         if field.name in skip or field.name.startswith("hours_"):
             continue
         value = field.data.strip() if isinstance(field.data, str) else field.data
         setattr(resource, field.name, value)
-    for field, column in FEES:
-        amount = getattr(form, field).data
-        setattr(resource, column, None if amount is None else int(amount * 100))
     resource.parent = db.session.get(Resource, form.parent_id.data) if form.parent_id.data else None
     if resource.parent is not None:
         resource.department_id = resource.parent.department_id

@@ -29,6 +29,7 @@ from wtforms.validators import (
 from buchung.admin_forms import WEEKDAYS
 from buchung.clock import local_today
 from buchung.club_models import Season
+from buchung.fees.forms import FeeOptions
 from buchung.forms import email_field, name_field
 from lotse.admin import CheckboxList
 from lotse.inputs import LotseForm
@@ -76,7 +77,7 @@ class ClubLoginForm(LotseForm):
     submit = SubmitField(_l("Anmelden"))
 
 
-class SeriesForm(LotseForm):
+class SeriesForm(FeeOptions, LotseForm):
     """A season series: hall, weekdays, times, rhythm and date range."""
 
     resource_id = SelectField(_l("Halle oder Raum"), coerce=int)

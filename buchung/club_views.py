@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,12 +26,20 @@ from wtforms.fields.choices import SelectChoice
 from buchung.clock import local_moment, local_today, to_local
 from buchung.club_forms import ClubLoginForm, ClubRegistrationForm, PublicNameForm, SeriesForm
 from buchung.club_models import BookingSeries, Club
-from buchung.forms import ConfirmForm, TimeRangeForm, attach_violations
+from buchung.fees.pricing import record_options
+from buchung.forms import (
+    ConfirmForm,
+    TimeRangeForm,
+    attach_violations,
+    offered_formdata,
+    prefill_times,
+)
 from buchung.ics import series_calendar
 from buchung.jobs import enqueue_notices, queue_club_already_registered, queue_club_confirmation
 from buchung.models import Booking, BookingStatus, Resource
 from buchung.services import series as series_service
-from buchung.services.booking import BookingRefused, cancel, notify
+from buchung.services.alternatives import alternatives, own_dates_only
+from buchung.services.booking import BookingRefused, SlotTaken, cancel, notify
 from buchung.services.clubs import member_by_email, member_from_token, register_club
 from buchung.services.notices import mail_club_dates, mail_club_registered, mail_office_series
 from buchung.services.seasons import open_seasons
@@ -43,6 +52,7 @@ from lotse.urls import public_url
 bp = Blueprint("buchung_club", __name__, url_prefix="/buchung/verein")
 
 RELEASED = "fällt aus"
+FEED_LINK_KEY = "buchung_club_feed_link"
 PLANNED_LABELS = {
     "free": _l("frei"),
     "conflict": _l("belegt"),
@@ -151,18 +161,25 @@ def home():
     """The club's page: approval state, series, the coming eight weeks, calendar link."""
     club = current_club()
     start = local_moment(local_today(), 0)
-    return render_template(
-        "buchung/club/home.html",
-        club=club,
-        series_list=db.session.scalars(
-            select(BookingSeries)
-            .where(BookingSeries.club_id == club.id)
-            .order_by(BookingSeries.first_day)
-        ).all(),
-        bookings=series_service.club_bookings(club, start, start + timedelta(weeks=8)),
-        form=ConfirmForm(),
-        public_form=PublicNameForm(name_public=club.name_public),
+    feed_url = session.pop(FEED_LINK_KEY, None)
+    response = make_response(
+        render_template(
+            "buchung/club/home.html",
+            club=club,
+            series_list=db.session.scalars(
+                select(BookingSeries)
+                .where(BookingSeries.club_id == club.id)
+                .order_by(BookingSeries.first_day)
+            ).all(),
+            bookings=series_service.club_bookings(club, start, start + timedelta(weeks=8)),
+            form=ConfirmForm(),
+            public_form=PublicNameForm(name_public=club.name_public),
+            feed_url=feed_url,
+            webcal_url=feed_url and "webcal://" + feed_url.split("://", 1)[1],
+        )
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/oeffentlich", methods=["POST"])
@@ -211,6 +228,7 @@ def series_new():
             planned = series_service.book_free(series)
             booked = [item.booking for item in planned if item.booking is not None]
             if booked:
+                record_options(booked, form.youth.data, form.cleaning.data)
                 mail_club_dates(club, booked, "series")
                 if requested := [b for b in booked if b.status == BookingStatus.REQUESTED]:
                     mail_office_series(club, requested)
@@ -289,16 +307,21 @@ def move(booking_id: int):
     booking = own_occurrence(booking_id)
     if not booking.is_active or booking.starts_at <= utcnow():
         abort(404)
-    form = TimeRangeForm(
-        data={
-            "day": to_local(booking.starts_at).date(),
-            "start": to_local(booking.starts_at).time(),
-            "end": to_local(booking.ends_at).time(),
-        }
-        if request.method == "GET"
-        else None
-    )
+    if request.method == "GET":
+        form = TimeRangeForm(
+            data={
+                "day": to_local(booking.starts_at).date(),
+                "start": to_local(booking.starts_at).time(),
+                "end": to_local(booking.ends_at).time(),
+            }
+        )
+        prefill_times(form, booking.resource)
+    elif (offered := offered_formdata()) is not None:
+        form = TimeRangeForm(formdata=offered)
+    else:
+        form = TimeRangeForm()
     extra_errors: list[str] = []
+    offers = None
     if form.validate_on_submit() and (moments := form.moments()):
         try:
             series_service.move(booking, *moments)
@@ -306,13 +329,23 @@ def move(booking_id: int):
             db.session.commit()
         except BookingRefused as refused:
             db.session.rollback()
-            extra_errors = attach_violations(form, refused.violations)
+            offers = alternatives(booking.resource, *moments, club=booking.club, moving=booking)
+            taken = isinstance(refused, SlotTaken)
+            # The club's own training is no "taken" time: say which one it is instead.
+            own = taken and own_dates_only(booking.resource, *moments, booking.club, booking)
+            extra_errors = attach_violations(
+                form, [] if own else refused.violations, blocked=offers.blocked if taken else None
+            )
         else:
             enqueue_notices(booking)
             flash(_("Der Termin ist verschoben."), "success")
             return redirect(url_for("buchung_club.home"))
     return render_template(
-        "buchung/club/move.html", form=form, booking=booking, extra_errors=extra_errors
+        "buchung/club/move.html",
+        form=form,
+        booking=booking,
+        extra_errors=extra_errors,
+        offers=offers,
     )
 
 
@@ -341,11 +374,7 @@ def new_feed_link():
         abort(400)
     token = current_club().new_feed_token()
     db.session.commit()
-    flash(
-        _(
-            "Ihr neuer Kalender-Link (nur jetzt sichtbar): %(url)s",
-            url=public_url("buchung_feeds.club_feed", token=token),
-        ),
-        "success",
-    )
-    return redirect(url_for("buchung_club.home"))
+    # Only the hash is stored: the link is shown once, on the page the redirect leads to.
+    session[FEED_LINK_KEY] = public_url("buchung_feeds.club_feed", token=token)
+    flash(_("Ihr neuer Kalender-Link ist erzeugt; der alte gilt nicht mehr."), "success")
+    return redirect(url_for("buchung_club.home") + "#kalender-abo")

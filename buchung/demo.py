@@ -56,9 +56,6 @@ def seed() -> list[DemoLogin]:
         max_minutes=360,
         horizon_days=180,
         needs_approval=True,
-        fee_club_cents=0,
-        fee_private_cents=3500,
-        fee_commercial_cents=6000,
         opening_hours=_hours(range(0, 5), "16:00", "22:00") + _hours(range(5, 7), "08:00", "20:00"),
     )
     thirds = [
@@ -86,9 +83,6 @@ def seed() -> list[DemoLogin]:
         lon=6.4899,
         min_minutes=60,
         max_minutes=180,
-        fee_club_cents=0,
-        fee_private_cents=1500,
-        fee_commercial_cents=3000,
         opening_hours=_hours(range(0, 7), "08:00", "22:00"),
     )
     council_room = Resource(
@@ -108,8 +102,6 @@ def seed() -> list[DemoLogin]:
         horizon_days=90,
         access=Access.PUBLIC,
         needs_approval=True,
-        fee_private_cents=2000,
-        fee_commercial_cents=4000,
         opening_hours=_hours(range(0, 5), "08:00", "21:00"),
     )
     meeting_room = Resource(

@@ -31,6 +31,7 @@ from wtforms.validators import (
 )
 
 from buchung.clock import NonexistentLocalTime, local_moment, to_local
+from buchung.fees.forms import FeeOptions
 from buchung.models import BookingKind, BookingStatus, CustomerGroup, Resource, ResourceKind
 from lotse.inputs import LotseForm
 
@@ -90,10 +91,15 @@ def email_field(description=None, autocomplete: str = "email") -> EmailField:
     )
 
 
-def attach_violations(form: LotseForm, violations) -> list[str]:
-    """Put each broken rule under its form field; returns those that belong to no field."""
+def attach_violations(form: LotseForm, violations, blocked: list[str] | None = None) -> list[str]:
+    """Put each broken rule under its form field; returns those that belong to no field.
+
+    ``blocked``: the sentences naming what holds the time ("Drittel A ist … belegt"), put
+    at the start field beside the bare "this time is taken"."""
     fields = {"date": "day", "start": "start", "end": "end", "attendees": "attendees"}
     general = []
+    if blocked:
+        form.start.errors = [*form.start.errors, *blocked]
     for violation in violations:
         field = getattr(form, fields.get(violation.field or "", ""), None)
         if field is None:
@@ -103,8 +109,27 @@ def attach_violations(form: LotseForm, violations) -> list[str]:
     return general
 
 
+def offered_formdata():
+    """The posted form with date and times replaced by the offered free time the visitor
+    chose (button ``angebot`` = ``<UTC start>/<UTC end>``), so the other fields they typed
+    stay; ``None`` when no (valid) offer was chosen."""
+    try:
+        start, end = (datetime.fromisoformat(p) for p in request.form["angebot"].split("/"))
+        if start.tzinfo is None or end.tzinfo is None or end <= start:
+            return None
+        first, last = to_local(start), to_local(end)
+    except (KeyError, ValueError, OverflowError):
+        return None
+    data = request.form.copy()
+    data["day"] = first.date().isoformat()
+    data["start"] = f"{first:%H:%M}"
+    data["end"] = f"{last:%H:%M}"  # 00:00 reads as the midnight ending the day
+    return data
+
+
 def prefill_times(form: TimeRangeForm, resource: Resource) -> None:
-    """Fill date and times from the grid cell the visitor clicked (``?start=<UTC ISO>``)."""
+    """Fill date and times from the grid cell the visitor clicked (``?start=<UTC ISO>``):
+    the end is the shortest booking allowed, or ``?ende=`` (an offered free time)."""
     try:
         start = datetime.fromisoformat(request.args.get("start", ""))
     except ValueError:
@@ -112,10 +137,20 @@ def prefill_times(form: TimeRangeForm, resource: Resource) -> None:
     if start.tzinfo is None:  # a day only (from the staff calendar)
         form.day.data = start.date()
         return
-    local = to_local(start)
+    try:
+        wished = datetime.fromisoformat(request.args.get("ende", ""))
+    except ValueError:
+        wished = None
+    try:
+        end = start + timedelta(minutes=resource.root.min_minutes)
+        if wished is not None and wished.tzinfo is not None and wished > start:
+            end = wished
+        local, local_end = to_local(start), to_local(end)
+    except OverflowError:  # a hand-made link at the end of the calendar
+        return
     form.day.data = local.date()
     form.start.data = local.time()
-    form.end.data = to_local(start + timedelta(minutes=resource.root.min_minutes)).time()
+    form.end.data = local_end.time()
 
 
 class FilterForm(LotseForm):
@@ -183,7 +218,7 @@ class TimeRangeForm(LotseForm):
         return valid
 
 
-class BookingForm(TimeRangeForm):
+class BookingForm(FeeOptions, TimeRangeForm):
     """What a citizen or club enters to book a hall or room."""
 
     purpose = StringField(

@@ -142,10 +142,6 @@ class Resource(TimestampMixin, db.Model):
     horizon_days: Mapped[int] = mapped_column(Integer, default=180)
     access: Mapped[str] = mapped_column(String(10), default=Access.PUBLIC)
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Fees per hour in cents, by customer group; shown as information only.
-    fee_club_cents: Mapped[int | None] = mapped_column(Integer)
-    fee_private_cents: Mapped[int | None] = mapped_column(Integer)
-    fee_commercial_cents: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     parent: Mapped[Resource | None] = relationship(
@@ -175,13 +171,6 @@ class Resource(TimestampMixin, db.Model):
 
     def equipment_items(self) -> list[str]:
         return [item.strip() for item in self.equipment.split(",") if item.strip()]
-
-    def fees(self) -> dict[CustomerGroup, int | None]:
-        return {
-            CustomerGroup.CLUB: self.root.fee_club_cents,
-            CustomerGroup.PRIVATE: self.root.fee_private_cents,
-            CustomerGroup.COMMERCIAL: self.root.fee_commercial_cents,
-        }
 
     def __repr__(self) -> str:
         return f"<Resource {self.name}>"

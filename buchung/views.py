@@ -20,7 +20,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from buchung.admin_forms import WEEKDAYS
 from buchung.clock import format_hhmm, local_today, minute_of_day, monday_of
+from buchung.club_models import Season
+from buchung.fees.pricing import record_options
 from buchung.forms import (
     CELL_LABELS,
     GROUP_LABELS,
@@ -31,13 +34,16 @@ from buchung.forms import (
     FilterForm,
     WaitlistForm,
     attach_violations,
+    offered_formdata,
     prefill_times,
 )
 from buchung.ics import booking_calendar
 from buchung.jobs import enqueue_notices
 from buchung.models import Booking, Resource
+from buchung.opening import day_text, hours_number, hours_text, opening_text
 from buchung.photos import photo_dir
 from buchung.services import availability
+from buchung.services.alternatives import alternatives, blocked_by, free_parts
 from buchung.services.booking import (
     BookingRefused,
     Contact,
@@ -49,9 +55,10 @@ from buchung.services.booking import (
     create_booking,
 )
 from buchung.services.notices import office_contact
-from buchung.services.plan import week_plan
+from buchung.services.plan import season_plan, week_plan
+from buchung.services.seasons import all_seasons
 from buchung.services.waitlist import entry_from_token, join, leave, leave_token, offer_freed
-from buchung.week_html import week_rows
+from buchung.week_html import day_rows, week_rows
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 from lotse.models import utcnow
@@ -59,6 +66,7 @@ from lotse.outbox import queue_mail
 from lotse.pdf import render_pdf
 
 bp = Blueprint("buchung", __name__, url_prefix="/buchung")
+MAX_DAYS_AWAY = 3 * 366  # how far from today the week view may be moved
 
 
 def bookable_resources():
@@ -84,10 +92,12 @@ def get_resource_or_404(resource_id: int, *options) -> Resource:
 
 def week_arg(name: str = "woche") -> date:
     """The Monday of the week asked for in the query string (default: this week)."""
+    today = local_today()
     try:
-        return monday_of(date.fromisoformat(request.args.get(name, "")))
+        day = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
-        return monday_of(local_today())
+        return monday_of(today)
+    return monday_of(day if abs((day - today).days) <= MAX_DAYS_AWAY else today)
 
 
 @bp.route("/")
@@ -103,32 +113,62 @@ def index():
     if valid and form.equipment.data:
         query = query.where(Resource.equipment.ilike(f"%{form.equipment.data.strip()}%"))
     resources = list(db.session.scalars(query))
+    unavailable: list[tuple[Resource, str]] = []
     if valid and form.day.data:
         day = form.day.data
-        resources = [
-            r
-            for r in resources
-            if any(availability.grid(u, [day]).has_free() for u in [r, *r.parts])
-        ]
-    return render_template("buchung/index.html", form=form, resources=resources)
+        free = []
+        for resource in resources:
+            grids = [availability.grid(unit, [day]) for unit in [resource, *resource.parts]]
+            if any(grid.has_free() for grid in grids):
+                free.append(resource)
+            else:
+                unavailable.append((resource, availability.why_not_free(grids[0])))
+        resources = free
+    return render_template(
+        "buchung/index.html",
+        form=form,
+        resources=resources,
+        unavailable=unavailable,
+        shared_reason=_shared_reason(unavailable) if not resources else None,
+    )
+
+
+def _shared_reason(unavailable: list[tuple[Resource, str]]) -> str | None:
+    """The one reason every room is closed on the filtered day (a Feiertag), if there is one."""
+    reasons = {reason for _resource, reason in unavailable}
+    return reasons.pop() if len(reasons) == 1 and len(unavailable) > 1 else None
+
+
+def first_day_arg() -> date:
+    """The first day of the shown week: ``?ab=`` any day, ``?woche=`` that week's Monday
+    (older links), else today, so that a week never opens with days gone by."""
+    today = local_today()
+    try:
+        first = date.fromisoformat(request.args.get("ab", ""))
+    except ValueError:
+        return week_arg() if "woche" in request.args else today
+    # A hand-made link far off shows this week rather than running off the calendar.
+    return first if abs((first - today).days) <= MAX_DAYS_AWAY else today
 
 
 @bp.route("/<int:resource_id>")
 def resource_page(resource_id: int):
-    """A hall or room with its details and the week grid of free and taken times."""
+    """A hall or room with its details and seven days of free and taken times from today."""
     # Opening hours and photos with the resource: one statement, not three.
     resource = get_resource_or_404(
         resource_id, joinedload(Resource.opening_hours), joinedload(Resource.photos)
     )
-    monday = week_arg()
-    grid = availability.week(resource, monday)
+    first = first_day_arg()
+    today = local_today()
+    grid = availability.grid(resource, [first + timedelta(days=n) for n in range(7)])
     return render_template(
         "buchung/resource.html",
         resource=resource,
         grid=grid,
-        prev_week=monday - timedelta(days=7),
-        next_week=monday + timedelta(days=7),
-        this_week=monday_of(local_today()),
+        today=today,
+        one_day=timedelta(days=1),
+        prev_week=max(first - timedelta(days=7), today),
+        next_week=first + timedelta(days=7),
     )
 
 
@@ -136,6 +176,7 @@ def plan_context(resource: Resource, monday: date) -> dict:
     """What the Belegungsplan page and its PDF show: the week, its neighbours, when made."""
     return {
         "plan": week_plan(resource, monday),
+        "seasons": all_seasons(),
         "prev_week": monday - timedelta(days=7),
         "next_week": monday + timedelta(days=7),
         "made": utcnow(),
@@ -154,11 +195,59 @@ def plan_pdf(resource_id: int):
     """The same public week plan, printed from the page's template, as a tagged PDF."""
     resource = get_resource_or_404(resource_id)
     monday = week_arg()
-    response = make_response(render_pdf("buchung/plan.html", **plan_context(resource, monday)))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="belegungsplan-{resource.id}-{monday.isoformat()}.pdf"'
+    return pdf_response(
+        render_pdf("buchung/plan.html", **plan_context(resource, monday)),
+        f"belegungsplan-{resource.id}-{monday.isoformat()}.pdf",
     )
+
+
+def partly_taken(form: BookingForm, resource: Resource) -> dict | None:
+    """For a "teilweise belegt" cell of a divisible hall: what is taken, which parts are free."""
+    if not resource.parts or not (form.day.data and form.start.data and form.end.data):
+        return None
+    moments = form.moments()
+    if moments is None:
+        return None
+    blocked = blocked_by(resource, *moments)
+    if not blocked:
+        return None
+    return {"blocked": blocked, "parts": free_parts(resource, *moments), "moments": moments}
+
+
+def season_context(resource: Resource, season_id: int) -> dict:
+    """What the season's Belegungsplan page and its PDF show."""
+    season = db.get_or_404(Season, season_id)
+    return {
+        "plan": season_plan(resource, season),
+        "made": utcnow(),
+        "seasons": all_seasons(),
+        "weekday_names": WEEKDAYS,
+    }
+
+
+@bp.route("/<int:resource_id>/belegungsplan/saison/<int:season_id>")
+def season_plan_page(resource_id: int, season_id: int):
+    """The public Belegungsplan of a whole season: the regular weekly times, the closed days."""
+    resource = get_resource_or_404(resource_id)
+    return render_template("buchung/plan_season.html", **season_context(resource, season_id))
+
+
+@bp.route("/<int:resource_id>/belegungsplan/saison/<int:season_id>.pdf")
+def season_plan_pdf(resource_id: int, season_id: int):
+    """The season's Belegungsplan printed from the page's template, as a tagged PDF."""
+    resource = get_resource_or_404(resource_id)
+    context = season_context(resource, season_id)
+    return pdf_response(
+        render_pdf("buchung/plan_season.html", **context),
+        f"belegungsplan-{resource.id}-saison-{season_id}.pdf",
+    )
+
+
+def pdf_response(data: bytes, filename: str):
+    """A public plan PDF: shown in the browser, cached for five minutes."""
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "max-age=300"
     return response
 
@@ -166,12 +255,20 @@ def plan_pdf(resource_id: int):
 @bp.route("/<int:resource_id>/buchen", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["BUCHUNG_LIMIT_PER_IP"], methods=["POST"])
 def book(resource_id: int):
-    """Book a free time: the guest's booking holds the slot until the e-mail link is confirmed."""
+    """Book a free time: the guest's booking holds the slot until the e-mail link is confirmed.
+
+    A refusal says what blocks the time and offers the next free times, free parts of the
+    hall and the waiting list; a "teilweise belegt" cell opens with the free parts offered.
+    """
     resource = get_resource_or_404(resource_id)
-    form = BookingForm()
+    offered = offered_formdata() if request.method == "POST" else None
+    form = BookingForm() if offered is None else BookingForm(formdata=offered)
+    partial = None
     if request.method == "GET":
         prefill_times(form, resource)
+        partial = partly_taken(form, resource)
     extra_errors: list[str] = []
+    offers = None
     status = 200
     if form.validate_on_submit() and (moments := form.moments()):
         try:
@@ -187,6 +284,7 @@ def book(resource_id: int):
                     form.contact_phone.data.strip(),
                 ),
             )
+            record_options([booking], form.youth.data, form.cleaning.data)
             db.session.commit()
         except BookingRefused as refused:
             db.session.rollback()
@@ -194,7 +292,10 @@ def book(resource_id: int):
                 if wants_json():
                     abort(409)
                 status = 409
-            extra_errors = attach_violations(form, refused.violations)
+            offers = alternatives(resource, *moments)
+            extra_errors = attach_violations(
+                form, refused.violations, blocked=offers.blocked if status == 409 else None
+            )
         else:
             enqueue_notices(booking)
             return redirect(
@@ -202,7 +303,12 @@ def book(resource_id: int):
             )
     return (
         render_template(
-            "buchung/book.html", form=form, resource=resource, extra_errors=extra_errors
+            "buchung/book.html",
+            form=form,
+            resource=resource,
+            extra_errors=extra_errors,
+            offers=offers,
+            partial=partial,
         ),
         status,
     )
@@ -363,6 +469,11 @@ def booking_labels() -> dict:
         "buchung_kind": KIND_LABELS,
         "buchung_group": GROUP_LABELS,
         "week_rows": week_rows,
+        "day_rows": day_rows,
+        "day_hours": day_text,
+        "opening_text": opening_text,
+        "hours_text": hours_text,
+        "hours_number": hours_number,
         "cancellation_deadline": cancellation_deadline,
         "office_contact": office_contact,
     }

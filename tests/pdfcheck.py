@@ -9,7 +9,11 @@ from pypdf import PdfReader
 # Every route that answers with a PDF, and the test that checks it with assert_tagged_pdf.
 PDF_ENDPOINTS = {
     "buchung.plan_pdf": "tests/buchung/test_plan_pdf.py",
+    "buchung.season_plan_pdf": "tests/buchung/test_season_plan.py",
     "buchung_allocation_admin.export": "tests/buchung/test_allocation_pages.py",
+    "buchung_fees_admin.bill_pdf": "tests/buchung/test_fees.py",
+    "buchung_fees_club.bill_pdf": "tests/buchung/test_fees_pdf.py",
+    "buchung_fees.bill_pdf": "tests/buchung/test_fees_pdf.py",
     "mangel_workbench.dossier_pdf": "tests/mangel/test_dossier.py",
     "mangel_workbench.street_dossier_pdf": "tests/mangel/test_dossier.py",
 }

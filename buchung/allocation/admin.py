@@ -43,6 +43,7 @@ from buchung.allocation.services import (
 )
 from buchung.clock import local_moment, local_today
 from buchung.club_models import Club, Season
+from buchung.exports import csv_download
 from buchung.forms import ConfirmForm
 from buchung.models import Booking, Resource
 from buchung.services.quotas import season_quota_rows
@@ -482,10 +483,4 @@ def export(round_id: int, fmt: str):
             },
         )
     by = "club" if request.args.get("je") == "antragsteller" else "hall"
-    return Response(
-        "\ufeff" + figures_csv(round_, by),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="vergabe-{round_id}-{by}-{stamp}.csv"'
-        },
-    )
+    return csv_download(figures_csv(round_, by), f"vergabe-{round_id}-{by}-{stamp}.csv")

@@ -46,6 +46,7 @@ from buchung.allocation.models import (
 from buchung.clock import format_hhmm, local_moment, to_local
 from buchung.club_models import WEEKDAY_SHORT
 from buchung.models import Resource
+from buchung.opening import hours_number
 from buchung.services.availability import taken_units
 from buchung.services.booking import slot_starts
 from buchung.services.quotas import season_quotas
@@ -181,7 +182,8 @@ def lottery(round_id: int, club_id: int) -> str:
 
 
 def hours(minutes: int) -> str:
-    return f"{minutes / 60:.1f}".replace(".", ",").removesuffix(",0")
+    """Hours as a German number through Babel: ``3``, ``2,5``."""
+    return hours_number(minutes)
 
 
 def describe_time(weekday: int, start: int, end: int) -> str:

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from buchung.clock import NonexistentLocalTime, local_moment, monday_of
@@ -54,6 +55,23 @@ class Grid:
 
     def has_free(self) -> bool:
         return any(cell and cell.state == "free" for _m, cells in self.rows for cell in cells)
+
+
+def why_not_free(grid: Grid) -> str:
+    """Why the first day of a grid without a free cell has none, in German: the closure
+    ("Feiertag: Erster Weihnachtstag", "Sommerferien"), not open, over, or fully booked."""
+    cells = [cells[0] for _minute, cells in grid.rows if cells[0] is not None]
+    opened = [cell for cell in cells if cell.state != "outside"]
+    if not opened:
+        return _("an diesem Tag nicht geöffnet")
+    closures = [cell.note for cell in opened if cell.state == "closed"]
+    if closures and len(closures) == len(opened):
+        return closures[0]
+    if all(cell.state == "past" for cell in opened):
+        return _("die Öffnungszeit ist vorbei")
+    if closures:
+        return _("ausgebucht oder geschlossen (%(title)s)", title=closures[0])
+    return _("ausgebucht")
 
 
 def _row_minutes(resource: Resource) -> list[int]:

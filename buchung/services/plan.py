@@ -1,4 +1,5 @@
-"""The Belegungsplan: who holds a hall when, one week at a time, for the notice board."""
+"""The Belegungsplan: who holds a hall when, one week at a time or a season's regular weekly
+times, for the notice board."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from buchung.clock import format_hhmm, local_moment, minute_of_day, to_local
-from buchung.models import Booking, Resource
+from buchung.club_models import BookingSeries, Season
+from buchung.forms import STATUS_LABELS
+from buchung.models import ACTIVE_STATUSES, Booking, BookingKind, Resource
 from buchung.services.availability import bookings_between
-from buchung.services.rules import closed_intervals
+from buchung.services.rules import closed_intervals, closure_resource_ids
 from lotse.csvutil import csv_text
+from lotse.extensions import db
 
 
 def public_club_name(name: str | None, agreed: bool | None) -> str | None:
@@ -91,23 +96,122 @@ def week_plan(resource: Resource, monday: date) -> WeekPlan:
     return WeekPlan(resource, days, entries)
 
 
+def _status(booking: Booking | None) -> str:
+    """The German state of a plan entry: "bestätigt", "angefragt", "Blockung", "geschlossen"."""
+    if booking is None:
+        return _("geschlossen")
+    if booking.kind == BookingKind.BLOCKING:
+        return _("Blockung")
+    return str(STATUS_LABELS[booking.status])
+
+
 def plan_csv(plan: WeekPlan) -> str:
     """The week plan for the booking office as CSV (semicolons, as German spreadsheets expect)."""
-    header = ["Datum", "Beginn", "Ende", "Raum", "Verein", "Zweck", "Kontakt", "Status"]
+    header = [
+        _("Datum"),
+        _("Beginn"),
+        _("Ende"),
+        _("Raum"),
+        _("Verein"),
+        _("Zweck"),
+        _("Kontakt"),
+        _("Status"),
+    ]
     rows = []
     for day in plan.days:
         for entry in plan.entries[day]:
             booking = entry.booking
             rows.append(
                 [
-                    day.isoformat(),
+                    f"{day:%d.%m.%Y}",
                     f"{to_local(entry.starts_at):%H:%M}",
                     f"{to_local(entry.ends_at):%H:%M}",
                     entry.where,
                     booking.club.name if booking and booking.club else "",
                     booking.purpose if booking else entry.title,
                     booking.contact_name if booking else "",
-                    booking.status if booking else "geschlossen",
+                    _status(booking),
                 ]
             )
     return csv_text(header, rows)
+
+
+@dataclass(frozen=True)
+class SeasonEntry:
+    """A regular weekly time in the season plan."""
+
+    series: BookingSeries
+    season: Season
+    dates: int  # active dates of the series in the season
+
+    @property
+    def period(self) -> tuple[date, date] | None:
+        """The series' days within the season, when it starts or ends a week or more apart
+        from the season (else the whole season: ``None``)."""
+        first = max(self.series.first_day, self.season.first_day)
+        last = min(self.series.last_day, self.season.last_day)
+        week = timedelta(days=7)
+        if first - self.season.first_day >= week or self.season.last_day - last >= week:
+            return first, last
+        return None
+
+    @property
+    def times(self) -> str:
+        return f"{format_hhmm(self.series.start_minute)}–{format_hhmm(self.series.end_minute)}"
+
+    @property
+    def public(self) -> str:
+        """The club's name where the town publishes them, else "belegt"; never a purpose."""
+        if current_app.config["BUCHUNG_PUBLIC_CLUB_NAMES"]:
+            return self.series.club.name
+        return _("belegt")
+
+
+@dataclass
+class SeasonPlan:
+    resource: Resource
+    season: Season
+    weekdays: dict[int, list[SeasonEntry]]
+    closed: list[tuple[date, date, str]]  # first day, last day, what
+
+
+def season_plan(resource: Resource, season: Season) -> SeasonPlan:
+    """The regular weekly times of ``resource`` (its hall and parts) in ``season`` and the
+    days it is closed: the plan for the notice board at the start of a season.
+
+    Three queries whatever the number of dates: the series with their active dates in the
+    season, the closures; holidays come from the ``holidays`` package.
+    """
+    start, end = local_moment(season.first_day, 0), local_moment(season.last_day, 1440)
+    ids = closure_resource_ids(resource)  # a hall with its parts, a part with its hall
+    rows = db.session.execute(
+        select(BookingSeries, func.count(Booking.id))
+        .join(Booking, Booking.series_id == BookingSeries.id)
+        .where(
+            Booking.resource_id.in_(ids),
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.starts_at >= start,
+            Booking.starts_at < end,
+        )
+        .group_by(BookingSeries.id)
+    ).all()
+    weekdays: dict[int, list[SeasonEntry]] = {day: [] for day in range(7)}
+    for series, dates in rows:
+        for weekday in series.weekday_list:
+            weekdays[weekday].append(SeasonEntry(series, season, dates))
+    for found in weekdays.values():
+        found.sort(key=lambda e: (e.series.start_minute, e.series.resource.name))
+    return SeasonPlan(resource, season, weekdays, _closed_days(resource, start, end))
+
+
+def _closed_days(resource: Resource, start: datetime, end: datetime) -> list[tuple]:
+    """Closures of the season as runs of local days with one title ("13.10.–24.10.")."""
+    runs: list[list] = []
+    for closed in closed_intervals(resource, start, end):
+        first = to_local(max(closed.starts_at, start)).date()
+        last = to_local(min(closed.ends_at, end) - timedelta(minutes=1)).date()
+        if runs and runs[-1][2] == closed.title and runs[-1][1] + timedelta(days=1) >= first:
+            runs[-1][1] = max(runs[-1][1], last)
+        else:
+            runs.append([first, last, closed.title])
+    return [tuple(run) for run in runs]

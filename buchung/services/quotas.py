@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from buchung.clock import local_moment, monday_of, to_local
 from buchung.club_models import Club, ClubQuota, Season
 from buchung.models import ACTIVE_STATUSES, Booking, Resource
+from buchung.opening import hours_text
 from buchung.services.rules import RuleViolation
 from lotse.extensions import db
 
@@ -97,23 +98,23 @@ class QuotaUsage:
             return RuleViolation(
                 None,
                 _l(
-                    "Ihr Verein darf %(hall)s höchstens %(quota)s Stunden pro Woche belegen; "
-                    "mit dieser Serie wären es in der Woche ab %(monday)s %(total)s Stunden.",
+                    "Ihr Verein darf %(hall)s höchstens %(quota)s pro Woche belegen; "
+                    "mit dieser Serie wären es in der Woche ab %(monday)s %(total)s.",
                     hall=hall.name,
-                    quota=_hours(quota.max_minutes),
+                    quota=hours_text(quota.max_minutes),
                     monday=monday.strftime("%d.%m.%Y"),
-                    total=_hours(used + planned_minutes + wanted),
+                    total=hours_text(used + planned_minutes + wanted),
                 ),
             )
         return RuleViolation(
             None,
             _l(
-                "Ihr Verein darf %(hall)s höchstens %(quota)s Stunden pro Woche belegen; "
-                "in der Woche ab %(monday)s sind schon %(used)s Stunden gebucht.",
+                "Ihr Verein darf %(hall)s höchstens %(quota)s pro Woche belegen; "
+                "in der Woche ab %(monday)s sind schon %(used)s gebucht.",
                 hall=hall.name,
-                quota=_hours(quota.max_minutes),
+                quota=hours_text(quota.max_minutes),
                 monday=monday.strftime("%d.%m.%Y"),
-                used=_hours(used),
+                used=hours_text(used),
             ),
         )
 
@@ -182,10 +183,6 @@ def season_quota_rows(
             seen.add(key)
             found[quota.club_id].append((quota, quota.season_id is None))
     return found
-
-
-def _hours(minutes: int) -> str:
-    return f"{minutes / 60:.1f}".replace(".", ",").removesuffix(",0")
 
 
 def _club_bookings(club: Club, resource_ids: list[int], start: datetime, end: datetime):

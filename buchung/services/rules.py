@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import holidays
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import lazyload
@@ -154,7 +155,13 @@ def closed_intervals(resource: Resource, start: datetime, end: datetime) -> list
     if current_app.config["BUCHUNG_CLOSED_ON_HOLIDAYS"]:
         days = _local_days(start, end)
         for day, name in public_holidays(days[0], days[-1]).items():
-            found.append(ClosedInterval(local_moment(day, 0), local_moment(day, 1440), name))
+            found.append(
+                ClosedInterval(
+                    local_moment(day, 0),
+                    local_moment(day, 1440),
+                    _("Feiertag: %(name)s", name=name),
+                )
+            )
     return sorted(found, key=lambda c: c.starts_at)
 
 

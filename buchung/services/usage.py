@@ -35,6 +35,14 @@ def mark_unused(booking: Booking) -> bool:
     return True
 
 
+def unmark_unused(booking: Booking) -> bool:
+    """Undo "nicht genutzt" (a caretaker's slip); ``False`` when it was not marked."""
+    if booking.unused_at is None:
+        return False
+    booking.unused_at = None
+    return True
+
+
 def usage_rates(start: datetime, end: datetime) -> list[Usage]:
     """Per club, the held and unused club bookings that ended in ``[start, end)``."""
     end = min(end, utcnow())

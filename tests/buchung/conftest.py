@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -219,3 +220,57 @@ def book_series(form_post, club_login) -> Callable[..., Any]:
         return form_post("/buchung/verein/serie/neu", data)
 
     return book
+
+
+@pytest.fixture
+def make_schedule(app: Flask) -> Callable[..., int]:
+    """A Satzung valid from ``valid_from`` with ``tariffs`` [(resource id, group, unit, cents)]
+    and the usual surcharges and reductions; returns its id."""
+
+    def make(
+        tariffs: list[tuple[int, str, str, int]],
+        valid_from: date = date(2000, 1, 1),
+        late_cancel_percent: int = 50,
+    ) -> int:
+        from buchung.fees.models import FeeAdjustment, FeeSchedule, Tariff
+
+        with app.app_context():
+            schedule = FeeSchedule(
+                title=f"Satzung ab {valid_from}",
+                valid_from=valid_from,
+                late_cancel_percent=late_cancel_percent,
+                tariffs=[
+                    Tariff(resource_id=r, group_key=g, unit=u, amount_cents=c)
+                    for r, g, u, c in tariffs
+                ],
+                adjustments=[
+                    FeeAdjustment(name="Wochenendzuschlag", condition="weekend", percent=20),
+                    FeeAdjustment(name="Jugendermäßigung", condition="youth", percent=-50),
+                ],
+            )
+            db.session.add(schedule)
+            db.session.commit()
+            return schedule.id
+
+    return make
+
+
+@pytest.fixture
+def bill_month(client, form_post, office) -> Callable[[date], list[str]]:
+    """The office bills a month through the fee page; returns the bills' page paths."""
+
+    logged_in = []
+
+    def run(month: date) -> list[str]:
+        if not logged_in:
+            logged_in.append(office())
+        response = form_post(
+            "/verwaltung/buchung/gebuehren/abrechnen",
+            {"month": month.replace(day=1).isoformat()},
+            page="/verwaltung/buchung/gebuehren/",
+        )
+        assert response.status_code == 302
+        listing = client.get(response.headers["Location"]).get_data(as_text=True)
+        return sorted(set(re.findall(r'href="(/verwaltung/buchung/gebuehren/beleg/\d+)"', listing)))
+
+    return run

@@ -165,7 +165,9 @@ def test_series_skips_a_feiertag(app, make_resource, make_club):
         states = [(p.day, p.state, p.note) for p in preview(series)]
         db.session.rollback()
     assert len(states) == 5
-    assert [s for s in states if s[1] != "free"] == [(unity, "closed", "Tag der Deutschen Einheit")]
+    assert [s for s in states if s[1] != "free"] == [
+        (unity, "closed", "Feiertag: Tag der Deutschen Einheit")
+    ]
 
 
 def test_released_training_is_free_for_others_and_rest_of_series(

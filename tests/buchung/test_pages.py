@@ -63,10 +63,11 @@ def test_week_view_states_and_navigation(app, client, make_hall, book):
     book(ids["hall"], DAY, "12:00", "13:00")
     html = client.get(f"/buchung/{ids['hall']}?woche={DAY.isoformat()}").get_data(as_text=True)
     assert "<table" in html and "<caption>" in html and 'scope="row"' in html
-    assert 'cell--partial">teilweise belegt<' in html and 'cell--booked">belegt<' in html
+    assert 'cell--partial"><a href' in html and 'cell--booked" rowspan="2">belegt<' in html
+    # An older link with ?woche= shows that week from Monday; the links move by seven days.
     monday = DAY - timedelta(days=DAY.weekday())
-    assert f"woche={(monday + timedelta(days=7)).isoformat()}" in html
-    assert f"woche={(monday - timedelta(days=7)).isoformat()}" in html
+    assert f"ab={(monday + timedelta(days=7)).isoformat()}" in html
+    assert "Vorherige Woche" in html
     # A free cell links to the booking form with date and time filled in.
     with app.app_context():
         start = local(DAY, "14:00").strftime("%Y-%m-%dT%H:%MZ")
@@ -74,7 +75,7 @@ def test_week_view_states_and_navigation(app, client, make_hall, book):
     form = client.get(f"/buchung/{ids['hall']}/buchen?start={start}").get_data(as_text=True)
     assert 'value="14:00"' in form and f'value="{DAY.isoformat()}"' in form
     part = client.get(f"/buchung/{ids['B']}?woche={DAY.isoformat()}").get_data(as_text=True)
-    assert "cell--partial" not in part and 'cell--booked">belegt<' in part
+    assert "cell--partial" not in part and 'cell--booked" rowspan="2">belegt<' in part
 
 
 def test_inactive_resource_is_gone(client, make_resource):

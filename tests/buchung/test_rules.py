@@ -163,7 +163,7 @@ def test_public_holiday_closes(make_resource, post_booking, counts):
         christmas = date(today.year + 1, 12, 25)
     resource_id = make_resource(horizon_days=800)
     html = post_booking(resource_id, day=christmas).get_data(as_text=True)
-    assert "In dieser Zeit ist geschlossen: Erster Weihnachtstag." in html
+    assert "In dieser Zeit ist geschlossen: Feiertag: Erster Weihnachtstag." in html
     assert counts() == (0, 0)
 
 

@@ -100,7 +100,7 @@ def test_a_quota_for_2027_28_applies_there_and_not_in_2026_27(
     assert response.status_code == 302
     page_b = client.get(f"{QUOTAS}?saison={seasons['season_b']}").get_data(as_text=True)
     assert "Kontingente Wintersaison 2027/28" in page_b
-    assert "<td>SG Rurtal</td><td>Nordhalle</td><td>3.0</td>" in page_b
+    assert "<td>SG Rurtal</td><td>Nordhalle</td><td>3</td>" in page_b
     page_a = client.get(f"{QUOTAS}?saison={seasons['season_a']}").get_data(as_text=True)
     assert "SG Rurtal</td>" not in page_a
 
@@ -186,7 +186,7 @@ def test_copy_forward_is_explicit_and_never_overwrites_unconfirmed(
     assert response.status_code == 302
     text = client.get(page_b).get_data(as_text=True)
     assert "1 Kontingent aus Wintersaison 2026/27 übernommen." in text
-    assert "<td>SG Rurtal</td><td>Nordhalle</td><td>3.0</td>" in text
+    assert "<td>SG Rurtal</td><td>Nordhalle</td><td>3</td>" in text
     assert quota_cell(client.get(round_b).get_data(as_text=True)).endswith(
         "<td>3 Stunden pro Woche</td>"
     )
@@ -199,13 +199,13 @@ def test_copy_forward_is_explicit_and_never_overwrites_unconfirmed(
         "Nichts übernommen: Wintersaison 2027/28 hat schon abweichende Kontingente "
         "(SG Rurtal (Nordhalle)). Zum Überschreiben bitte bestätigen."
     ) in refused.get_data(as_text=True)
-    assert "<td>3.0</td>" in client.get(page_b).get_data(as_text=True)
+    assert "<td>3</td>" in client.get(page_b).get_data(as_text=True)
 
     confirmed = form_post(
         copy_url, {"copy-source_id": season_a, "copy-overwrite": "y"}, page=page_b
     )
     assert confirmed.status_code == 302
-    assert "<td>5.0</td>" in client.get(page_b).get_data(as_text=True)
+    assert "<td>5</td>" in client.get(page_b).get_data(as_text=True)
     assert quota_cell(client.get(round_b).get_data(as_text=True)).endswith(
         "<td>5 Stunden pro Woche</td>"
     )

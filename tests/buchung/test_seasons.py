@@ -131,7 +131,7 @@ def test_season_series_skips_configured_holidays_and_a_feiertag(
     rows = re.findall(r'<tr class="planned planned--(\w+)"><td>([^<]*)</td><td>([^<]*)</td>', page)
     closed = [(when[4:14], why) for state, when, why in rows if state == "closed"]
     assert closed == [
-        (f"{unity:%d.%m.%Y}", "geschlossen: Tag der Deutschen Einheit"),
+        (f"{unity:%d.%m.%Y}", "geschlossen: Feiertag: Tag der Deutschen Einheit"),
         (f"{holidays:%d.%m.%Y}", "geschlossen: Herbstferien"),
     ]
 

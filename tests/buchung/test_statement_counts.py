@@ -17,7 +17,7 @@ pytestmark = pytest.mark.both_dbs
 # url template → most statements one request may send (a logged-in office costs a few).
 LISTS = {
     "/buchung/": 6,
-    "/buchung/{hall}?woche={day}": 9,
+    "/buchung/{hall}?woche={day}": 10,  # one more: the fees in force (issue 25)
     "/buchung/{hall}/belegungsplan?woche={day}": 8,
     "/verwaltung/buchung/": 8,
     "/verwaltung/buchung/kalender?datum={day}": 9,

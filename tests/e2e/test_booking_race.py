@@ -67,6 +67,10 @@ def test_two_people_book_the_same_slot_at_once(
     expect(summary).to_contain_text("Dieser Termin ist gerade vergeben.")
     expect(summary).to_be_focused()
     expect(loser.get_by_label("Zweck")).to_have_value(people[loser])
+    # The loser is told what took the time and offered the next free ones.
+    expect(summary).to_contain_text("Gymnastikhalle ist am")
+    offers = loser.get_by_role("region", name="Stattdessen frei")
+    expect(offers.get_by_role("button", name=re.compile("buchen$")).first).to_be_visible()
     assert_accessible(loser)
     shoot("taken", loser)
 

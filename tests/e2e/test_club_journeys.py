@@ -158,7 +158,9 @@ def test_club_books_a_weekly_series_around_holidays(
         holidays = public_holidays(days[0], days[-1])
     vacation = days[4] - timedelta(days=days[4].weekday())
     school_holidays(live_server, tmp_path, vacation, vacation + timedelta(days=6))
-    closed = {day: holidays.get(day, "Schulferien NRW") for day in days if day in holidays}
+    # A Feiertag reads as one in every refusal and plan ("Feiertag: Ostermontag").
+    holidays = {day: f"Feiertag: {name}" for day, name in holidays.items()}
+    closed = {day: holidays[day] for day in days if day in holidays}
     closed[days[4]] = holidays.get(days[4], "Schulferien NRW")
     free = [day for day in days if day not in closed]
 

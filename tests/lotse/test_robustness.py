@@ -88,6 +88,12 @@ FIELDS = [
     "api_key",
     "phone",
     "street",
+    "ab",
+    "ende",
+    "angebot",
+    "tag",
+    "von",
+    "bis",
 ]
 
 
