@@ -324,9 +324,7 @@ class Report(TimestampMixin, db.Model):
     @property
     def place_label(self) -> str:
         """Where the report is, as people name it: the chosen address, else the street."""
-        if self.address_label:
-            return self.address_label
-        return str(_l("nahe %(street)s", street=self.street)) if self.street else ""
+        return place_label(self.address_label, self.street)
 
     def readable_answers(self) -> list[tuple[str, str]]:
         """The answers to the extra questions as people read them: (question, answer).
@@ -340,6 +338,13 @@ class Report(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}>"
+
+
+def place_label(address_label: str | None, street: str) -> str:
+    """``Report.place_label`` for the two columns read without the report."""
+    if address_label:
+        return address_label
+    return str(_l("nahe %(street)s", street=street)) if street else ""
 
 
 def readable_answers(

@@ -32,7 +32,7 @@ from lotse.urls import public_url, url_filler
 from mangel import services
 from mangel.forms import SupportForm
 from mangel.mapdata import map_geojson, parse_bbox
-from mangel.models import Category, Report, ReportPhoto, ReportStatus
+from mangel.models import Category, Report, ReportPhoto, ReportStatus, place_label
 from mangel.photos import photo_path
 from mangel.places import search_addresses
 
@@ -175,38 +175,17 @@ def index():
         args = filter_args()
     except FilterError as exc:
         return filter_error(exc)
-    stmt = select(
-        Report.id,
-        Report.category_id,
-        Report.status,
-        Report.street,
-        Report.address_label,
-        Report.created_at,
-    ).where(services.public_condition())
+    columns = (Report.id, Report.category_id, Report.status, Report.street, Report.created_at)
     page = ListPage(
-        filtered(stmt, args).order_by(Report.created_at.desc(), Report.id.desc()),
+        filtered(
+            select(*columns, Report.address_label).where(services.public_condition()), args
+        ).order_by(Report.created_at.desc(), Report.id.desc()),
         min(_int_arg("page") or 1, MAX_PAGE),
         current_app.config["MANGEL_PAGE_SIZE"],
     )
     # All categories at once: the leaves' full names need their parents, the map all names.
     all_categories = db.session.scalars(select(Category)).all()
-    names = {c.id: c.name for c in all_categories}
-    report_url = url_filler(url_for("mangel.report_page", report_id=DB_INT_MAX), DB_INT_MAX)
-    reported_on = date_formatter("medium")
-    supports = services.support_counts(row.id for row in page.items)
-    page.items = [
-        ListedReport(
-            id=row.id,
-            url=report_url(row.id),
-            category=names[row.category_id],
-            status=ReportStatus(row.status),
-            reported_on=reported_on(row.created_at),
-            place=row.address_label
-            or (_("nahe %(street)s", street=row.street) if row.street else ""),
-            supports=supports.get(row.id, 0),
-        )
-        for row in page.items
-    ]
+    page.items = listed_reports(page.items, {c.id: c.name for c in all_categories})
     context = {"page": page, "filter_args": args}
     if request.args.get("teil") == "liste":
         # The list below the map, redrawn when the map moves (static/js/mangel.js).
@@ -226,6 +205,25 @@ def index():
         map_args={k: v for k, v in args.items() if k != "bbox"},
         **context,
     )
+
+
+def listed_reports(rows, category_names: dict[int, str]) -> list[ListedReport]:
+    """A page's rows as the list shows them: links, dates and support counts written once."""
+    report_url = url_filler(url_for("mangel.report_page", report_id=DB_INT_MAX), DB_INT_MAX)
+    reported_on = date_formatter("medium")
+    supports = services.support_counts(row.id for row in rows)
+    return [
+        ListedReport(
+            id=row.id,
+            url=report_url(row.id),
+            category=category_names[row.category_id],
+            status=ReportStatus(row.status),
+            reported_on=reported_on(row.created_at),
+            place=place_label(row.address_label, row.street),
+            supports=supports.get(row.id, 0),
+        )
+        for row in rows
+    ]
 
 
 @bp.route("/karte.json")
