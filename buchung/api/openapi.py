@@ -104,13 +104,20 @@ SCHEMAS = {
                     "horizon_days": {"type": "integer"},
                 }
             ),
-            "fees_per_hour_cents": _obj(
-                {
-                    "club": _nullable("integer"),
-                    "private": _nullable("integer"),
-                    "commercial": _nullable("integer"),
-                }
-            ),
+            "fees": {
+                "type": "array",
+                "description": "The tariffs of the Gebührensatzung in force today (a part "
+                "without its own uses its hall's), per customer group; amounts in cents "
+                "before surcharges and reductions.",
+                "items": _obj(
+                    {
+                        "group": {"type": "string"},
+                        "group_name": {"type": "string"},
+                        "unit": {"type": "string", "enum": ["hour", "use"]},
+                        "amount_cents": {"type": "integer", "minimum": 0},
+                    }
+                ),
+            },
             "opening_hours": {
                 "type": "array",
                 "items": _obj(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from buchung.api import ApiError, bp, cached_json
 from buchung.clock import format_hhmm, local_moment, local_today, to_local, zone
+from buchung.fees.pricing import current_tariffs
 from buchung.models import Access, Booking, BookingSlot, BookingStatus, Club, Resource
 from buchung.services.freebusy import free_busy
 from buchung.services.plan import public_club_name
@@ -157,7 +158,15 @@ def resource_json(resource: Resource) -> dict:
             "max_minutes": resource.max_minutes,
             "horizon_days": resource.horizon_days,
         },
-        "fees_per_hour_cents": {group.value: cents for group, cents in resource.fees().items()},
+        "fees": [
+            {
+                "group": tariff.group_key,
+                "group_name": name,
+                "unit": str(tariff.unit),
+                "amount_cents": tariff.amount_cents,
+            }
+            for name, tariff in current_tariffs(resource)
+        ],
         "opening_hours": [
             {
                 "weekday": row.weekday,
