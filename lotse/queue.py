@@ -25,14 +25,14 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
 from flask import Flask, current_app, has_app_context
 from rq import Queue
 from rq.exceptions import DuplicateJobError
-from rq.job import JobStatus
+from rq.job import Job, JobStatus
 
 from lotse import hooks
 from lotse.extensions import db
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_JOB_PACKAGES = ("lotse.", "mangel.", "buchung.")
 _DONE = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+OUTLIVED_GRACE_SECONDS = 10  # RQ's own timeout ends a running job; this much later it is gone
 _worker_app: Flask | None = None
 
 
@@ -136,14 +137,27 @@ def _drop_if_done(queue: Queue, job_id: str) -> bool:
 
     RQ keeps a failed job's id for ``failure_ttl``; without this a job that failed
     outside its own bookkeeping (database gone for a moment) could not be queued again.
+    A job still "started" long after its timeout is over too: its worker was killed
+    (kill -9, out of memory) before it could say so, and RQ moves it to the failed jobs
+    only at a later maintenance — meanwhile the row it was to send would wait for minutes.
     """
     job = queue.fetch_job(job_id)
     if job is None:
         return True
-    if job.get_status(refresh=False) in _DONE:
+    status = job.get_status(refresh=False)
+    if status in _DONE or (status == JobStatus.STARTED and _outlived(job)):
         job.delete()
         return True
     return False
+
+
+def _outlived(job: Job) -> bool:
+    """Started longer ago than its timeout (and a grace period): nobody runs it any more."""
+    if job.started_at is None:
+        return False
+    timeout = job.timeout or current_app.config["JOB_TIMEOUT"]
+    grace = timedelta(seconds=timeout + OUTLIVED_GRACE_SECONDS)
+    return datetime.now(UTC) - job.started_at > grace
 
 
 def run_inline(app: Flask, func: str, *args: Any) -> None:

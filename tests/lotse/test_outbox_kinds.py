@@ -476,3 +476,59 @@ def test_webhook_arrives_once_after_redis_and_the_receiver_recover(
             assert page.status_code == 200 and "Tiefes Loch" in page.get_data(as_text=True)
         finally:
             outage.webhook.__exit__(None, None, None)
+
+
+def test_a_mail_whose_worker_died_before_taking_it_is_sent_after_the_job_timeout(
+    make_app, redis_url
+):
+    """kill -9 of a worker that had popped a mail's job but not yet claimed its row (it was
+    still starting): RQ keeps the job "started" until a maintenance minutes later.  The sweep
+    hands the mail over again once the job's timeout has passed, and it arrives once."""
+    from rq import SimpleWorker
+
+    from lotse.outbox import queue_mail
+    from lotse.queue import get_queue
+
+    with SmtpSink() as smtp:
+        app = make_app(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=smtp.port,
+            REDIS_URL=redis_url,
+            QUEUE_NAME=f"zombie-{time.time_ns()}",
+            JOB_TIMEOUT=20,
+        )
+        with app.app_context():
+            queue_mail(
+                "kim@example.org",
+                "Rückmeldung zur Barrierefreiheit",
+                "emails/accessibility_feedback",
+                kind="lotse.accessibility_feedback",
+                message="Der Kontrast ist zu schwach.",
+            )
+            db.session.commit()
+            queue = get_queue(app)
+            [job] = queue.jobs
+            # A worker took the job and died before its first statement: no claim, no word.
+            queue.remove(job)
+            with queue.connection.pipeline() as pipe:
+                job.prepare_for_execution("dead-worker", pipe)
+                pipe.execute()
+            db.session.execute(
+                update(OutboxMail).values(created_at=utcnow() - timedelta(minutes=1))
+            )
+            db.session.commit()
+
+            def sweep_and_work() -> None:
+                app.test_cli_runner().invoke(args=["lotse", "sweep"])
+                SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+            sweep_and_work()
+            assert smtp.messages == []  # the job may still be running: its timeout holds
+            job.started_at = utcnow() - timedelta(seconds=31)
+            queue.connection.hset(
+                job.key, "started_at", job.started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            )
+            sweep_and_work()
+            sweep_and_work()
+            assert [str(m["To"]) for m in smtp.messages] == ["kim@example.org"]
+            queue.empty()
