@@ -36,8 +36,8 @@ def test_admin_sends_a_refused_mail_again(page: Page, live_server, log_in, mailb
     page.goto("/verwaltung/maengel/zustellungen")
     table = page.get_by_role("table", name="E-Mails, die noch nicht angekommen sind")
     expect(table).to_contain_text("Rückmeldung zur Barrierefreiheit")
-    expect(table).to_contain_text("wird erneut versucht")
-    expect(table).to_contain_text("550")
+    expect(table).to_contain_text("fehlgeschlagen – nächster Versuch")
+    expect(table).to_contain_text("Der Mailserver hat die E-Mail abgelehnt (Code 550).")
     assert_accessible(page)
     shoot("waiting")
 

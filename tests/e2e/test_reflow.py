@@ -43,8 +43,6 @@ def test_pages_reflow_at_320_px(page: Page, live_server, shoot):
         "figures-of-hall": f"/buchung/{known['hall']}",
     }.items():
         page.goto(path)
-        if name == "location":
-            page.get_by_text("Ort aus einem Foto übernehmen").click()
         assert_fits_the_screen(page)
         shoot(f"320-{name}")
     page.goto("/barrierefreiheit", wait_until="load")
