@@ -19,6 +19,8 @@ def open_first_free_slot(page: Page) -> None:
     page.goto("/buchung/")
     page.get_by_role("link", name="Gymnastikhalle").click()
     page.get_by_role("link", name=re.compile("Nächste Woche")).click()
+    # Wait for the next week's page: a "frei" link of the old page may still be found.
+    expect(page).to_have_url(re.compile(r"[?&]ab=\d{4}-\d{2}-\d{2}"))
     page.get_by_role("link", name=re.compile("^frei")).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Gymnastikhalle buchen")
 

@@ -97,6 +97,7 @@ def test_refused_booking_offers_the_next_free_time_and_it_books(
     room = add_room(live_server, "Raum Ausweich")
     page.goto(f"/buchung/{room}")
     page.get_by_role("link", name=re.compile("Nächste Woche")).click()
+    expect(page).to_have_url(re.compile(r"[?&]ab=\d{4}-\d{2}-\d{2}"))
     page.get_by_role("table", name=re.compile("geöffnet")).get_by_role(
         "link", name=re.compile("^frei")
     ).nth(18).click()  # 09:00 of that day
