@@ -398,7 +398,15 @@
       fetch(listSource + sep + "teil=liste&bbox=" + map.getBounds().toBBoxString(), { signal: listRequest.signal })
         .then(function (response) { return response.ok ? response.text() : Promise.reject(); })
         .then(function (html) {
+          if (list.innerHTML.trim() === html.trim()) { return; }
+          // Whoever is in the list with the keyboard keeps their place (or the list itself).
+          var focused = list.contains(document.activeElement) ? document.activeElement : null;
+          var href = focused && focused.getAttribute("href");
           list.innerHTML = html;
+          if (focused) {
+            var same = href && list.querySelector('a[href="' + href.replace(/"/g, "") + '"]');
+            (same || list).focus();
+          }
           if (listStatus) { listStatus.textContent = listStatus.getAttribute("data-msg-area"); }
         })
         .catch(function () { /* a newer move replaced this one */ });
