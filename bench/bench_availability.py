@@ -40,14 +40,13 @@ from bench_public import (  # noqa: E402
     _copy_rows,
     config,
     drain,
+    drop_postgres,
+    postgres_url,
     run_wrk,
     start_server,
     wait_until_up,
 )
 
-PG_ADMIN_URL = os.environ.get(
-    "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 PG_DATABASE = "lotse_bench_availability"
 PER_PART_AND_DAY = 5
 LOOP_THREADS = 8
@@ -232,27 +231,6 @@ def month_paths(hall_id: int, months: int = 12) -> list[str]:
     return paths
 
 
-def postgres_url() -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    admin.dispose()
-    return make_url(PG_ADMIN_URL).set(database=PG_DATABASE).render_as_string(hide_password=False)
-
-
-def drop_postgres() -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bookings", type=int, default=50_000)
@@ -264,7 +242,7 @@ def main() -> None:
         instance = workdir / "instance"
         instance.mkdir()
         try:
-            database_url = postgres_url()
+            database_url = postgres_url(PG_DATABASE)
             hall_id = populate(database_url, instance, args.bookings)
             env = {
                 **os.environ,
@@ -303,7 +281,7 @@ def main() -> None:
                     server.terminate()
                     server.wait(timeout=30)
         finally:
-            drop_postgres()
+            drop_postgres(PG_DATABASE)
     bare = results["pure Flask"]["rps"]
     driver = (
         "wrk 16 connections" if shutil.which("wrk") else f"Python loop {LOOP_THREADS} connections"

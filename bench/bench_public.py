@@ -362,24 +362,25 @@ def verdict(name: str, result: dict, share: float) -> str:
     return "met" if not missed else "MISSED: " + ", ".join(missed)
 
 
-def postgres_url() -> str:
+def postgres_url(database: str = PG_DATABASE) -> str:
+    """A fresh, empty database ``database`` on the benchmark's server; its URL."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
     admin.dispose()
-    return make_url(PG_ADMIN_URL).set(database=PG_DATABASE).render_as_string(hide_password=False)
+    return make_url(PG_ADMIN_URL).set(database=database).render_as_string(hide_password=False)
 
 
-def drop_postgres() -> None:
+def drop_postgres(database: str = PG_DATABASE) -> None:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     admin.dispose()
 
 
