@@ -74,7 +74,7 @@ def create_app(
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    from lotse import admin, cli, errors, outbox, requestcost, security, sweeper, views
+    from lotse import admin, cache, cli, errors, outbox, requestcost, security, sweeper, views
     from lotse.auth import bp as auth_bp
     from lotse.hooks import register_sweep
 
@@ -87,6 +87,7 @@ def create_app(
     errors.init_app(app)
     security.init_app(app)
     requestcost.init_app(app)
+    cache.init_app(app)
     cli.init_app(app)
     register_sweep(app, outbox.sweep)
 
