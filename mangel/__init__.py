@@ -53,6 +53,9 @@ DEFAULTS = {
 }
 
 
+PUBLIC_GENERATION = "mangel.public"  # see lotse.cache.generation
+
+
 def init_app(app: Flask) -> None:
     from lotse.hooks import (
         register_error_renderer,
@@ -70,9 +73,14 @@ def init_app(app: Flask) -> None:
         submit,
         views,
     )
+    from lotse.cache import watch
     from mangel.alerts import views as alert_views  # noqa: F401 - routes register
     from mangel.alerts.services import send_digests
     from mangel.demo import seed_demo
+    from mangel.models import Category, Report, ReportPhoto, StatusChange, Support
+
+    # What the public map, list and Open311 show: answers kept for them follow these rows.
+    watch(PUBLIC_GENERATION, Report, Category, ReportPhoto, StatusChange, Support)
     from mangel.jobs import sweep
     from mangel.open311 import apikeys  # noqa: F401
     from mangel.open311 import submit as open311_submit  # noqa: F401
