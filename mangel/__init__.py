@@ -57,6 +57,7 @@ PUBLIC_GENERATION = "mangel.public"  # see lotse.cache.generation
 
 
 def init_app(app: Flask) -> None:
+    from lotse.cache import watch
     from lotse.hooks import (
         register_error_renderer,
         register_seeder,
@@ -73,7 +74,6 @@ def init_app(app: Flask) -> None:
         submit,
         views,
     )
-    from lotse.cache import watch
     from mangel.alerts import views as alert_views  # noqa: F401 - routes register
     from mangel.alerts.services import send_digests
     from mangel.demo import seed_demo
