@@ -244,6 +244,7 @@ def measure(backend: str, database_url: str, args, workdir: Path) -> list[str]:
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
+            "--no-control-socket",
             "--workers",
             str(args.workers),
             "--bind",

@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -73,13 +74,30 @@ TARGETS = {
 }
 
 
+# Answers kept for a few seconds (lotse/cache.py): set to 0 for the "built" rows.
+CACHE_SWITCHES = (
+    "OPEN311_CACHE_SECONDS",
+    "MANGEL_MAP_CACHE_SECONDS",
+    "MANGEL_LIST_CACHE_SECONDS",
+    "BUCHUNG_PAGE_CACHE_SECONDS",
+)
+
+
 def config(database_url: str) -> dict:
-    return {
+    """Lotse's settings; with ``BENCH_REDIS_URL`` as production runs it (kept answers and
+    generations shared by the workers), ``BENCH_NO_CACHE=1`` builds every answer."""
+    settings = {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "bench",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SESSION_COOKIE_SECURE": False,
     }
+    if os.environ.get("BENCH_REDIS_URL"):
+        settings["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
+        settings["RATELIMIT_KEY_PREFIX"] = os.environ["BENCH_KEY_PREFIX"]
+    if os.environ.get("BENCH_NO_CACHE") == "1":
+        settings.update(dict.fromkeys(CACHE_SWITCHES, 0))
+    return settings
 
 
 def pure_app():
@@ -267,6 +285,7 @@ def start_server(target: str, env: dict, workers: int) -> tuple[subprocess.Popen
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
+            "--no-control-socket",
             *("--workers", str(workers), "--bind", f"127.0.0.1:{port}"),
             *("--chdir", str(ROOT / "bench"), "--log-level", "warning", target),
         ],
@@ -334,6 +353,41 @@ def measure(server: subprocess.Popen, base: str, paths: list[str], args, workdir
     return result
 
 
+class Writer(threading.Thread):
+    """Staff at work while the public reads: ``rate`` committed writes a second, each a
+    changed report and a changed booking, through the ORM as the app writes them, so kept
+    answers are renewed as often as in a busy installation."""
+
+    def __init__(self, database_url: str, instance: str, rate: float):
+        super().__init__(daemon=True)
+        self.database_url, self.instance, self.rate = database_url, instance, rate
+        self.stop = threading.Event()
+        self.writes = 0
+
+    def run(self) -> None:
+        from buchung.models import Booking
+        from lotse import create_app
+        from lotse.extensions import db
+        from lotse.models import utcnow
+        from mangel.models import Report
+
+        app = create_app(config(self.database_url), instance_path=self.instance)
+        rnd = random.Random(5)
+        with app.app_context():
+            top_report = db.session.scalar(db.select(db.func.max(Report.id)))
+            top_booking = db.session.scalar(db.select(db.func.max(Booking.id)))
+            while not self.stop.wait(1 / self.rate):
+                report = db.session.get(Report, rnd.randint(1, top_report))
+                if report is not None:
+                    report.updated_at = utcnow()
+                booking = db.session.get(Booking, top_booking - rnd.randint(0, 500))
+                if booking is not None:
+                    booking.purpose = f"Training {self.writes}"
+                db.session.commit()
+                self.writes += 1
+            db.engine.dispose()
+
+
 def endpoints(bounds, resource_ids: list[int]) -> dict[str, list[str]]:
     rnd = random.Random(11)
     return {
@@ -343,7 +397,12 @@ def endpoints(bounds, resource_ids: list[int]) -> dict[str, list[str]]:
         + [f"/maengel/?status=fixed&page={rnd.randint(1, 3)}" for _ in range(10)],
         "open311 1000": [f"/open311/v2/requests.json?page={p}" for p in (1, 2, 3)],
         "week view": [f"/buchung/{rid}" for rid in resource_ids],
+        "Belegungsplan": [f"/buchung/{rid}/belegungsplan" for rid in resource_ids],
     }
+
+
+# Endpoints whose answers may be kept a few seconds; measured a second time built afresh.
+KEPT = ("karte.json bbox", "/maengel/ list", "open311 1000", "week view", "Belegungsplan")
 
 
 def verdict(name: str, result: dict, share: float) -> str:
@@ -390,6 +449,14 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=50_000)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/13",
+        help="Redis for kept answers and generations, as in production ('' for none)",
+    )
+    parser.add_argument(
+        "--writes", type=float, default=1.0, help="committed staff writes a second while measuring"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
@@ -405,19 +472,40 @@ def main() -> None:
                 **os.environ,
                 "BENCH_DATABASE_URL": database_url,
                 "BENCH_INSTANCE": str(instance),
+                "BENCH_REDIS_URL": args.redis,
+                "BENCH_KEY_PREFIX": f"lotse-bench-{os.getpid()}",
             }
+            os.environ.update({k: env[k] for k in ("BENCH_REDIS_URL", "BENCH_KEY_PREFIX")})
+            paths = endpoints(bounds, resource_ids)
+            results = {}
             servers = []
+            writer = Writer(database_url, str(instance), args.writes) if args.writes else None
             try:
                 pure, pure_base = start_server("bench_public:pure_app()", env, args.workers)
                 servers.append(pure)
                 lotse, lotse_base = start_server("bench_public:lotse_app()", env, args.workers)
                 servers.append(lotse)
+                built_env = {**env, "BENCH_NO_CACHE": "1"}
+                built, built_base = start_server(
+                    "bench_public:lotse_app()", built_env, args.workers
+                )
+                servers.append(built)
                 wait_until_up(pure_base + "/bench/bare")
                 wait_until_up(lotse_base + "/")
-                results = {"pure Flask": measure(pure, pure_base, ["/bench/bare"], args, workdir)}
-                for name, paths in endpoints(bounds, resource_ids).items():
-                    results[name] = measure(lotse, lotse_base, paths, args, workdir)
+                wait_until_up(built_base + "/")
+                if writer:
+                    writer.start()
+                results["pure Flask"] = measure(pure, pure_base, ["/bench/bare"], args, workdir)
+                for name, endpoint_paths in paths.items():
+                    results[name] = measure(lotse, lotse_base, endpoint_paths, args, workdir)
+                for name in KEPT:
+                    results[f"{name} (built)"] = measure(
+                        built, built_base, paths[name], args, workdir
+                    )
             finally:
+                if writer:
+                    writer.stop.set()
+                    writer.join(timeout=30)
                 for server in servers:
                     server.terminate()
                     server.wait(timeout=30)
@@ -427,16 +515,19 @@ def main() -> None:
     rows.append(
         f"{args.reports} reports, {args.bookings} bookings, PostgreSQL; gunicorn {args.workers} "
         f"sync workers; wrk {CONNECTIONS} connections, {args.duration} s per endpoint; "
-        f"{os.cpu_count()} cores"
+        f"{os.cpu_count()} cores; Redis {args.redis or 'none'}; "
+        f"{writer.writes if writer else 0} staff writes during the run "
+        f"({args.writes:g}/s, each renews the kept answers); "
+        "'(built)': the same endpoint with every answer built (kept answers off)"
     )
     rows.append(
-        f"{'endpoint':<17} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} "
+        f"{'endpoint':<24} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} "
         f"{'CPU ms':>7} {'share':>6} {'load':>5} {'err':>4}  target"
     )
     for name, result in results.items():
         share = result["rps"] / bare
         rows.append(
-            f"{name:<17} {result['rps']:>7.0f} {result['p50_us'] / 1000:>7.1f} "
+            f"{name:<24} {result['rps']:>7.0f} {result['p50_us'] / 1000:>7.1f} "
             f"{result['p95_us'] / 1000:>7.1f} {result['max_us'] / 1000:>7.0f} "
             f"{result['cpu_ms']:>7.2f} {share:>6.0%} {result['load']:>5.1f} "
             f"{result['errors']:>4}  {verdict(name, result, share)}"

@@ -13,6 +13,9 @@ preload_app = True  # the app is imported once; workers fork from it and start a
 max_requests = 2000  # recycle workers now and then, against slow leaks
 max_requests_jitter = 200
 accesslog = "-"
+# gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): a second
+# instance on the machine (another town, a drill) cannot bind it.  Lotse does not use it.
+control_socket_disable = True
 
 
 def pre_fork(server, worker):

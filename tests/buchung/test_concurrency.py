@@ -61,6 +61,7 @@ def server(database_url: str, app, tmp_path: Path):
             sys.executable,
             "-m",
             "gunicorn",
+            "--no-control-socket",
             "--workers",
             "4",
             "--threads",
