@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter.util import get_qualified_name, get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -93,6 +93,17 @@ class AppLimiter(Limiter):
             super().init_app(app)
         finally:
             self._binding = None
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        """Skip the whole check for a view without a limit of its own (there are no default
+        or application limits): most requests, which need not pay for finding no limit."""
+        if in_middleware:
+            view = current_app.view_functions.get(request.endpoint or "")
+            if view is None or get_qualified_name(view) not in self._marked_for_limiting:
+                return
+        super()._check_request_limit(callable_name, in_middleware)
 
     def request_filter(self, fn):  # type: ignore[no-untyped-def]
         """Register ``fn`` once, however many apps are created (it used to pile up per app)."""
