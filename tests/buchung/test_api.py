@@ -8,6 +8,7 @@ scoped to halls; requests checked like the web form, the same mails as for web r
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -451,6 +452,25 @@ def test_revoked_key_is_refused(app, client, form_post, auth, hall, partner_key)
     )
     assert response.status_code == 401
     assert response.json["error"]["code"] == "invalid_key"
+
+
+def test_a_key_issued_before_keys_were_shared_with_open311_still_works(app, client, hall):
+    """Keys already handed out were stored as the SHA-256 (hex) of the key: they stay valid."""
+    raw = "lotse_b_" + "k" * 43
+    with app.app_context():
+        db.session.add(
+            PartnerKey(
+                name="Schulverwaltung",
+                key_hash=hashlib.sha256(raw.encode()).hexdigest(),
+                key_prefix=raw[:14],
+                contact_email=PARTNER,
+                resource_ids=[hall["hall"]],
+            )
+        )
+        db.session.commit()
+    start, end = _berlin(DAY, "18:00"), _berlin(DAY, "19:00")
+    assert _post(client, raw, resource_id=hall["A"], start=start, end=end).status_code == 201
+    assert _post(client, raw[:-1], resource_id=hall["A"], start=start, end=end).status_code == 401
 
 
 def Mailbox_for(app) -> Mailbox:  # noqa: N802 - reads like the class it returns
