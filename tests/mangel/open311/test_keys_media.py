@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import threading
 import time
@@ -12,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lotse.extensions import db
+from tests.apikeys import store_key_as_before
 from tests.conftest import csrf_token_from
 from tests.mangel.conftest import photo
 
@@ -91,16 +91,7 @@ def test_a_key_issued_before_keys_were_shared_with_the_booking_api_still_works(a
     from mangel.open311.apikey_models import ApiKey
 
     raw = "lotse_" + "k" * 43
-    with app.app_context():
-        db.session.add(
-            ApiKey(
-                name="Alt-App",
-                key_hash=hashlib.sha256(raw.encode()).hexdigest(),
-                key_prefix=raw[:12],
-                trusted=True,
-            )
-        )
-        db.session.commit()
+    store_key_as_before(app, ApiKey, raw, trusted=True)
     assert post_request("json", api_key=raw, email="").status_code == 200
     assert post_request("json", api_key=raw[:-1], email="").status_code == 403
 
