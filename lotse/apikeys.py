@@ -17,8 +17,11 @@ from typing import ClassVar, TypeVar
 
 from flask import flash
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, String, select
 from sqlalchemy.orm import Mapped, mapped_column
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Length
 
 from lotse.extensions import db
 from lotse.inputs import LotseForm
@@ -99,6 +102,22 @@ def revoke(key: ApiKeyMixin) -> bool:
         return False
     key.revoked_at = utcnow()
     return True
+
+
+class NewKeyForm(LotseForm):
+    """The staff form for a new key; a feature's form adds ``name = name_field(...)`` and
+    the fields of the key's scope."""
+
+    submit = SubmitField(_l("Schlüssel erzeugen"))
+
+
+def name_field(label: str, description: str) -> StringField:
+    """Who uses the key (the client system or partner): required, as long as a name may be."""
+    return StringField(
+        label,
+        validators=[DataRequired(_l("Bitte geben Sie einen Namen ein.")), Length(max=120)],
+        description=description,
+    )
 
 
 class RevokeForm(LotseForm):

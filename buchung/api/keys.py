@@ -11,9 +11,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from buchung.admin import managed_query, office_required
 from buchung.api import ApiError
@@ -23,7 +22,6 @@ from buchung.models import Resource
 from lotse import apikeys
 from lotse.admin import CheckboxList
 from lotse.extensions import db
-from lotse.inputs import LotseForm
 
 admin_bp = Blueprint("buchung_api_keys", __name__, url_prefix="/verwaltung/buchung/api-schluessel")
 
@@ -59,13 +57,11 @@ def request_key() -> PartnerKey:
     return key
 
 
-class PartnerKeyForm(LotseForm):
+class PartnerKeyForm(apikeys.NewKeyForm):
     """A new key: which partner uses it, where its mails go, which halls it may book."""
 
-    name = StringField(
-        _l("Partner"),
-        validators=[DataRequired(_l("Bitte geben Sie einen Namen ein.")), Length(max=120)],
-        description=_l("Wer den Schlüssel nutzt, zum Beispiel „Schulverwaltung“."),
+    name = apikeys.name_field(
+        _l("Partner"), _l("Wer den Schlüssel nutzt, zum Beispiel „Schulverwaltung“.")
     )
     contact_email = email_field(
         description=_l("Hierhin gehen die E-Mails zu den Anfragen des Partners."),
@@ -77,7 +73,6 @@ class PartnerKeyForm(LotseForm):
         validators=[DataRequired(_l("Bitte wählen Sie mindestens eine Halle oder einen Raum."))],
         description=_l("Der Schlüssel darf nur diese buchen (mit ihren Hallenteilen)."),
     )
-    submit = SubmitField(_l("Schlüssel erzeugen"))
 
     def __init__(self, halls: list[Resource], *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,16 +12,15 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from limits import parse as parse_limit
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, NumberRange
 
 from lotse import apikeys
 from lotse.admin import CheckboxList
 from lotse.auth import admin_required
 from lotse.cli import lotse_cli
 from lotse.extensions import db
-from lotse.inputs import LotseForm
 from mangel import services
 from mangel.open311.apikey_models import ApiKey
 
@@ -94,14 +93,10 @@ def create_api_key_command(name: str, trusted: bool, rate_limit: str, categories
 # --- admin pages -------------------------------------------------------------------------
 
 
-class ApiKeyForm(LotseForm):
+class ApiKeyForm(apikeys.NewKeyForm):
     """A new key: who uses it, where it may report, how often, whether it is trusted."""
 
-    name = StringField(
-        _l("Name"),
-        validators=[DataRequired(_l("Bitte geben Sie einen Namen ein.")), Length(max=120)],
-        description=_l("Wer den Schlüssel nutzt, zum Beispiel „Stadt-App“."),
-    )
+    name = apikeys.name_field(_l("Name"), _l("Wer den Schlüssel nutzt, zum Beispiel „Stadt-App“."))
     categories = CheckboxList(
         _l("Erlaubte Kategorien"),
         coerce=int,
@@ -124,7 +119,6 @@ class ApiKeyForm(LotseForm):
     trusted = BooleanField(
         _l("Vertrauenswürdig: Meldungen ohne Bestätigung per E-Mail veröffentlichen")
     )
-    submit = SubmitField(_l("Schlüssel erzeugen"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
