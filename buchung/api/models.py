@@ -1,29 +1,26 @@
 """API keys of partner systems (a school administration, a sports association).
 
-Like the Open311 keys of the Mängelmelder: a key is shown once when it is made, the
-database keeps its SHA-256 and a short prefix.  A key is scoped to halls and rooms: it may
-request bookings of those (and of their parts) only, and sees only its own requests.
+Made, checked and revoked as the Open311 keys of the Mängelmelder are (``lotse.apikeys``).
+A key is scoped to halls and rooms: it may request bookings of those (and of their parts)
+only, and sees only its own requests.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lotse.apikeys import ApiKeyMixin
 from lotse.extensions import db
-from lotse.models import TimestampMixin, User, UTCDateTime
+from lotse.models import User
 
 
-class PartnerKey(TimestampMixin, db.Model):
+class PartnerKey(ApiKeyMixin, db.Model):
     """One partner system's key for the booking API."""
 
     __tablename__ = "booking_api_key"
+    KEY_PREFIX = "lotse_b_"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters of the key, so staff can tell keys apart without the secret.
     key_prefix: Mapped[str] = mapped_column(String(16))
     # Ids of the halls and rooms (top level) it may book; their parts are included.
@@ -33,17 +30,9 @@ class PartnerKey(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by: Mapped[User | None] = relationship()
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
 
     def allows(self, resource) -> bool:
         """Whether this key may book ``resource`` (a scoped hall, or a part of one)."""
         return resource.root.id in self.resource_ids
-
-    def __repr__(self) -> str:
-        return f"<PartnerKey {self.id} {self.name}>"

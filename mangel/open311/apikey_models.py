@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lotse.apikeys import ApiKeyMixin
 from lotse.extensions import db
-from lotse.models import TimestampMixin, UTCDateTime
 
 
-class ApiKey(TimestampMixin, db.Model):
+class ApiKey(ApiKeyMixin, db.Model):
     """One client system (an app, a partner portal).  Only a hash of the key is stored."""
 
     __tablename__ = "api_key"
+    KEY_PREFIX = "lotse_"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters of the key, so admins can tell keys apart without the secret.
     key_prefix: Mapped[str] = mapped_column(String(12))
     # Category ids this key may post under; empty means every reportable category.
@@ -26,14 +22,6 @@ class ApiKey(TimestampMixin, db.Model):
     rate_limit: Mapped[str] = mapped_column(String(40), default="60 per hour")
     # Trusted clients check their users themselves: their reports skip the e-mail opt-in.
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
 
     def allows(self, category_id: int) -> bool:
         return not self.category_ids or category_id in self.category_ids
-
-    def __repr__(self) -> str:
-        return f"<ApiKey {self.id} {self.name}>"

@@ -1,31 +1,27 @@
 """API keys of the Open311 interface: creation (CLI and admin page), lookup, revocation.
 
-A key is shown once, when it is made; the database keeps its SHA-256 and a short prefix.
+Made, checked and revoked the way every API key is (``lotse.apikeys``); this module adds
+the Open311 rules: allowed categories, a rate limit, trusted clients.
 """
 
 from __future__ import annotations
 
-import secrets
-
 import click
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from limits import parse as parse_limit
-from sqlalchemy import select
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, NumberRange
 
+from lotse import apikeys
 from lotse.admin import CheckboxList
 from lotse.auth import admin_required
 from lotse.cli import lotse_cli
 from lotse.extensions import db
-from lotse.inputs import LotseForm
-from lotse.models import utcnow
 from mangel import services
-from mangel.forms import ConfirmForm
 from mangel.open311.apikey_models import ApiKey
 
 bp = Blueprint("mangel_apikeys", __name__, url_prefix="/verwaltung/maengel/api-schluessel")
@@ -41,26 +37,9 @@ def create_api_key(
     trusted: bool = False,
 ) -> tuple[ApiKey, str]:
     """Make a key for a client system; returns the row and the raw key (shown once)."""
-    raw = "lotse_" + secrets.token_urlsafe(32)
-    key = ApiKey(
-        name=name.strip(),
-        key_hash=services.hash_token(raw),
-        key_prefix=raw[:12],
-        category_ids=list(category_ids),
-        rate_limit=rate_limit,
-        trusted=trusted,
+    return apikeys.issue(
+        ApiKey, name, category_ids=list(category_ids), rate_limit=rate_limit, trusted=trusted
     )
-    db.session.add(key)
-    db.session.flush()
-    return key, raw
-
-
-def active_key(raw: str | None) -> ApiKey | None:
-    """The unrevoked key behind a raw key, or ``None``."""
-    if not raw:
-        return None
-    key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == services.hash_token(raw)))
-    return key if key is not None and key.active else None
 
 
 def _valid_limit(value: str) -> bool:
@@ -114,14 +93,10 @@ def create_api_key_command(name: str, trusted: bool, rate_limit: str, categories
 # --- admin pages -------------------------------------------------------------------------
 
 
-class ApiKeyForm(LotseForm):
+class ApiKeyForm(apikeys.NewKeyForm):
     """A new key: who uses it, where it may report, how often, whether it is trusted."""
 
-    name = StringField(
-        _l("Name"),
-        validators=[DataRequired(_l("Bitte geben Sie einen Namen ein.")), Length(max=120)],
-        description=_l("Wer den Schlüssel nutzt, zum Beispiel „Stadt-App“."),
-    )
+    name = apikeys.name_field(_l("Name"), _l("Wer den Schlüssel nutzt, zum Beispiel „Stadt-App“."))
     categories = CheckboxList(
         _l("Erlaubte Kategorien"),
         coerce=int,
@@ -144,7 +119,6 @@ class ApiKeyForm(LotseForm):
     trusted = BooleanField(
         _l("Vertrauenswürdig: Meldungen ohne Bestätigung per E-Mail veröffentlichen")
     )
-    submit = SubmitField(_l("Schlüssel erzeugen"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,13 +146,11 @@ def key_list():
         )
         db.session.commit()
         form = ApiKeyForm(formdata=None)
-    keys = db.session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.name))
     return render_template(
         "mangel/open311/key_list.html",
         form=form,
-        keys=list(keys),
+        keys=list(db.session.scalars(apikeys.listing(ApiKey))),
         new_key=new_key,
-        revoke_form=ConfirmForm(),
         limit_label=limit_label,
     )
 
@@ -187,9 +159,5 @@ def key_list():
 @admin_required
 def key_revoke(key_id: int):
     """Revoke a key: the client can no longer post; its reports stay."""
-    key = db.get_or_404(ApiKey, key_id)
-    if ConfirmForm().validate_on_submit() and key.active:
-        key.revoked_at = utcnow()
-        db.session.commit()
-        flash(_("Der Schlüssel „%(name)s“ ist widerrufen.", name=key.name), "success")
+    apikeys.revoke_from_button(db.get_or_404(ApiKey, key_id))
     return redirect(url_for(".key_list"))

@@ -18,6 +18,7 @@ from limits import parse as parse_limit
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
+from lotse import apikeys
 from lotse.extensions import csrf
 from lotse.queue import enqueue
 from lotse.security import within_limit
@@ -26,7 +27,6 @@ from mangel.forms import question_field
 from mangel.jobs import queue_report_confirmation, queue_tracking_link
 from mangel.models import Category, QuestionType
 from mangel.open311.apikey_models import ApiKey
-from mangel.open311.apikeys import active_key
 from mangel.open311.format import respond
 from mangel.open311.views import (
     DATATYPE_DESCRIPTIONS,
@@ -55,7 +55,7 @@ def _api_key() -> ApiKey:
             400, "api_key belongs in the request body or the X-Api-Key header, not in the URL"
         )
     raw = request.form.get("api_key", "").strip() or request.headers.get("X-Api-Key", "").strip()
-    key = active_key(raw)
+    key = apikeys.find_active(ApiKey, raw)
     if key is None:
         raise Open311Error(403, "api_key missing, unknown or revoked")
     item = parse_limit(key.rate_limit)

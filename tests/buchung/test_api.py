@@ -18,6 +18,7 @@ from buchung.api.models import PartnerKey
 from buchung.club_models import Club
 from buchung.models import Closure, Resource
 from lotse.extensions import db
+from tests.apikeys import store_key_as_before
 from tests.buchung.conftest import local, next_weekday
 from tests.mailbox import Mailbox
 
@@ -451,6 +452,15 @@ def test_revoked_key_is_refused(app, client, form_post, auth, hall, partner_key)
     )
     assert response.status_code == 401
     assert response.json["error"]["code"] == "invalid_key"
+
+
+def test_a_key_issued_before_keys_were_shared_with_open311_still_works(app, client, hall):
+    """Keys already handed out were stored as the SHA-256 (hex) of the key: they stay valid."""
+    raw = "lotse_b_" + "k" * 43
+    store_key_as_before(app, PartnerKey, raw, contact_email=PARTNER, resource_ids=[hall["hall"]])
+    start, end = _berlin(DAY, "18:00"), _berlin(DAY, "19:00")
+    assert _post(client, raw, resource_id=hall["A"], start=start, end=end).status_code == 201
+    assert _post(client, raw[:-1], resource_id=hall["A"], start=start, end=end).status_code == 401
 
 
 def Mailbox_for(app) -> Mailbox:  # noqa: N802 - reads like the class it returns

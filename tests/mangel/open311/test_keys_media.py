@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lotse.extensions import db
+from tests.apikeys import store_key_as_before
 from tests.conftest import csrf_token_from
 from tests.mangel.conftest import photo
 
@@ -70,10 +71,29 @@ def test_admin_creates_lists_and_revokes_keys(
     assert "Partnerportal" in listing
     assert "höchstens 10 pro Minute, 1 Kategorie<" in listing  # German, singular
     assert "per minute" not in listing and "1 Kategorien" not in listing
+    raw = html.split("<code>lotse_", 1)[1].split("</code>", 1)[0]
+    raw = "lotse_" + raw
+    assert raw not in listing
+    light = {"service_code": str(categories["light"]), "attribute[art]": "1"}
+    assert post_request("json", api_key=raw, **light).status_code == 200
     token = csrf_token_from(client.get(url).get_data(as_text=True))
-    client.post(f"{url}{key_id}/widerrufen", data={"csrf_token": token})
-    with app.app_context():
-        assert db.session.get(ApiKey, key_id).revoked_at is not None
+    revoked = client.post(
+        f"{url}{key_id}/widerrufen", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Der Schlüssel „Partnerportal“ ist widerrufen." in revoked
+    assert "Schlüssel „Partnerportal“ widerrufen<" not in revoked
+    refused = post_request("json", api_key=raw, **light)
+    assert refused.status_code == 403 and "revoked" in refused.get_data(as_text=True)
+
+
+def test_a_key_issued_before_keys_were_shared_with_the_booking_api_still_works(app, post_request):
+    """Keys already handed out were stored as the SHA-256 (hex) of the key: they stay valid."""
+    from mangel.open311.apikey_models import ApiKey
+
+    raw = "lotse_" + "k" * 43
+    store_key_as_before(app, ApiKey, raw, trusted=True)
+    assert post_request("json", api_key=raw, email="").status_code == 200
+    assert post_request("json", api_key=raw[:-1], email="").status_code == 403
 
 
 @pytest.mark.parametrize(
