@@ -157,7 +157,10 @@ def populate(database_url: str, instance: Path, reports: int) -> tuple[float, fl
 
 
 def view_paths(bounds, count: int = 600) -> list[str]:
-    """Map views of a phone at random places in town, as the map script asks for them."""
+    """Map views of a phone at random places in town, as the map script asks for them:
+    widened to whole cells of their cluster grid (``static/js/mangel.js`` ``widenedBox``)."""
+    from mangel.mapdata import map_view
+
     rnd = random.Random(7)
     west, south, east, north = bounds
     paths = []
@@ -168,8 +171,8 @@ def view_paths(bounds, count: int = 600) -> list[str]:
         lat, lon = rnd.uniform(south, north), rnd.uniform(west, east)
         half_w = PHONE_MAP_PX[0] * deg_per_px / 2
         half_h = PHONE_MAP_PX[1] * deg_per_px * math.cos(math.radians(lat)) / 2
-        bbox = f"{lon - half_w:.6f},{lat - half_h:.6f},{lon + half_w:.6f},{lat + half_h:.6f}"
-        paths.append(f"/maengel/karte.json?bbox={bbox}")
+        view = map_view((lon - half_w, lat - half_h, lon + half_w, lat + half_h))
+        paths.append(f"/maengel/karte.json?bbox={view.key}")
     return paths
 
 

@@ -22,6 +22,9 @@ DEFAULTS = {
     "MANGEL_ADDITION_LIMIT_PER_IP": "20 per hour",  # "Ergänzen" and "Zurückziehen"
     "MANGEL_HASH_KEY": None,  # key of the support e-mail hashes; default: SECRET_KEY
     "MANGEL_MAP_MAX_POINTS": 300,
+    # Map answers (karte.json) given again for the same widened box and filters, until a
+    # committed change of public data (shared through Redis when configured); 0: always built.
+    "MANGEL_MAP_CACHE_SECONDS": 60,
     "MANGEL_PAGE_SIZE": 20,
     # Open311 lists answered again from what was built for the same query this long ago
     # (shared through Redis when configured): other systems poll the same pages.

@@ -3,20 +3,31 @@
 Built for speed: a column-only query on a covering index that starts with a coarse grid
 cell (``Report.map_cell``), so a box reads only the reports of the few cells it touches; no
 ORM objects; a hard cap on points.  When a box holds more reports than the cap, they are
-shown per cell of a grid aligned to fixed cell sizes (about 12 cells across the box): the
-counts of the cells in view come from ``map_cluster``, kept current on every write and
+shown per cell of a grid aligned to fixed cell sizes (about a dozen cells across the box):
+the counts of the cells in view come from ``map_cluster``, kept current on every write and
 shared by all workers; a map filtered by category or status counts the box's reports.
+
+Shareable answers: every box is widened to whole cells of the grid its clusters use
+(``map_view``), and the map script asks for boxes widened the same way, so phones looking
+at nearly the same place ask for the same few URLs.  A reverse proxy, and ``map_answer``'s
+kept answers (under the generation of public data: a committed change shows at once), can
+answer them again.  Pins just outside the visible area but inside the widened box cost
+the map nothing.  The unfiltered answer is decided from the stored counts of the widened
+box's cells, which hold exactly its reports.
 """
 
 from __future__ import annotations
 
 import math
 from functools import cache
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import BigInteger, Integer, bindparam, cast, func, select
+from sqlalchemy import BigInteger, Integer, Numeric, bindparam, cast, func, select
 
+from lotse.cache import cached_for
 from lotse.extensions import db
+from mangel import PUBLIC_GENERATION
 from mangel.models import (
     CLUSTER_BASE_DEG,
     CLUSTER_LEVELS,
@@ -24,12 +35,14 @@ from mangel.models import (
     MapCluster,
     Report,
     add_to_clusters,
-    cluster_cell,
     public_filter,
 )
 
-CELLS_ACROSS = 12  # aim for about this many cells across the visible box
+CELLS_ACROSS = 13  # at most this many cells of the chosen grid across the widened box
 MAX_LISTED_CELLS = 64  # a box wider than this many cells reads by latitude alone
+# Grid edges travel as decimals (``6.5185``): read back, ``6.5185 / 0.0005`` may come out a
+# hair below 13037.  A box this close to an edge is on it, so widening it is idempotent.
+EDGE_SLACK = 1e-9
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
@@ -45,6 +58,54 @@ def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
     return west, south, east, north
 
 
+class MapView(NamedTuple):
+    """A box widened to whole cells of one cluster grid: rows ``south``…``north - 1`` and
+    columns ``west``…``east - 1`` of level ``level`` (cells of ``CLUSTER_BASE_DEG * 2**level``)."""
+
+    level: int
+    west: int
+    south: int
+    east: int
+    north: int
+
+    @property
+    def cell(self) -> float:
+        return CLUSTER_BASE_DEG * 2**self.level
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        cell = self.cell
+        return (
+            max(-180.0, round(self.west * cell, 4)),
+            max(-90.0, round(self.south * cell, 4)),
+            min(180.0, round(self.east * cell, 4)),
+            min(90.0, round(self.north * cell, 4)),
+        )
+
+    @property
+    def key(self) -> str:
+        """The widened box as the map script writes it (every grid edge has 4 decimals)."""
+        return ",".join(f"{edge:.4f}" for edge in self.bbox)
+
+
+def map_view(bbox: tuple[float, float, float, float]) -> MapView:
+    """The finest cluster grid with at most ``CELLS_ACROSS`` cells across the box once it is
+    widened to whole cells (east–west counted at the box's latitude), and that widened box.
+
+    ``static/js/mangel.js`` (``mapView``) does the same, so the script asks for widened boxes
+    and a widened box is its own answer.
+    """
+    west, south, east, north = bbox
+    for level in range(CLUSTER_LEVELS):
+        cell = CLUSTER_BASE_DEG * 2**level
+        rows = math.floor(south / cell + EDGE_SLACK), math.ceil(north / cell - EDGE_SLACK)
+        cols = math.floor(west / cell + EDGE_SLACK), math.ceil(east / cell - EDGE_SLACK)
+        shrink = math.cos(math.radians((rows[0] + rows[1]) * cell / 2))
+        if max(rows[1] - rows[0], (cols[1] - cols[0]) * shrink) <= CELLS_ACROSS:
+            break
+    return MapView(level, cols[0], rows[0], cols[1], rows[1])
+
+
 def _filters(by_category: bool, by_status: bool) -> list:
     where = [public_filter()]
     if by_category:
@@ -54,6 +115,16 @@ def _filters(by_category: bool, by_status: bool) -> list:
     return where
 
 
+def _in_box() -> list:
+    """Half-open, as the grid's cells are: a report on an edge is in one box only."""
+    return [
+        Report.lat >= bindparam("south"),
+        Report.lat < bindparam("north"),
+        Report.lon >= bindparam("west"),
+        Report.lon < bindparam("east"),
+    ]
+
+
 # One pin as GeoJSON, written by the database itself (SQLite printf, PostgreSQL format):
 # a box's pins arrive as one string instead of rows to convert one by one in Python.
 # Every value is a number or a status code the database constrains to plain ASCII words.
@@ -61,6 +132,21 @@ POINT_SQL = (
     '{"type":"Feature","geometry":{"type":"Point","coordinates":[%s,%s]},'
     '"properties":{"id":%s,"status":"%s","category":%s,"date":%s}}'
 )
+# One cluster likewise: its reports' mean place (6 decimals, about 10 cm) and their count.
+CLUSTER_SQL = {
+    "postgresql": '{"type":"Feature","geometry":{"type":"Point","coordinates":[%s,%s]},'
+    '"properties":{"cluster":true,"count":%s}}',
+    "sqlite": '{"type":"Feature","geometry":{"type":"Point","coordinates":[%.6f,%.6f]},'
+    '"properties":{"cluster":true,"count":%d}}',
+}
+
+
+def _format(dialect: str, template: str, *values):
+    return (func.format if dialect == "postgresql" else func.printf)(template, *values)
+
+
+def _joined(dialect: str, feature):
+    return (func.string_agg if dialect == "postgresql" else func.group_concat)(feature, ",")
 
 
 @cache
@@ -69,23 +155,18 @@ def _points_statement(dialect: str, by_category: bool, by_status: bool, by_cells
 
     Built once per database and filter combination; only bound values change per request.
     """
-    where = [
-        Report.lat.between(bindparam("south"), bindparam("north")),
-        Report.lon.between(bindparam("west"), bindparam("east")),
-        *_filters(by_category, by_status),
-    ]
+    where = [*_in_box(), *_filters(by_category, by_status)]
     if by_cells:
         where.insert(0, Report.map_cell.in_(bindparam("cells", expanding=True)))
     columns = (Report.lon, Report.lat, Report.id, Report.status, Report.category_id)
     # The popup's date as Unix seconds; the browser writes it in the town's time zone.
     if dialect == "postgresql":
         seconds = cast(func.floor(func.extract("epoch", Report.created_at)), BigInteger)
-        feature, joined = func.format(POINT_SQL, *columns, seconds), func.string_agg
     else:
         seconds = cast(func.strftime("%s", Report.created_at), BigInteger)
-        feature, joined = func.printf(POINT_SQL, *columns, seconds), func.group_concat
+    feature = _format(dialect, POINT_SQL, *columns, seconds)
     pins = select(feature.label("pin")).where(*where).limit(bindparam("limit")).subquery()
-    return select(func.count(), joined(pins.c.pin, ","))
+    return select(func.count(), _joined(dialect, pins.c.pin))
 
 
 def _map_cells(bbox: tuple[float, float, float, float]) -> list[int] | None:
@@ -99,34 +180,6 @@ def _map_cells(bbox: tuple[float, float, float, float]) -> list[int] | None:
     return [r * 100_000 + c for r in rows for c in cols]
 
 
-def _level(bbox: tuple[float, float, float, float]) -> int:
-    """The cluster level whose cells are about a twelfth of the box."""
-    west, south, east, north = bbox
-    span = max(north - south, (east - west) * math.cos(math.radians((north + south) / 2)))
-    level = math.ceil(math.log2(max(span / CELLS_ACROSS, CLUSTER_BASE_DEG) / CLUSTER_BASE_DEG))
-    return min(max(0, level), CLUSTER_LEVELS - 1)
-
-
-def _cell_range(bbox, level: int) -> tuple[int, int, int, int]:
-    """First and last row and column of the level's cells the box touches."""
-    west, south, east, north = bbox
-    (r0, c0), (r1, c1) = cluster_cell(south, west), cluster_cell(north, east)
-    return r0 >> level, r1 >> level, c0 >> level, c1 >> level
-
-
-def _stored_cells(bbox, level: int) -> list[tuple[int, float, float]]:
-    """``(count, lat_sum, lon_sum)`` of the stored cells in view (every public report)."""
-    r0, r1, c0, c1 = _cell_range(bbox, level)
-    table = MapCluster.__table__
-    stmt = select(table.c.count, table.c.lat_sum, table.c.lon_sum).where(
-        table.c.level == level,
-        table.c.row.between(r0, r1),
-        table.c.col.between(c0, c1),
-        table.c.count > 0,
-    )
-    return list(db.session.connection().execute(stmt))
-
-
 def _floor(value, dialect: str):
     """``floor(value)`` in SQL; SQLite may lack it: truncate, then step down below zero."""
     if dialect == "postgresql":
@@ -134,47 +187,59 @@ def _floor(value, dialect: str):
     return cast(value, Integer) - cast(value < cast(value, Integer), Integer)
 
 
-def _counted_cells(bbox, level: int, category_id: int | None, status: str | None) -> list:
-    """The same for a filtered map, counted from the reports in the box."""
-    west, south, east, north = bbox
-    cell = CLUSTER_BASE_DEG * 2**level
-    dialect = db.engine.dialect.name
-    row, col = _floor(Report.lat / cell, dialect), _floor(Report.lon / cell, dialect)
-    stmt = (
-        select(func.count(), func.sum(Report.lat), func.sum(Report.lon))
+def _cluster_features(dialect: str, cells) -> object:
+    """``(reports, cluster features joined by commas)`` of a subquery of cells, each with
+    its ``count``, ``lat_sum`` and ``lon_sum``."""
+    lat, lon = cells.c.lat_sum / cells.c.count, cells.c.lon_sum / cells.c.count
+    if dialect == "postgresql":  # format's %s writes a double with 15 digits
+        lat, lon = func.round(cast(lat, Numeric), 6), func.round(cast(lon, Numeric), 6)
+    feature = _format(dialect, CLUSTER_SQL[dialect], lon, lat, cells.c.count)
+    return select(func.coalesce(func.sum(cells.c.count), 0), _joined(dialect, feature))
+
+
+@cache
+def _stored_clusters_statement(dialect: str):
+    """The stored cells of one level in a range of rows and columns (every public report)."""
+    table = MapCluster.__table__
+    cells = (
+        select(table.c.count, table.c.lat_sum, table.c.lon_sum)
         .where(
-            Report.lat.between(south, north),
-            Report.lon.between(west, east),
-            *_filters(bool(category_id), bool(status)),
+            table.c.level == bindparam("level"),
+            table.c.row >= bindparam("row0"),
+            table.c.row < bindparam("row1"),
+            table.c.col >= bindparam("col0"),
+            table.c.col < bindparam("col1"),
+            table.c.count > 0,
         )
-        .group_by(row, col)
+        .subquery()
     )
-    params = {"category_id": category_id, "status": status}
-    return list(db.session.connection().execute(stmt, params))
+    return _cluster_features(dialect, cells)
 
 
-def _clusters(bbox, category_id: int | None, status: str | None) -> tuple[list[str], int]:
-    """Cluster features of the box and the number of reports they hold."""
-    west, south, east, north = bbox
-    level = _level(bbox)
-    if category_id or status:
-        cells = _counted_cells(bbox, level, category_id, status)
-    else:
-        cells = _stored_cells(bbox, level)
-    features, total = [], 0
-    for count, lat_sum, lon_sum in cells:
-        lat, lon = lat_sum / count, lon_sum / count
-        if south <= lat <= north and west <= lon <= east:
-            features.append(CLUSTER % (round(lon, 6), round(lat, 6), count))
-            total += count
-    return features, total
+@cache
+def _counted_clusters_statement(dialect: str, by_category: bool, by_status: bool):
+    """The same for a filtered map, counted from the reports in the box."""
+    cell = bindparam("cell")
+    row, col = _floor(Report.lat / cell, dialect), _floor(Report.lon / cell, dialect)
+    cells = (
+        select(
+            func.count().label("count"),
+            func.sum(Report.lat).label("lat_sum"),
+            func.sum(Report.lon).label("lon_sum"),
+        )
+        .where(*_in_box(), *_filters(by_category, by_status))
+        .group_by(row, col)
+        .subquery()
+    )
+    return _cluster_features(dialect, cells)
 
 
 def rebuild_clusters(connection) -> int:
     """Count every public report into ``map_cluster`` afresh; returns the reports counted.
 
     For data written past the ORM (imports, the benchmark's bulk load); the web app keeps
-    the counts current on its own.
+    the counts current on its own.  Kept map answers do not see this: call
+    ``lotse.cache.bump(PUBLIC_GENERATION)`` after the commit when the app is serving.
     """
     dialect = connection.dialect.name
     row = _floor(Report.lat / CLUSTER_BASE_DEG, dialect)
@@ -190,46 +255,63 @@ def rebuild_clusters(connection) -> int:
     return sum(n for n, _lat, _lon in counts.values())
 
 
-CLUSTER = (
-    '{"type":"Feature","geometry":{"type":"Point","coordinates":[%r,%r]},'
-    '"properties":{"cluster":true,"count":%d}}'
-)
+def map_geojson(view: MapView, category_id: int | None, status: str | None) -> bytes:
+    """A GeoJSON FeatureCollection for the widened box: single pins, or clusters with a count.
 
-
-def map_geojson(
-    bbox: tuple[float, float, float, float], category_id: int | None, status: str | None
-) -> str:
-    """A GeoJSON FeatureCollection for the box: single pins, or clusters with a count."""
-    west, south, east, north = bbox
+    Unfiltered, the stored counts of the box's cells say how many reports it holds, so the
+    pins are read only when they will be shown.  Filtered, the pins are read first (the
+    query stops after the cap): counting a large box's reports costs more.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect.name
     cap = current_app.config["MANGEL_MAP_MAX_POINTS"]
-    cells = _map_cells(bbox)
-    clusters = None
-    if cells is None or _level(bbox) > 0:
-        # Zoomed out: the stored cluster counts tell whether the box holds too many reports for
-        # pins, which spares reading them from the index only to count them.
-        clusters, total = _clusters(bbox, category_id, status)
-        if total > cap:
-            return _collection(clusters)
-    stmt = _points_statement(
-        db.engine.dialect.name, bool(category_id), bool(status), cells is not None
-    )
+    west, south, east, north = view.bbox
     params = {
-        "cells": cells,
         "south": south,
         "north": north,
         "west": west,
         "east": east,
-        "limit": cap + 1,
         "category_id": category_id,
         "status": status,
     }
-    count, pins = db.session.connection().execute(stmt, params).one()
-    if count <= cap:
-        return _collection([pins] if pins else [])
-    return _collection(
-        clusters if clusters is not None else _clusters(bbox, category_id, status)[0]
+
+    def clusters() -> tuple[int, str | None]:
+        if category_id or status:
+            stmt = _counted_clusters_statement(dialect, bool(category_id), bool(status))
+            return connection.execute(stmt, {**params, "cell": view.cell}).one()
+        stmt = _stored_clusters_statement(dialect)
+        bounds = {"row0": view.south, "row1": view.north, "col0": view.west, "col1": view.east}
+        return connection.execute(stmt, {"level": view.level, **bounds}).one()
+
+    if not (category_id or status):
+        total, features = clusters()
+        if total == 0 or total > cap:
+            return _collection(features)
+    cells = _map_cells(view.bbox)
+    stmt = _points_statement(dialect, bool(category_id), bool(status), cells is not None)
+    count, pins = connection.execute(stmt, {**params, "cells": cells, "limit": cap + 1}).one()
+    if count > cap:
+        pins = clusters()[1]
+    return _collection(pins)
+
+
+def _collection(features: str | None) -> bytes:
+    return b'{"type":"FeatureCollection","features":[%s]}' % (features or "").encode()
+
+
+def map_answer(
+    bbox: tuple[float, float, float, float],
+    category_id: int | None,
+    status: str | None,
+    *,
+    keep: bool,
+) -> bytes:
+    """``map_geojson`` of the box widened to its grid; with ``keep``, an answer kept for the
+    same widened box and filters is given again until public data change."""
+    view = map_view(bbox)
+    config = current_app.config
+    seconds = config["MANGEL_MAP_CACHE_SECONDS"] if keep else 0
+    key = f"karte:{view.key}:{category_id or ''}:{status or ''}:{config['MANGEL_MAP_MAX_POINTS']}"
+    return cached_for(
+        PUBLIC_GENERATION, key, seconds, lambda: map_geojson(view, category_id, status)
     )
-
-
-def _collection(features: list[str]) -> str:
-    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"

@@ -28,10 +28,11 @@ from lotse.extensions import db, limiter
 from lotse.formatting import date_formatter
 from lotse.geo import town_bounds
 from lotse.inputs import DB_INT_MAX
+from lotse.requestcost import _without_session
 from lotse.urls import public_url, url_filler
 from mangel import services
 from mangel.forms import SupportForm
-from mangel.mapdata import map_geojson, parse_bbox
+from mangel.mapdata import map_answer, parse_bbox
 from mangel.models import Category, Report, ReportPhoto, ReportStatus, place_label
 from mangel.photos import photo_path
 from mangel.places import search_addresses
@@ -228,14 +229,18 @@ def listed_reports(rows, category_names: dict[int, str]) -> list[ListedReport]:
 
 @bp.route("/karte.json")
 def geojson():
-    """Pins of public reports inside the visible box (``bbox=west,south,east,north``)."""
+    """Pins of public reports inside the visible box (``bbox=west,south,east,north``),
+    widened to whole cells of its cluster grid (``mangel.mapdata.map_view``)."""
     try:
         args = filter_args()
     except FilterError as exc:
         return filter_error(exc)
     if "bbox" not in args:
         return filter_error(FilterError("bbox", _("Bitte geben Sie einen Kartenausschnitt an.")))
-    body = map_geojson(parse_bbox(args["bbox"]), args.get("category"), args.get("status"))
+    # The same for every visitor; still, only visitors without a session share kept answers.
+    body = map_answer(
+        parse_bbox(args["bbox"]), args.get("category"), args.get("status"), keep=_without_session()
+    )
     response = current_app.response_class(body, mimetype="application/geo+json")
     response.headers["Cache-Control"] = "public, max-age=30"
     return response

@@ -237,6 +237,26 @@
     return a.l < b.r + GAP && b.l < a.r + GAP && a.t < b.b + GAP && b.t < a.b + GAP;
   }
 
+  // The map asks for its view widened to whole cells of the cluster grid the server picks
+  // for it (mangel/mapdata.py, map_view: the same steps and numbers), so phones looking at
+  // nearly the same place ask for the same URL, which a proxy or the server answers again.
+  var GRID = { base: 0.0005, levels: 17, across: 13, slack: 1e-9 };
+
+  function widenedBox(bounds) {
+    var cell, rows, cols;
+    for (var level = 0; level < GRID.levels; level++) {
+      cell = GRID.base * Math.pow(2, level);
+      rows = [Math.floor(bounds.getSouth() / cell + GRID.slack), Math.ceil(bounds.getNorth() / cell - GRID.slack)];
+      cols = [Math.floor(bounds.getWest() / cell + GRID.slack), Math.ceil(bounds.getEast() / cell - GRID.slack)];
+      var shrink = Math.cos((rows[0] + rows[1]) * cell / 2 * (Math.PI / 180));
+      if (Math.max(rows[1] - rows[0], (cols[1] - cols[0]) * shrink) <= GRID.across) { break; }
+    }
+    return [
+      Math.max(-180, cols[0] * cell), Math.max(-90, rows[0] * cell),
+      Math.min(180, cols[1] * cell), Math.min(90, rows[1] * cell)
+    ].map(function (edge) { return edge.toFixed(4); }).join(",");
+  }
+
   function initOverview(el) {
     var base = baseMap(el);
     var map = base.map;
@@ -377,7 +397,7 @@
       if (pending) { pending.abort(); }
       pending = new AbortController();
       var sep = source.indexOf("?") === -1 ? "?" : "&";
-      fetch(source + sep + "bbox=" + map.getBounds().toBBoxString(), { signal: pending.signal })
+      fetch(source + sep + "bbox=" + widenedBox(map.getBounds()), { signal: pending.signal })
         .then(function (response) { return response.json(); })
         .then(draw)
         .catch(function () { /* a newer request replaced this one, or the list below serves */ });
