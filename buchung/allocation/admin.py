@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from buchung.admin import managed_resource_or_404, managed_resources
@@ -188,8 +189,17 @@ def managed_rounds():
 
 
 def _round_or_404(round_id: int) -> AllocationRound:
-    """A round of the office's own halls, else 404."""
-    round_ = db.session.scalar(managed_rounds().where(AllocationRound.id == round_id))
+    """A round of the office's own halls, else 404; its applications come with their
+    allocations and notes (every page of a round shows or counts them)."""
+    round_ = db.session.scalar(
+        managed_rounds()
+        .where(AllocationRound.id == round_id)
+        .options(
+            selectinload(AllocationRound.requests).options(
+                selectinload(AllocationRequest.allocations), selectinload(AllocationRequest.notes)
+            )
+        )
+    )
     if round_ is None:
         abort(404)
     return round_
