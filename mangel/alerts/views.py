@@ -215,7 +215,9 @@ def alert_feed():
     else:
         abort(400)
     candidates = db.session.scalars(
-        stmt.order_by(Report.updated_at.desc(), Report.id.desc()).limit(FEED_CANDIDATES)
+        stmt.order_by(Report.updated_at.desc(), Report.id.desc())
+        .limit(FEED_CANDIDATES)
+        .options(selectinload(Report.category).joinedload(Category.parent))
     ).all()
     reports = [r for r in candidates if check is None or check(r)][:FEED_SIZE]
     body = render_template(

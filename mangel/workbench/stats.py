@@ -87,7 +87,9 @@ def statistics(selection: InboxFilter, group: str) -> tuple[list[dict], list, li
         .outerjoin(closed, closed.c.report_id == Report.id)
         .options(
             joinedload(Report.department),
-            joinedload(Report.category).selectinload(Category.questions),
+            joinedload(Report.category).options(
+                joinedload(Category.parent), selectinload(Category.questions)
+            ),
         )
     )
     rows: dict[str, dict] = defaultdict(
