@@ -321,7 +321,9 @@ def tariffs_in_force(resources: list[Resource]) -> dict[int, list[tuple[str, Tar
         by_resource.setdefault(tariff.resource_id, {})[tariff.group_key] = tariff
     town_groups = None
     if any(t.group_key not in GROUP_LABELS for t in rows):
-        town_groups = dict(db.session.execute(select(FeeGroup.key, FeeGroup.name)).tuples())
+        town_groups = {
+            key: name for key, name in db.session.execute(select(FeeGroup.key, FeeGroup.name))
+        }
     found = {}
     for resource in resources:
         hall = by_resource.get(resource.parent_id, {}) if resource.parent_id else {}
