@@ -214,6 +214,7 @@ def round_page(round_id: int):
     result = check(round_) if round_.published else None
     applicants = sorted({r.club for r in requests}, key=lambda c: (c.name, c.id))
     quota_halls = sorted({h.root for h in round_.resources}, key=lambda h: (h.name, h.id))
+    classes = priority_classes()
     quotas = {
         (q.club_id, q.resource_id): (q.max_minutes, default)
         for rows in season_quota_rows([c.id for c in applicants], round_.season).values()
@@ -230,13 +231,16 @@ def round_page(round_id: int):
         units=result.by_allocation() if result else {},
         deadline_passed=utcnow() >= round_.deadline,
         form=ConfirmForm(),
-        class_form=_request_class_form(),
+        classes=classes,
+        class_form=_request_class_form(classes),
     )
 
 
-def _request_class_form() -> RequestClassForm:
+def _request_class_form(classes: list[PriorityClass] | None = None) -> RequestClassForm:
     form = RequestClassForm()
-    form.priority_class_id.choices = [SelectChoice(c.id, c.name) for c in priority_classes()]
+    form.priority_class_id.choices = [
+        SelectChoice(c.id, c.name) for c in (priority_classes() if classes is None else classes)
+    ]
     return form
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from lotse.models import utcnow
 from tests.buchung.conftest import local, next_weekday
 from tests.sql_counter import statements_for
 
@@ -211,4 +212,141 @@ def test_every_list_costs_the_same_for_two_and_twelve_of_everything(client, app,
     assert many == few
     limits = public | staff
     over = {url: n for url, n in many.items() if n > limits[url]}
+    assert not over, over
+
+
+def test_a_clubs_pages_cost_the_same_for_two_and_twelve_dates(
+    client, app, make_hall, make_club, make_schedule, book_series
+):
+    """A club's home, series page and calendars, its bills and its logins: a series of 2
+    weekly dates (each billed on its own, 2 logins) against one of 12 (12 bills, 12 logins)."""
+    from sqlalchemy import func, select
+
+    from buchung.club_models import BookingSeries, Club, ClubMember
+    from buchung.fees.billing import bill_bookings
+    from buchung.fees.models import Bill
+    from buchung.models import Booking
+    from lotse.extensions import db
+
+    hall = make_hall()
+    club = make_club()
+    make_schedule([(hall["hall"], "club", "hour", 1200)])
+    monday = next_weekday(0)
+    with app.app_context():
+        feed = db.session.get(Club, club["club"]).new_feed_token()
+        db.session.commit()
+    logins = [1]
+
+    def series(weeks: int, start: str, end: str) -> int:
+        last = monday + timedelta(weeks=weeks - 1)
+        response = book_series(hall["A"], monday, last, start=start, end=end)
+        assert response.status_code == 302, response.status_code
+        with app.app_context():
+            series_id = db.session.scalar(select(func.max(BookingSeries.id)))
+            bookings = db.session.scalars(select(Booking).where(Booking.series_id == series_id))
+            for booking in bookings:
+                bill_bookings([booking], monday.replace(day=1), last)
+            for n in range(logins[0], weeks):
+                db.session.add(
+                    ClubMember(
+                        club_id=club["club"],
+                        name=f"Trainer {n}",
+                        email=f"t{n}@tv.example",
+                        password_hash="-",
+                        confirmed_at=utcnow(),
+                    )
+                )
+            db.session.commit()
+        logins[0] = weeks
+        return series_id
+
+    urls = {
+        "/buchung/verein/": 3,
+        "/buchung/verein/serie/{series}": 10,
+        "/buchung/verein/serie/{series}/termine.ics": 4,
+        f"/buchung/kalender/verein/{feed}.ics": 3,
+        "/buchung/verein/gebuehren/": 3,
+        "/buchung/verein/logins": 2,
+    }
+
+    def counts(series_id: int) -> dict[str, int]:
+        return {url: len(statements_for(client, app, url.format(series=series_id))) for url in urls}
+
+    few = counts(series(2, "18:00", "19:00"))
+    many = counts(series(12, "19:00", "20:00"))
+    with app.app_context():  # what the pages list did grow
+        assert db.session.scalar(select(func.count()).select_from(Bill)) == 14
+        assert db.session.scalar(select(func.count()).select_from(ClubMember)) == 12
+    assert many == few
+    over = {url: n for url, n in many.items() if n > urls[url]}
+    assert not over, over
+
+
+def test_a_rounds_pages_cost_the_same_for_two_and_twelve_applications(
+    client, app, make_resource, make_club, office
+):
+    """A Vergaberunde's office pages with 2 and then 12 applications of as many clubs,
+    each allocated by the proposal (allocations, notes, skips)."""
+    from sqlalchemy import func, select
+
+    from buchung.allocation.models import Allocation, AllocationRound, PriorityClass
+    from buchung.allocation.proposal import propose
+    from buchung.allocation.services import create_request
+    from buchung.club_models import Club
+    from lotse.extensions import db
+    from tests.buchung.allocation_helpers import make_round
+
+    hall = make_resource("Nordhalle", kind="hall", hours=("08:00", "22:00"))
+    first = next_weekday(0, weeks_ahead=4)
+    round_id = make_round(app, [hall], first, first + timedelta(weeks=4))
+    done = [0]
+
+    def add(n: int) -> None:
+        clubs = [
+            make_club(name=f"Verein {i}", email=f"trainer{i}@club.example")["club"]
+            for i in range(done[0], done[0] + n)
+        ]
+        with app.app_context():
+            round_ = db.session.get(AllocationRound, round_id)
+            training = db.session.scalar(
+                select(PriorityClass).where(PriorityClass.name == "Training")
+            )
+            for i, club_id in enumerate(clubs, start=done[0]):
+                create_request(
+                    round_,
+                    db.session.get(Club, club_id),
+                    team=f"Team {i}",
+                    priority_class=training,
+                    sessions_per_week=1,
+                    duration_minutes=90,
+                    first=([i % 5], (8 + 2 * (i // 5)) * 60),
+                    second=([(i + 1) % 5], 20 * 60),
+                    hall_ids=[hall],
+                )
+            propose(round_)
+            db.session.commit()
+            assert db.session.scalar(select(func.count()).select_from(Allocation)) == done[0] + n
+        done[0] += n
+
+    base = f"/verwaltung/buchung/vergabe/{round_id}"
+    urls = {
+        "/verwaltung/buchung/vergabe/": 14,
+        base: 11,
+        f"{base}/halle/{hall}": 11,
+        f"{base}/pruefen": 15,
+        f"{base}/zahlen": 16,
+        f"{base}/zahlen.csv": 16,
+        f"{base}/zahlen.csv?je=antragsteller": 15,
+    }
+
+    def counts() -> dict[str, int]:
+        return {url: len(statements_for(client, app, url)) for url in urls}
+
+    add(2)
+    office()
+    few = counts()
+    add(10)
+    many = counts()
+    assert many == few
+    over = {url: n for url, n in many.items() if n > urls[url]}
     assert not over, over
