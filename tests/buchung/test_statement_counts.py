@@ -216,13 +216,14 @@ def test_every_list_costs_the_same_for_two_and_twelve_of_everything(client, app,
 
 
 def test_a_clubs_pages_cost_the_same_for_two_and_twelve_dates(
-    client, app, make_hall, make_club, make_schedule, book_series
+    client, app, auth, office, make_hall, make_club, make_schedule, book_series
 ):
-    """A club's home, series page and calendars, its bills and its logins: a series of 2
-    weekly dates (each billed on its own, 2 logins) against one of 12 (12 bills, 12 logins)."""
+    """A club's home, series page and calendars, its bills and its logins, the season's
+    plan and the office's view of the club's fees: a series of 2 weekly dates (each billed
+    on its own, 2 logins) against one of 12 (12 bills, 12 logins)."""
     from sqlalchemy import func, select
 
-    from buchung.club_models import BookingSeries, Club, ClubMember
+    from buchung.club_models import BookingSeries, Club, ClubMember, Season
     from buchung.fees.billing import bill_bookings
     from buchung.fees.models import Bill
     from buchung.models import Booking
@@ -234,7 +235,11 @@ def test_a_clubs_pages_cost_the_same_for_two_and_twelve_dates(
     monday = next_weekday(0)
     with app.app_context():
         feed = db.session.get(Club, club["club"]).new_feed_token()
+        season = Season(name="Winter", first_day=monday, last_day=monday + timedelta(weeks=12))
+        db.session.add(season)
         db.session.commit()
+        season_id = season.id
+    office()
     logins = [1]
 
     def series(weeks: int, start: str, end: str) -> int:
@@ -260,17 +265,28 @@ def test_a_clubs_pages_cost_the_same_for_two_and_twelve_dates(
         logins[0] = weeks
         return series_id
 
-    urls = {
+    club_urls = {
         "/buchung/verein/": 3,
         "/buchung/verein/serie/{series}": 10,
         "/buchung/verein/serie/{series}/termine.ics": 4,
         f"/buchung/kalender/verein/{feed}.ics": 3,
+        f"/buchung/{hall['hall']}/belegungsplan/saison/{season_id}": 7,
         "/buchung/verein/gebuehren/": 3,
         "/buchung/verein/logins": 2,
     }
+    office_urls = {
+        f"/verwaltung/buchung/gebuehren/?verein={club['club']}": 7,
+        f"/verwaltung/buchung/gebuehren/verein/{club['club']}": 6,
+    }
+    urls = club_urls | office_urls
 
     def counts(series_id: int) -> dict[str, int]:
-        return {url: len(statements_for(client, app, url.format(series=series_id))) for url in urls}
+        found = {
+            url: len(statements_for(client, app, url.format(series=series_id))) for url in club_urls
+        }
+        client.delete_cookie("session")  # the club leaves, the office signs in
+        auth.login("buero@town.example")
+        return found | {url: len(statements_for(client, app, url)) for url in office_urls}
 
     few = counts(series(2, "18:00", "19:00"))
     many = counts(series(12, "19:00", "20:00"))
