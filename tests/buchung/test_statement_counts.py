@@ -366,3 +366,42 @@ def test_a_rounds_pages_cost_the_same_for_two_and_twelve_applications(
     assert many == few
     over = {url: n for url, n in many.items() if n > urls[url]}
     assert not over, over
+
+
+def test_what_closures_hit_costs_the_same_for_two_and_twelve(client, app, make_hall, book, office):
+    """The office's "which bookings do these closures hit" page (after an import): 2 and
+    then 12 closures of the hall or a part, each hitting a booking."""
+    from buchung.models import Closure
+    from lotse.extensions import db
+
+    hall = make_hall()
+    office()
+    day = next_weekday(3)
+    ids: list[int] = []
+
+    def add(first: int, n: int) -> None:
+        for i in range(first, first + n):
+            start, end = f"{6 + i:02d}:00", f"{6 + i:02d}:30"
+            part = hall["ABC"[i % 3]]
+            book(part, day, start, end, email=f"g{i}@example.org")
+            with app.app_context():
+                closure = Closure(
+                    resource_id=hall["hall"] if i % 2 else part,
+                    title=f"Wartung {i}",
+                    starts_at=local(day, start),
+                    ends_at=local(day, end),
+                )
+                db.session.add(closure)
+                db.session.commit()
+                ids.append(closure.id)
+
+    def count(hit: int) -> int:
+        url = f"/verwaltung/buchung/sperrzeiten/wirkung?ids={','.join(map(str, ids))}"
+        assert f"{hit} Buchungen sind betroffen" in client.get(url).get_data(as_text=True)
+        return len(statements_for(client, app, url))
+
+    add(0, 2)
+    few = count(2)
+    add(2, 10)
+    many = count(12)
+    assert many == few <= 7
