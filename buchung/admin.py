@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from buchung.admin_forms import DecisionForm
@@ -52,8 +53,9 @@ def managed_query():
 
 
 def managed_resources() -> list[Resource]:
-    """The resources the signed-in staff member manages, as a list."""
-    return list(db.session.scalars(managed_query()))
+    """The resources the signed-in staff member manages, as a list, with their parts (in
+    one query: the relationship's own eager loading stops at a self-reference)."""
+    return list(db.session.scalars(managed_query().options(selectinload(Resource.parts))))
 
 
 def managed_resource_or_404(resource_id: int) -> Resource:

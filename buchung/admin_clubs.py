@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from buchung.admin import (
@@ -50,7 +51,9 @@ def _member_form(club: Club) -> MemberCountForm:
 
 def _club_list_page(invalid: MemberCountForm | None = None, club_id: int | None = None):
     clubs = db.session.scalars(
-        select(Club).order_by(Club.approved_at.is_not(None), Club.name)
+        select(Club)
+        .order_by(Club.approved_at.is_not(None), Club.name)
+        .options(selectinload(Club.members))
     ).all()
     quotas = db.session.scalars(
         select(ClubQuota)

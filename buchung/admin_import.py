@@ -26,7 +26,7 @@ from buchung.admin_decisions import chosen_bookings
 from buchung.admin_resources import visible_closures_query
 from buchung.jobs import enqueue_notices
 from buchung.models import Closure
-from buchung.services.closures import affected_bookings, apply_import, plan_import
+from buchung.services.closures import affected_bookings_of, apply_import, plan_import
 from buchung.services.decisions import cancel_for_closures
 from buchung.services.waitlist import offer_freed
 from lotse.extensions import db
@@ -132,8 +132,8 @@ def closure_impact():
     closures = _closures_from(request.values.get("ids", ""))
     form = ImpactForm()
     hit = {}
-    for closure in closures:
-        for booking in affected_bookings(closure):
+    for closure, bookings in zip(closures, affected_bookings_of(closures), strict=True):
+        for booking in bookings:
             hit.setdefault(booking.id, (booking, closure))
     if form.validate_on_submit():
         reason = (form.reason.data or "").strip()

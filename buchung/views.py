@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from buchung.admin_forms import WEEKDAYS
 from buchung.clock import format_hhmm, local_today, minute_of_day, monday_of
@@ -112,7 +112,8 @@ def index():
         query = query.where(Resource.capacity >= form.capacity.data)
     if valid and form.equipment.data:
         query = query.where(Resource.equipment.ilike(f"%{form.equipment.data.strip()}%"))
-    resources = list(db.session.scalars(query))
+    # Parts in one query: the relationship's own eager loading stops at a self-reference.
+    resources = list(db.session.scalars(query.options(selectinload(Resource.parts))))
     unavailable: list[tuple[Resource, str]] = []
     if valid and form.day.data:
         day = form.day.data

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from lotse.auth import admin_required
 from lotse.extensions import db
@@ -15,12 +17,13 @@ from mangel.models import QUESTION_TYPE_LABELS, Category, CategoryQuestion, Ques
 bp = Blueprint("mangel_admin", __name__, url_prefix="/verwaltung/maengel")
 
 
-def _main_categories() -> list[Category]:
+def _main_categories(*options: ORMOption) -> list[Category]:
     return list(
         db.session.scalars(
             select(Category)
             .where(Category.parent_id.is_(None))
             .order_by(Category.position, Category.name)
+            .options(*options)
         )
     )
 
@@ -31,7 +34,12 @@ def category_list():
     """The category tree with department, photo rule, radius and questions at a glance."""
     return render_template(
         "mangel/admin/category_list.html",
-        mains=_main_categories(),
+        mains=_main_categories(
+            # the tree at a glance in three queries, however many leaves it has
+            selectinload(Category.children).options(
+                joinedload(Category.department), selectinload(Category.questions)
+            )
+        ),
         type_labels={k.value: v for k, v in QUESTION_TYPE_LABELS.items()},
         delete_form=ConfirmForm(),
     )

@@ -24,6 +24,8 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from lotse.extensions import db
 from lotse.geo import distance_m
@@ -83,12 +85,14 @@ def person_hash(email: str) -> str:
 # --- categories ----------------------------------------------------------------------
 
 
-def category_tree() -> list[tuple[Category, list[Category]]]:
-    """Active main categories with their active leaves, in the admins' order."""
+def category_tree(*leaf_options: ORMOption) -> list[tuple[Category, list[Category]]]:
+    """Active main categories with their active leaves, in the admins' order; the leaves
+    come in one query, with whatever ``leaf_options`` load along (their questions …)."""
     mains = db.session.scalars(
         select(Category)
         .where(Category.parent_id.is_(None), Category.active.is_(True))
         .order_by(Category.position, Category.name)
+        .options(selectinload(Category.children).options(*leaf_options))
     )
     tree = []
     for main in mains:

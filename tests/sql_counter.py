@@ -32,5 +32,7 @@ def statements_for(client, app: Flask, url: str) -> list[str]:
     """The statements one GET of ``url`` sends; the answer must be a 200."""
     with count_statements(app) as statements:
         response = client.get(url)
+        response.get_data()  # a streamed body queries while it is read
+        response.close()
     assert response.status_code == 200, (url, response.status_code)
     return statements

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from buchung.admin import managed_resource_or_404, managed_resources
@@ -188,8 +189,17 @@ def managed_rounds():
 
 
 def _round_or_404(round_id: int) -> AllocationRound:
-    """A round of the office's own halls, else 404."""
-    round_ = db.session.scalar(managed_rounds().where(AllocationRound.id == round_id))
+    """A round of the office's own halls, else 404; its applications come with their
+    allocations and notes (every page of a round shows or counts them)."""
+    round_ = db.session.scalar(
+        managed_rounds()
+        .where(AllocationRound.id == round_id)
+        .options(
+            selectinload(AllocationRound.requests).options(
+                selectinload(AllocationRequest.allocations), selectinload(AllocationRequest.notes)
+            )
+        )
+    )
     if round_ is None:
         abort(404)
     return round_
@@ -204,6 +214,7 @@ def round_page(round_id: int):
     result = check(round_) if round_.published else None
     applicants = sorted({r.club for r in requests}, key=lambda c: (c.name, c.id))
     quota_halls = sorted({h.root for h in round_.resources}, key=lambda h: (h.name, h.id))
+    classes = priority_classes()
     quotas = {
         (q.club_id, q.resource_id): (q.max_minutes, default)
         for rows in season_quota_rows([c.id for c in applicants], round_.season).values()
@@ -220,13 +231,16 @@ def round_page(round_id: int):
         units=result.by_allocation() if result else {},
         deadline_passed=utcnow() >= round_.deadline,
         form=ConfirmForm(),
-        class_form=_request_class_form(),
+        classes=classes,
+        class_form=_request_class_form(classes),
     )
 
 
-def _request_class_form() -> RequestClassForm:
+def _request_class_form(classes: list[PriorityClass] | None = None) -> RequestClassForm:
     form = RequestClassForm()
-    form.priority_class_id.choices = [SelectChoice(c.id, c.name) for c in priority_classes()]
+    form.priority_class_id.choices = [
+        SelectChoice(c.id, c.name) for c in (priority_classes() if classes is None else classes)
+    ]
     return form
 
 

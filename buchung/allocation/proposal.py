@@ -190,10 +190,14 @@ def describe_time(weekday: int, start: int, end: int) -> str:
     return f"{WEEKDAY_SHORT[weekday]} {format_hhmm(start)}–{format_hhmm(end)}"
 
 
-def effective_classes(requests: list[AllocationRequest]) -> dict[int, PriorityClass]:
+def effective_classes(
+    requests: list[AllocationRequest], classes: list[PriorityClass] | None = None
+) -> dict[int, PriorityClass]:
     """The class each application counts in: its claimed one, or while a claim that needs
-    evidence is unconfirmed, the next class open to clubs that needs none."""
-    classes = list(db.session.scalars(select(PriorityClass).order_by(PriorityClass.rank)))
+    evidence is unconfirmed, the next class open to clubs that needs none.  ``classes``:
+    every class by rank, when the caller has read them already (a page of applications)."""
+    if classes is None:
+        classes = list(db.session.scalars(select(PriorityClass).order_by(PriorityClass.rank)))
     found = {}
     for request in requests:
         claimed = request.priority_class

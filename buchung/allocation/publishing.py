@@ -37,7 +37,7 @@ from buchung.allocation.models import (
     ResultMail,
     RoundState,
 )
-from buchung.clock import monday_of, to_local
+from buchung.clock import local_moment, monday_of, to_local
 from buchung.club_models import BookingSeries, Season
 from buchung.models import ACTIVE_STATUSES, Booking, BookingNotice, BookingSlot
 from buchung.services import series as series_service
@@ -179,6 +179,13 @@ def check(round_: AllocationRound) -> RoundCheck:
     allocations = round_allocations(round_)
     booked_days = _booked_days([a.series_id for a in allocations if a.series_id is not None])
     planned: dict[tuple[int, int], dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    season = round_.season
+    series = {a.id: season_series(a, season) for a in allocations if a.series_id is None}
+    reads = series_service.PlanReads(
+        list(series.values()),
+        local_moment(season.first_day, 0),
+        local_moment(season.last_day, 1440),
+    )
     result = RoundCheck()
     for allocation in allocations:
         if allocation.series_id is not None:
@@ -190,7 +197,7 @@ def check(round_: AllocationRound) -> RoundCheck:
         key = (allocation.request.club_id, allocation.resource.root.id)
         dates = []
         for item in series_service.preview(
-            season_series(allocation, round_.season), by_office=True, planned=planned[key]
+            series[allocation.id], by_office=True, planned=planned[key], reads=reads
         ):
             free = item.state == "free"
             if free:

@@ -73,12 +73,13 @@ def reason_text(reason: str, detail: str) -> str:
     return str(REASON_TEXTS[NoteReason(reason)]) % {"detail": detail}
 
 
-def explain(allocation: Allocation) -> str:
-    """Why this session went to this application, in the order the proposal decided."""
+def explain(allocation: Allocation, classes: list[PriorityClass] | None = None) -> str:
+    """Why this session went to this application, in the order the proposal decided
+    (``classes``: every priority class by rank, if read already)."""
     if allocation.choice == 0:
         return _("Vom Buchungsbüro von Hand zugeteilt.")
     request = allocation.request
-    counted = effective_classes([request])[request.id]
+    counted = effective_classes([request], classes)[request.id]
     if counted.id == request.priority_class_id:
         klass = _("Prioritätsklasse „%(name)s“", name=counted.name)
     else:

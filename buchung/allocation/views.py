@@ -40,8 +40,8 @@ def allocation_reason(reason: str, detail: str) -> str:
 
 
 @bp.app_template_global()
-def allocation_explanation(allocation) -> str:
-    return explain(allocation)
+def allocation_explanation(allocation, classes=None) -> str:
+    return explain(allocation, classes)
 
 
 @bp.app_template_global()

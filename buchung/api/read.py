@@ -13,10 +13,12 @@ from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from buchung.api import ApiError, bp, cached_json
 from buchung.clock import format_hhmm, local_moment, local_today, to_local, zone
-from buchung.fees.pricing import current_tariffs
+from buchung.fees.models import Tariff
+from buchung.fees.pricing import current_tariffs, tariffs_in_force
 from buchung.models import Access, Booking, BookingSlot, BookingStatus, Club, Resource
 from buchung.services.freebusy import free_busy
 from buchung.services.plan import public_club_name
@@ -133,7 +135,7 @@ def hours_in_words(resource: Resource) -> str:
     return "; ".join(parts) if parts else _("keine regelmäßigen Öffnungszeiten")
 
 
-def resource_json(resource: Resource) -> dict:
+def resource_json(resource: Resource, tariffs: list[tuple[str, Tariff]]) -> dict:
     """A hall or room as the API shows it: facts and rules, never who booked it."""
     return {
         "id": resource.id,
@@ -165,7 +167,7 @@ def resource_json(resource: Resource) -> dict:
                 "unit": str(tariff.unit),
                 "amount_cents": tariff.amount_cents,
             }
-            for name, tariff in current_tariffs(resource)
+            for name, tariff in tariffs
         ],
         "opening_hours": [
             {
@@ -198,14 +200,22 @@ def resource_json(resource: Resource) -> dict:
 @bp.route("/resources")
 def resources():
     """Every hall and room with its parts, rules and opening hours."""
-    found = db.session.scalars(listed_halls())
-    return cached_json({"resources": [resource_json(r) for r in found]}, max_age=300)
+    found = list(
+        db.session.scalars(
+            listed_halls().options(
+                selectinload(Resource.parts), selectinload(Resource.opening_hours)
+            )
+        )
+    )
+    tariffs = tariffs_in_force(found)
+    return cached_json({"resources": [resource_json(r, tariffs[r.id]) for r in found]}, max_age=300)
 
 
 @bp.route("/resources/<int:resource_id>")
 def resource(resource_id: int):
     """One hall or room."""
-    return cached_json(resource_json(hall_or_404(resource_id)), max_age=300)
+    found = hall_or_404(resource_id)
+    return cached_json(resource_json(found, current_tariffs(found)), max_age=300)
 
 
 def _spans(intervals, write) -> list[dict]:
@@ -340,7 +350,7 @@ def plan():
     first, last = date_range()
     start, end = local_moment(first, 0), local_moment(last, 1440)
     if resource_id is None:
-        halls = list(db.session.scalars(listed_halls()))
+        halls = list(db.session.scalars(listed_halls().options(selectinload(Resource.parts))))
     else:
         halls = [hall_or_404(resource_id)]
     entries = _booking_entries(halls, start, end)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from buchung.admin import managed_resources, resource_label, resource_tree
@@ -16,6 +17,7 @@ from buchung.fees.forms import AdjustmentForm, ClubFeeForm, GroupForm, ScheduleF
 from buchung.fees.models import ClubBilling, FeeAdjustment, FeeGroup, FeeSchedule, Tariff
 from buchung.fees.pricing import Pricer
 from buchung.forms import GROUP_LABELS, ConfirmForm
+from buchung.models import Resource
 from lotse.extensions import db
 
 
@@ -94,7 +96,18 @@ def schedule_forms(schedule: FeeSchedule) -> tuple[TariffForm, AdjustmentForm]:
 @office_required
 def schedule(schedule_id: int):
     """One Satzung: set a tariff (hall, part or room × group), add a surcharge or reduction."""
-    schedule = db.get_or_404(FeeSchedule, schedule_id)
+    schedule = db.session.get(
+        FeeSchedule,
+        schedule_id,
+        # the tariff table names each tariff's room as "Hall – Part"
+        options=[
+            selectinload(FeeSchedule.tariffs)
+            .joinedload(Tariff.resource)
+            .joinedload(Resource.parent)
+        ],
+    )
+    if schedule is None:
+        abort(404)
     tariff_form, adjustment_form = schedule_forms(schedule)
     if "tariff-amount" in request.form and tariff_form.validate_on_submit():
         tariff = next(

@@ -167,6 +167,7 @@ def bill_bookings(
     """One bill per payer (a club's monthly statement, a guest's bill) for ``bookings``;
     bookings that cost nothing are left out, payers owing nothing get no bill."""
     pricer = Pricer()
+    pricer.know(bookings)
     by_payer: dict[tuple, list[tuple[Booking, Quote]]] = defaultdict(list)
     for booking in bookings:
         quote = pricer.booking_quote(booking)

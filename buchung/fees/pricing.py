@@ -74,16 +74,24 @@ class SeasonTotal:
         return sum(n for n, _quote in self.rows)
 
 
-def group_name(key: str) -> str:
-    """The German name of a customer group (Verein, Privat, Gewerblich, or a town's own)."""
+def group_name(key: str, town_groups: dict[str, str] | None = None) -> str:
+    """The German name of a customer group (Verein, Privat, Gewerblich, or a town's own,
+    looked up in ``town_groups`` when given)."""
     if key in GROUP_LABELS:
         return str(GROUP_LABELS[key])
+    if town_groups is not None:
+        return town_groups.get(key, key)
     group = db.session.scalar(select(FeeGroup).where(FeeGroup.key == key))
     return group.name if group is not None else key
 
 
+# Bookings whose options one query reads (well below every database's parameter limit).
+TERMS_CHUNK = 500
+
+
 class Pricer:
-    """Prices bookings; reads the Satzungen with their tariffs once, for a page or a run."""
+    """Prices bookings; reads the Satzungen with their tariffs once, for a page or a run,
+    and the fee options and club billings of the bookings it is told about at once."""
 
     def __init__(self) -> None:
         self.schedules = list(
@@ -93,9 +101,43 @@ class Pricer:
                 .order_by(FeeSchedule.valid_from.desc())
             )
         )
-        self.free_groups = {
-            g.key: g.name for g in db.session.scalars(select(FeeGroup).where(FeeGroup.free))
-        }
+        groups = list(db.session.scalars(select(FeeGroup)))
+        self.group_names = {g.key: g.name for g in groups}
+        self.free_groups = {g.key for g in groups if g.free}
+        self.options: dict[int, BookingFeeOption | None] = {}
+        self.billings: dict[int, ClubBilling | None] = {}
+
+    def know(self, bookings: list[Booking]) -> None:
+        """Read what prices ``bookings`` (declared options, their clubs' billing) in a few
+        queries, so that a page or a billing run does not ask once per booking."""
+        ids = [b.id for b in bookings if b.id and b.id not in self.options]
+        for n in range(0, len(ids), TERMS_CHUNK):
+            chunk = ids[n : n + TERMS_CHUNK]
+            found = db.session.scalars(
+                select(BookingFeeOption).where(BookingFeeOption.booking_id.in_(chunk))
+            )
+            self.options.update(dict.fromkeys(chunk))
+            self.options.update((o.booking_id, o) for o in found)
+        clubs = list({b.club_id for b in bookings if b.club_id and b.club_id not in self.billings})
+        if clubs:
+            found = db.session.scalars(select(ClubBilling).where(ClubBilling.club_id.in_(clubs)))
+            self.billings.update(dict.fromkeys(clubs))
+            self.billings.update((b.club_id, b) for b in found)
+
+    def terms(self, booking: Booking) -> tuple[str, Claims]:
+        """The customer group and the claims that price a stored booking."""
+        self.know([booking])
+        option = self.options.get(booking.id) if booking.id else None
+        billing = self.billings.get(booking.club_id) if booking.club_id else None
+        if booking.club_id:
+            group_key = billing.group_key if billing else "club"
+        else:
+            group_key = booking.customer_group or "private"
+        return group_key, Claims(
+            youth=bool(option and option.youth),
+            cleaning=bool(option and option.cleaning),
+            non_profit=bool(billing and billing.non_profit),
+        )
 
     def schedule_on(self, day: date) -> FeeSchedule | None:
         """The Satzung in force on ``day``."""
@@ -120,7 +162,7 @@ class Pricer:
         claims: Claims = Claims(),  # noqa: B008 - frozen, shared safely
     ) -> Quote:
         """The fee of using ``resource`` for ``[starts_at, ends_at)`` as ``group_key``."""
-        group = group_name(group_key)
+        group = group_name(group_key, self.group_names)
         if group_key in self.free_groups:
             return Quote([_("gebührenfrei (%(group)s)", group=group)], 0)
         local_start = to_local(starts_at)
@@ -178,7 +220,7 @@ class Pricer:
 
     def booking_quote(self, booking: Booking) -> Quote:
         """The fee of a stored booking, as its booker declared it."""
-        group_key, claims = booking_terms(booking)
+        group_key, claims = self.terms(booking)
         return self.quote(booking.resource, booking.starts_at, booking.ends_at, group_key, claims)
 
     def season_total(self, quotes: list[Quote]) -> SeasonTotal:
@@ -192,21 +234,6 @@ class Pricer:
 
 def billing_of(club_id: int | None) -> ClubBilling | None:
     return db.session.get(ClubBilling, club_id) if club_id else None
-
-
-def booking_terms(booking: Booking) -> tuple[str, Claims]:
-    """The customer group and the claims that price a booking."""
-    option = db.session.get(BookingFeeOption, booking.id) if booking.id else None
-    billing = billing_of(booking.club_id)
-    if booking.club_id:
-        group_key = billing.group_key if billing else "club"
-    else:
-        group_key = booking.customer_group or "private"
-    return group_key, Claims(
-        youth=bool(option and option.youth),
-        cleaning=bool(option and option.cleaning),
-        non_profit=bool(billing and billing.non_profit),
-    )
 
 
 def club_claims(club_id: int, youth: bool = False, cleaning: bool = False) -> tuple[str, Claims]:
@@ -253,21 +280,29 @@ def season_price(
     or of the free dates of a preview for ``resource`` and the club."""
     if isinstance(resource, int):
         resource = db.session.get(Resource, resource)
+    items = list(bookings_or_planned)
     pricer = Pricer()
+    pricer.know([item for item in items if isinstance(item, Booking)])
+    previewed = club_claims(club_id, youth, cleaning) if club_id is not None else None
     quotes = []
-    for item in bookings_or_planned:
+    for item in items:
         if isinstance(item, Booking):
             if item.is_active:
                 quotes.append(pricer.booking_quote(item))
-        elif item.state == "free" and resource is not None and club_id is not None:
-            group_key, claims = club_claims(club_id, youth, cleaning)
-            quotes.append(pricer.quote(resource, item.starts_at, item.ends_at, group_key, claims))
+        elif item.state == "free" and resource is not None and previewed is not None:
+            quotes.append(pricer.quote(resource, item.starts_at, item.ends_at, *previewed))
     return pricer.season_total(quotes)
 
 
 def current_tariffs(resource: Resource) -> list[tuple[str, Tariff]]:
     """The resource's tariffs in force today (its own, else its hall's), with the group
     names, for its page: one query."""
+    return tariffs_in_force([resource])[resource.id]
+
+
+def tariffs_in_force(resources: list[Resource]) -> dict[int, list[tuple[str, Tariff]]]:
+    """``current_tariffs`` of each resource by id, for a list of them in one query (and
+    one more for the names when a town's own groups have tariffs)."""
     from buchung.clock import local_today
 
     in_force = (
@@ -277,14 +312,26 @@ def current_tariffs(resource: Resource) -> list[tuple[str, Tariff]]:
         .limit(1)
         .scalar_subquery()
     )
-    candidates = [resource.id] + ([resource.parent_id] if resource.parent_id else [])
+    candidates = {r.id for r in resources} | {r.parent_id for r in resources if r.parent_id}
     rows = db.session.scalars(
         select(Tariff).where(Tariff.schedule_id == in_force, Tariff.resource_id.in_(candidates))
     ).all()
-    own = {t.group_key: t for t in rows if t.resource_id == resource.id}
-    hall = {t.group_key: t for t in rows if t.resource_id != resource.id}
-    chosen = {**hall, **own}
-    return [(group_name(key), chosen[key]) for key in sorted(chosen, key=_group_order)]
+    by_resource: dict[int, dict[str, Tariff]] = {}
+    for tariff in rows:
+        by_resource.setdefault(tariff.resource_id, {})[tariff.group_key] = tariff
+    town_groups = None
+    if any(t.group_key not in GROUP_LABELS for t in rows):
+        town_groups = {
+            key: name for key, name in db.session.execute(select(FeeGroup.key, FeeGroup.name))
+        }
+    found = {}
+    for resource in resources:
+        hall = by_resource.get(resource.parent_id, {}) if resource.parent_id else {}
+        chosen = {**hall, **by_resource.get(resource.id, {})}
+        found[resource.id] = [
+            (group_name(key, town_groups), chosen[key]) for key in sorted(chosen, key=_group_order)
+        ]
+    return found
 
 
 def _group_order(key: str) -> tuple[int, str]:

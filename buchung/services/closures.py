@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import recurring_ical_events
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from buchung.clock import local_moment, local_today, to_local, zone
 from buchung.models import ACTIVE_STATUSES, Booking, Closure, Resource
@@ -40,21 +41,55 @@ def closure_period(closure: Closure) -> tuple[datetime | date, datetime | date, 
 
 def affected_bookings(closure: Closure) -> list[Booking]:
     """Active bookings the closure hits, so staff can inform their bookers."""
-    end = closure_end_bound(closure)
-    query = select(Booking).where(
-        Booking.status.in_(ACTIVE_STATUSES),
-        Booking.starts_at < end,
-        Booking.ends_at > max(closure.starts_at, utcnow()),
+    return affected_bookings_of([closure])[0]
+
+
+def affected_bookings_of(closures: list[Closure]) -> list[list[Booking]]:
+    """``affected_bookings`` of each closure (an import's), in one query for all."""
+    now = utcnow()
+    closed_ids = _closed_ids(closures)
+    clauses = []
+    for closure in closures:
+        clause = (Booking.starts_at < closure_end_bound(closure)) & (
+            Booking.ends_at > max(closure.starts_at, now)
+        )
+        if closure.resource_id is not None:
+            clause &= Booking.resource_id.in_(closed_ids[closure.resource_id])
+        clauses.append(clause)
+    if not clauses:
+        return []
+    candidates = list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.status.in_(ACTIVE_STATUSES), or_(*clauses))
+            .order_by(Booking.starts_at, Booking.id)
+        )
     )
-    if closure.resource_id is not None:
-        resource = db.session.get(Resource, closure.resource_id)
-        ids = {resource.id, resource.root.id, *(p.id for p in resource.parts)}
-        query = query.where(Booking.resource_id.in_(ids))
     return [
-        booking
-        for booking in db.session.scalars(query.order_by(Booking.starts_at))
-        if expand_closure(closure, booking.starts_at, booking.ends_at)
+        [
+            booking
+            for booking in candidates
+            if (
+                closure.resource_id is None
+                or booking.resource_id in closed_ids[closure.resource_id]
+            )
+            and expand_closure(closure, booking.starts_at, booking.ends_at)
+        ]
+        for closure in closures
     ]
+
+
+def _closed_ids(closures: list[Closure]) -> dict[int, set[int]]:
+    """By closed resource: what a closure of it closes (itself, its hall and its parts)."""
+    ids = {c.resource_id for c in closures if c.resource_id is not None}
+    if not ids:
+        return {}
+    resources = db.session.scalars(
+        select(Resource)
+        .where(Resource.id.in_(ids))
+        .options(joinedload(Resource.parent), selectinload(Resource.parts))
+    )
+    return {r.id: {r.id, r.root.id, *(p.id for p in r.parts)} for r in resources}
 
 
 def _as_utc(value: date | datetime) -> datetime:

@@ -7,6 +7,7 @@ occurrence lost to a faster booker does not undo the others.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -25,7 +26,7 @@ from buchung.services.booking import (
     release_slots,
     slot_starts,
 )
-from buchung.services.quotas import QuotaUsage, quota_usage, quota_violation
+from buchung.services.quotas import QuotaUsage, quota_usage, quota_usages, quota_violation
 from buchung.services.rules import ClosedInterval, check_booking, closed_intervals, overlaps
 from lotse.extensions import db
 from lotse.models import User
@@ -57,20 +58,57 @@ def series_days(series: BookingSeries) -> list[date]:
     return days
 
 
+class PlanReads:
+    """What previewing many series inside one window reads (a round's check: every
+    allocation over the season), read once: the closures and held slots of each resource,
+    the quota usage of all clubs on each hall.  Each date is still checked on its own, so
+    reading the whole window instead of a series' own range changes no answer."""
+
+    def __init__(self, series: list[BookingSeries], start: datetime, end: datetime):
+        self.start, self.end = start, end
+        self.closed: dict[int, list[ClosedInterval]] = {}
+        self.taken: dict[int, Counter] = {}
+        self.usage: dict[tuple[int, int], QuotaUsage] = {}
+        halls: dict[int, tuple[Resource, dict[int, Club]]] = {}
+        for one in series:
+            hall = one.resource.root
+            halls.setdefault(hall.id, (hall, {}))[1][one.club.id] = one.club
+        for hall_id, (hall, clubs) in halls.items():
+            for club_id, usage in quota_usages(list(clubs.values()), hall, start, end).items():
+                self.usage[(club_id, hall_id)] = usage
+
+    def of(self, series: BookingSeries) -> tuple[list[ClosedInterval], QuotaUsage, Counter]:
+        resource = series.resource
+        if resource.id not in self.closed:
+            self.closed[resource.id] = closed_intervals(resource, self.start, self.end)
+            self.taken[resource.id] = taken_units(resource, self.start, self.end)
+        usage = self.usage[(series.club.id, resource.root.id)]
+        return self.closed[resource.id], usage, self.taken[resource.id]
+
+
 def preview(
-    series: BookingSeries, *, by_office: bool = False, planned: dict[date, int] | None = None
+    series: BookingSeries,
+    *,
+    by_office: bool = False,
+    planned: dict[date, int] | None = None,
+    reads: PlanReads | None = None,
 ) -> list[Planned]:
     """Every date of the series with its state, before anything is booked.
 
     ``by_office``: the booking office books it (a published season), so the booking
     horizon does not apply.  ``planned``: minutes per week (by Monday) that other series of
     the same club on the same hall will book before this one, counted against the quota.
+    ``reads``: what several previews share, read once for all of them.
     """
-    return _plan(series, by_office=by_office, others=planned)[0]
+    return _plan(series, by_office=by_office, others=planned, reads=reads)[0]
 
 
 def _plan(
-    series: BookingSeries, *, by_office: bool = False, others: dict[date, int] | None = None
+    series: BookingSeries,
+    *,
+    by_office: bool = False,
+    others: dict[date, int] | None = None,
+    reads: PlanReads | None = None,
 ) -> tuple[list[Planned], list[ClosedInterval], QuotaUsage]:
     """The preview, with the closures and the club's quota usage it read for the range.
 
@@ -84,9 +122,12 @@ def _plan(
         return [], [], QuotaUsage(resource.root, None)
     start = local_moment(days[0], series.start_minute)
     end = local_moment(days[-1], series.end_minute)
-    closed = closed_intervals(resource, start, end)
-    usage = quota_usage(series.club, resource, start, end)
-    taken = taken_units(resource, start, end)
+    if reads is None:
+        closed = closed_intervals(resource, start, end)
+        usage = quota_usage(series.club, resource, start, end)
+        taken = taken_units(resource, start, end)
+    else:
+        closed, usage, taken = reads.of(series)
     planned: list[Planned] = []
     week_minutes = dict(others or {})  # free dates per week not yet booked, for the quota
     for day in days:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from lotse.extensions import csrf, db, limiter
@@ -30,7 +31,10 @@ def _choices(form: AlertForm) -> None:
         SelectChoice(str(i), n) for i, n in areas
     ]
     cats = db.session.scalars(
-        select(Category).where(Category.active.is_(True)).order_by(Category.position)
+        select(Category)
+        .where(Category.active.is_(True))
+        .order_by(Category.position)
+        .options(selectinload(Category.children))
     ).all()
     leaves = sorted((c for c in cats if not c.children), key=lambda c: c.full_name)
     form.categories.choices = [SelectChoice(str(c.id), c.full_name) for c in leaves]
@@ -211,7 +215,9 @@ def alert_feed():
     else:
         abort(400)
     candidates = db.session.scalars(
-        stmt.order_by(Report.updated_at.desc(), Report.id.desc()).limit(FEED_CANDIDATES)
+        stmt.order_by(Report.updated_at.desc(), Report.id.desc())
+        .limit(FEED_CANDIDATES)
+        .options(selectinload(Report.category).joinedload(Category.parent))
     ).all()
     reports = [r for r in candidates if check is None or check(r)][:FEED_SIZE]
     body = render_template(

@@ -122,8 +122,10 @@ class ApiKeyForm(apikeys.NewKeyForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        leaves = [leaf for _main, group in services.category_tree() for leaf in group]
-        self.categories.choices = [SelectChoice(c.id, c.full_name) for c in leaves]
+        tree = services.category_tree()  # held: the leaves' full names read their mains
+        self.categories.choices = [
+            SelectChoice(leaf.id, leaf.full_name) for _main, leaves in tree for leaf in leaves
+        ]
 
     @property
     def rate_limit(self) -> str:

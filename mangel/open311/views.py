@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from sqlalchemy import Select, false, select, true
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from lotse.cache import cached
@@ -183,7 +184,8 @@ def _service(category: Category) -> dict:
 @bp.route(f"/services.{FORMAT}")
 def service_list(fmt: str):
     """Every category a report can be filed under."""
-    leaves = [leaf for _main, group in services.category_tree() for leaf in group]
+    tree = services.category_tree(selectinload(Category.questions))
+    leaves = [leaf for _main, group in tree for leaf in group]
     return respond(fmt, "services", [_service(c) for c in leaves])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from lotse.auth import admin_required
 from lotse.extensions import db
@@ -29,7 +30,13 @@ def _category_choices() -> list[tuple[int, str]]:
 
 
 def _rules() -> list[RoutingRule]:
-    rules = db.session.scalars(select(RoutingRule)).all()
+    rules = db.session.scalars(
+        select(RoutingRule).options(
+            joinedload(RoutingRule.category).joinedload(Category.parent),
+            joinedload(RoutingRule.area),
+            joinedload(RoutingRule.department),
+        )
+    ).all()
     return sorted(
         rules,
         key=lambda r: (

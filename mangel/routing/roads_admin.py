@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from wtforms import IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
@@ -119,7 +120,14 @@ def _page(upload: RoadUploadForm, rule_form: RoadRuleForm, status: int = 200):
             Road.road_class, Road.ortsdurchfahrt
         )
     ).all()
-    rules = db.session.scalars(select(RoadRule).order_by(RoadRule.road_class, RoadRule.id)).all()
+    rules = db.session.scalars(
+        select(RoadRule)
+        .order_by(RoadRule.road_class, RoadRule.id)
+        .options(
+            joinedload(RoadRule.category).joinedload(Category.parent),
+            joinedload(RoadRule.department),
+        )
+    ).all()
     return render_template(
         "mangel/admin/roads.html",
         counts=counts,

@@ -17,13 +17,13 @@ from flask import abort, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lotse.auth import roles_required
 from lotse.extensions import db
 from lotse.models import utcnow
 from lotse.pdf import render_pdf
-from mangel.models import Report, ReportStatus
+from mangel.models import Category, Report, ReportStatus, StatusChange
 from mangel.routing.models import Delivery, DeliveryState, Purpose
 from mangel.services import upload_dir
 from mangel.workbench.models import AuditEntry, InternalNote
@@ -44,45 +44,73 @@ class Entry:
 
 def timeline(report: Report) -> list[Entry]:
     """Every recorded step of a report, oldest first."""
-    entries = [Entry(report.created_at, str(_l("Gemeldet")), text=_channel(report))]
-    if report.confirmed_at:
-        entries.append(Entry(report.confirmed_at, str(_l("Bestätigt und öffentlich"))))
-    deliveries = db.session.scalars(
-        select(Delivery).where(
-            Delivery.report_id == report.id,
+    return timelines([report])[0]
+
+
+def timelines(reports: list[Report]) -> list[list[Entry]]:
+    """``timeline`` of each report, in the same few queries however many reports there are."""
+    ids = [report.id for report in reports]
+    deliveries = _by_report(
+        select(Delivery)
+        .where(
+            Delivery.report_id.in_(ids),
             Delivery.purpose == Purpose.DEPARTMENT.value,
             Delivery.state == DeliveryState.SENT.value,
         )
+        .options(joinedload(Delivery.department))
     )
-    for delivery in deliveries:
-        name = delivery.department.name if delivery.department else _("Sammelpostfach")
-        entries.append(
-            Entry(
-                delivery.sent_at,
-                str(_l("Zugestellt an %(name)s", name=name)),
-                text=delivery.recipient,
+    notes = _by_report(
+        select(InternalNote)
+        .where(InternalNote.report_id.in_(ids))
+        .options(joinedload(InternalNote.staff_user))
+    )
+    audit = _by_report(
+        select(AuditEntry)
+        .where(AuditEntry.report_id.in_(ids))
+        .options(joinedload(AuditEntry.staff_user))
+    )
+    found = []
+    for report in reports:
+        entries = [Entry(report.created_at, str(_l("Gemeldet")), text=_channel(report))]
+        if report.confirmed_at:
+            entries.append(Entry(report.confirmed_at, str(_l("Bestätigt und öffentlich"))))
+        for delivery in deliveries.get(report.id, []):
+            name = delivery.department.name if delivery.department else _("Sammelpostfach")
+            entries.append(
+                Entry(
+                    delivery.sent_at,
+                    str(_l("Zugestellt an %(name)s", name=name)),
+                    text=delivery.recipient,
+                )
             )
-        )
-    if report.accepted_at:
-        who = report.accepted_by.display_name if report.accepted_by else ""
-        entries.append(Entry(report.accepted_at, str(_l("Angenommen (gesehen)")), who=who))
-    for change in report.history:
-        who = change.staff_user.display_name if getattr(change, "staff_user", None) else ""
-        entries.append(
-            Entry(
-                change.created_at,
-                str(_l("Status: %(status)s", status=ReportStatus(change.status).label)),
-                who=who,
-                text=change.public_note or "",
+        if report.accepted_at:
+            who = report.accepted_by.display_name if report.accepted_by else ""
+            entries.append(Entry(report.accepted_at, str(_l("Angenommen (gesehen)")), who=who))
+        for change in report.history:
+            who = change.staff_user.display_name if getattr(change, "staff_user", None) else ""
+            entries.append(
+                Entry(
+                    change.created_at,
+                    str(_l("Status: %(status)s", status=ReportStatus(change.status).label)),
+                    who=who,
+                    text=change.public_note or "",
+                )
             )
-        )
-    for note in db.session.scalars(select(InternalNote).where(InternalNote.report_id == report.id)):
-        who = note.staff_user.display_name if note.staff_user else ""
-        entries.append(Entry(note.created_at, str(_l("Interne Notiz")), who, note.text, True))
-    for item in db.session.scalars(select(AuditEntry).where(AuditEntry.report_id == report.id)):
-        who = item.staff_user.display_name if item.staff_user else ""
-        entries.append(Entry(item.created_at, str(item.label), who, item.text, True))
-    return sorted(entries, key=lambda e: e.when)
+        for note in notes.get(report.id, []):
+            who = note.staff_user.display_name if note.staff_user else ""
+            entries.append(Entry(note.created_at, str(_l("Interne Notiz")), who, note.text, True))
+        for item in audit.get(report.id, []):
+            who = item.staff_user.display_name if item.staff_user else ""
+            entries.append(Entry(item.created_at, str(item.label), who, item.text, True))
+        found.append(sorted(entries, key=lambda e: e.when))
+    return found
+
+
+def _by_report(stmt) -> dict[int, list]:
+    rows: dict[int, list] = {}
+    for row in db.session.scalars(stmt):
+        rows.setdefault(row.report_id, []).append(row)
+    return rows
 
 
 def _channel(report: Report) -> str:
@@ -155,7 +183,13 @@ def street_dossier():
         .where(Report.street == street, Report.created_at >= start, Report.created_at < end)
         .order_by(Report.created_at)
         .limit(MAX_REPORTS)
-        .options(selectinload(Report.history), selectinload(Report.photos))
+        .options(
+            selectinload(Report.history).joinedload(StatusChange.staff_user),
+            selectinload(Report.photos),
+            joinedload(Report.category).joinedload(Category.parent),
+            joinedload(Report.department),
+            joinedload(Report.accepted_by),
+        )
     ).all()
     title = _(
         "Vorgangsakte %(street)s, %(since)s bis %(until)s",
@@ -163,5 +197,5 @@ def street_dossier():
         since=since.strftime("%d.%m.%Y"),
         until=until.strftime("%d.%m.%Y"),
     )
-    items = [(report, timeline(report)) for report in reports]
+    items = list(zip(reports, timelines(reports), strict=True))
     return _render(items, title, request.path.endswith(".pdf"), "vorgangsakte-strasse.pdf")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import (
     BooleanField,
     DateField,
@@ -45,7 +46,9 @@ def department_choices() -> list[SelectChoice]:
 
 def category_choices() -> list[SelectChoice]:
     """Every leaf category, the ones reports are filed under."""
-    leaves = db.session.scalars(select(Category).where(Category.parent_id.is_not(None)))
+    leaves = db.session.scalars(
+        select(Category).where(Category.parent_id.is_not(None)).options(joinedload(Category.parent))
+    )
     return sorted((SelectChoice(c.id, c.full_name) for c in leaves), key=lambda c: c.label)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lotse.auth import admin_required
 from lotse.extensions import db
 from mangel.forms import ConfirmForm
+from mangel.models import Category
 from mangel.workbench.forms import ResponseTemplateForm
 from mangel.workbench.models import ResponseTemplate
 from mangel.workbench.views import bp
@@ -36,7 +38,9 @@ def response_templates():
         form=form,
         delete_form=ConfirmForm(),
         templates=db.session.scalars(
-            select(ResponseTemplate).order_by(ResponseTemplate.title)
+            select(ResponseTemplate)
+            .order_by(ResponseTemplate.title)
+            .options(joinedload(ResponseTemplate.category).joinedload(Category.parent))
         ).all(),
     )
 

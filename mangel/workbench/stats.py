@@ -16,7 +16,7 @@ from flask_babel import format_date, format_decimal, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lotse.auth import roles_required
 from lotse.csvutil import csv_text
@@ -87,7 +87,9 @@ def statistics(selection: InboxFilter, group: str) -> tuple[list[dict], list, li
         .outerjoin(closed, closed.c.report_id == Report.id)
         .options(
             joinedload(Report.department),
-            joinedload(Report.category).selectinload(Category.questions),
+            joinedload(Report.category).options(
+                joinedload(Category.parent), selectinload(Category.questions)
+            ),
         )
     )
     rows: dict[str, dict] = defaultdict(
@@ -223,7 +225,12 @@ def _export(for_systems: bool):
     columns = EXPORT_COLUMNS + (PERSONAL_COLUMNS if personal else [])
     selection = InboxFilter.from_args(request.args)
     reports = db.session.scalars(
-        selection.statement().options(joinedload(Report.department), joinedload(Report.category))
+        selection.statement().options(
+            joinedload(Report.department),
+            joinedload(Report.category).options(
+                joinedload(Category.parent), selectinload(Category.questions)
+            ),
+        )
     )
     if for_systems:
         body = csv_text(

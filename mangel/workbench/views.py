@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import shapely
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from lotse.auth import department_scope, roles_required
 from lotse.extensions import db
@@ -219,7 +220,10 @@ def inbox():
         selection=selection,
         statuses=list(ReportStatus),
         categories=db.session.scalars(
-            select(Category).where(Category.parent_id.is_not(None)).order_by(Category.name)
+            select(Category)
+            .where(Category.parent_id.is_not(None))
+            .order_by(Category.name)
+            .options(joinedload(Category.parent))
         ).all(),
         departments=visible_departments(),
         areas=db.session.scalars(select(Area).order_by(Area.name)).all(),
@@ -236,7 +240,9 @@ def inbox_map():
     """The inbox selection on a map (the first reports of it), with a list beside it."""
     selection = InboxFilter.from_args(request.args)
     limit = current_app.config["MANGEL_MAP_MAX_POINTS"]
-    reports = db.session.scalars(selection.statement().limit(limit)).all()
+    reports = db.session.scalars(
+        selection.statement().limit(limit).options(joinedload(Report.category))
+    ).all()
     points = [
         {
             "lat": r.lat,
