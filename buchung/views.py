@@ -39,6 +39,7 @@ from buchung.forms import (
 )
 from buchung.ics import booking_calendar
 from buchung.jobs import enqueue_notices
+from buchung.kept import kept_page, plan_moment, week_moment
 from buchung.models import Booking, Resource
 from buchung.opening import day_text, hours_number, hours_text, opening_text
 from buchung.photos import photo_dir
@@ -154,6 +155,10 @@ def first_day_arg() -> date:
 @bp.route("/<int:resource_id>")
 def resource_page(resource_id: int):
     """A hall or room with its details and seven days of free and taken times from today."""
+    return kept_page(week_moment(), lambda: _resource_page(resource_id))
+
+
+def _resource_page(resource_id: int) -> str:
     # Opening hours and photos with the resource: one statement, not three.
     resource = get_resource_or_404(
         resource_id, joinedload(Resource.opening_hours), joinedload(Resource.photos)
@@ -186,6 +191,10 @@ def plan_context(resource: Resource, monday: date) -> dict:
 @bp.route("/<int:resource_id>/belegungsplan")
 def plan(resource_id: int):
     """The public weekly Belegungsplan of a hall, printable; "belegt" unless clubs are public."""
+    return kept_page(plan_moment(), lambda: _plan(resource_id))
+
+
+def _plan(resource_id: int) -> str:
     resource = get_resource_or_404(resource_id)
     return render_template("buchung/plan.html", **plan_context(resource, week_arg()))
 
