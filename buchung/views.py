@@ -59,7 +59,7 @@ from buchung.services.notices import office_contact
 from buchung.services.plan import season_plan, week_plan
 from buchung.services.seasons import all_seasons
 from buchung.services.waitlist import entry_from_token, join, leave, leave_token, offer_freed
-from buchung.week_html import day_rows, week_rows
+from buchung.week_html import day_rows, week_page, week_rows
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 from lotse.models import utcnow
@@ -170,10 +170,9 @@ def _resource_page(resource_id: int) -> str:
         "buchung/resource.html",
         resource=resource,
         grid=grid,
-        today=today,
-        one_day=timedelta(days=1),
-        prev_week=max(first - timedelta(days=7), today),
-        next_week=first + timedelta(days=7),
+        page=week_page(
+            grid, today, max(first - timedelta(days=7), today), first + timedelta(days=7)
+        ),
     )
 
 
