@@ -56,12 +56,13 @@ from buchung.services.booking import (
     create_booking,
 )
 from buchung.services.notices import office_contact
-from buchung.services.plan import season_plan, week_plan
+from buchung.services.plan import public_week_plan, season_plan
 from buchung.services.seasons import all_seasons
 from buchung.services.waitlist import entry_from_token, join, leave, leave_token, offer_freed
 from buchung.week_html import day_rows, week_page, week_rows
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
+from lotse.formatting import date_formatter
 from lotse.models import utcnow
 from lotse.outbox import queue_mail
 from lotse.pdf import render_pdf
@@ -178,8 +179,11 @@ def _resource_page(resource_id: int) -> str:
 
 def plan_context(resource: Resource, monday: date) -> dict:
     """What the Belegungsplan page and its PDF show: the week, its neighbours, when made."""
+    plan = public_week_plan(resource, monday)
+    day_name = date_formatter("EEEE dd.MM.")
     return {
-        "plan": week_plan(resource, monday),
+        "plan": plan,
+        "day_names": [day_name(day) for day in plan.days],
         "seasons": all_seasons(),
         "prev_week": monday - timedelta(days=7),
         "next_week": monday + timedelta(days=7),
