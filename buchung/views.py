@@ -41,7 +41,7 @@ from buchung.ics import booking_calendar
 from buchung.jobs import enqueue_notices
 from buchung.kept import kept_page, plan_moment, week_moment
 from buchung.models import Booking, Resource
-from buchung.opening import day_text, hours_number, hours_text, opening_text
+from buchung.opening import hours_number, hours_text
 from buchung.photos import photo_dir
 from buchung.services import availability
 from buchung.services.alternatives import alternatives, blocked_by, free_parts
@@ -59,7 +59,7 @@ from buchung.services.notices import office_contact
 from buchung.services.plan import public_week_plan, season_plan
 from buchung.services.seasons import all_seasons
 from buchung.services.waitlist import entry_from_token, join, leave, leave_token, offer_freed
-from buchung.week_html import day_rows, week_page, week_rows
+from buchung.week_html import week_page
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
 from lotse.formatting import date_formatter
@@ -172,7 +172,11 @@ def _resource_page(resource_id: int) -> str:
         resource=resource,
         grid=grid,
         page=week_page(
-            grid, today, max(first - timedelta(days=7), today), first + timedelta(days=7)
+            grid,
+            today,
+            max(first - timedelta(days=7), today),
+            first + timedelta(days=7),
+            bookable=resource.root.access == "public",
         ),
     )
 
@@ -480,10 +484,6 @@ def booking_labels() -> dict:
         "buchung_cell": CELL_LABELS,
         "buchung_kind": KIND_LABELS,
         "buchung_group": GROUP_LABELS,
-        "week_rows": week_rows,
-        "day_rows": day_rows,
-        "day_hours": day_text,
-        "opening_text": opening_text,
         "hours_text": hours_text,
         "hours_number": hours_number,
         "cancellation_deadline": cancellation_deadline,

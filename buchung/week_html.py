@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 from buchung.clock import format_hhmm, minute_of_day
 from buchung.forms import CELL_LABELS
-from buchung.opening import day_text
+from buchung.opening import opening_text, week_texts
 from buchung.services.availability import Cell, Grid
 from lotse.formatting import date_formatter
 
@@ -122,10 +122,10 @@ def _cell_html(cell: Cell | None, words: _Words, day: str, time: str, bookable: 
     return words.plain[state]
 
 
-def week_rows(grid: Grid, bookable: bool) -> Markup:
+def week_rows(grid: Grid, bookable: bool, words: _Words | None = None) -> Markup:
     """``<tr>`` rows of the grid: one per start time in which some day is open, one cell
     per day; runs of cells that cannot be booked merged into one."""
-    words = _words(grid)
+    words = words or _words(grid)
     day_name = date_formatter("EEEE dd.MM.")
     days = [escape(day_name(day)) for day in grid.days]
     rows = visible_rows(grid)
@@ -146,11 +146,11 @@ def _until(moment: datetime) -> str:
     return format_hhmm(minute_of_day(moment) or 1440)
 
 
-def day_rows(grid: Grid, bookable: bool) -> Markup:
+def day_rows(grid: Grid, bookable: bool, words: _Words | None = None) -> Markup:
     """The first day of the grid for a phone: one row per bookable start time, and one row
     per run of taken, past or closed time ("18:00–20:00 belegt"); hours it is not open are
     left out (the heading says when it is)."""
-    words = _words(grid)
+    words = words or _words(grid)
     day = escape(date_formatter("EEEE dd.MM.")(grid.days[0]))
     cells = [cells[0] for _minute, cells in grid.rows]
     html = []
@@ -186,8 +186,9 @@ def day_rows(grid: Grid, bookable: bool) -> Markup:
 
 @dataclass(frozen=True)
 class WeekPage:
-    """What the week view's navigation, headings and captions show, made once per page:
-    links by filling in one ``url_for`` result, dates through one formatter per pattern."""
+    """What the week view shows around its cells, and its rows, made once per page: links by
+    filling in one ``url_for`` result, dates through one formatter per pattern, each
+    weekday's hours once, the cells' common words once."""
 
     url: str  # the resource's page; ``?ab=`` a first day
     first: date
@@ -203,18 +204,21 @@ class WeekPage:
     heads: list[tuple[str, str]]  # per day: "Mi 02.12.", its hours
     first_text: str  # "02.12.2026"
     last_text: str
+    opening: str  # the opening hours of the week in words (``opening_text``)
+    week_rows: Markup
+    day_rows: Markup
 
 
-def week_page(grid: Grid, today: date, prev_week: date, next_week: date) -> WeekPage:
-    """The week view's navigation and headings for ``grid`` (see ``WeekPage``)."""
+def week_page(
+    grid: Grid, today: date, prev_week: date, next_week: date, bookable: bool
+) -> WeekPage:
+    """The week view of ``grid`` around and in its cells (see ``WeekPage``)."""
     url = url_for("buchung.resource_page", resource_id=grid.resource.id)
     short = date_formatter("EEE dd.MM.")
     numeric = date_formatter("dd.MM.yyyy")
-    hours = {
-        weekday: day_text(grid.resource, grid.days[0] + timedelta(days=weekday))
-        for weekday in range(7)
-    }
+    texts = week_texts(grid.resource)
     first, one_day = grid.days[0], timedelta(days=1)
+    words = _words(grid)
     return WeekPage(
         url=url,
         first=first,
@@ -226,8 +230,11 @@ def week_page(grid: Grid, today: date, prev_week: date, next_week: date) -> Week
         prev_day_name=short(first - one_day),
         next_day_name=short(first + one_day),
         first_caption=date_formatter("EEEE, dd.MM.yyyy")(first),
-        first_hours=hours[0],
-        heads=[(short(day), hours[(day - first).days % 7]) for day in grid.days],
+        first_hours=texts[first.weekday()],
+        heads=[(short(day), texts[day.weekday()]) for day in grid.days],
         first_text=numeric(first),
         last_text=numeric(grid.days[-1]),
+        opening=opening_text(grid.resource, texts),
+        week_rows=week_rows(grid, bookable, words),
+        day_rows=day_rows(grid, bookable, words),
     )
