@@ -153,6 +153,7 @@ def _column(starts, length, now, opening, closed, taken, slots, full) -> list[Ce
     closed = [c for c in closed if c.starts_at < last and first < c.ends_at]
     column: list[Cell | None] = []
     add = column.append
+    held_at = taken.get
     for start in starts:
         if start is None:
             add(None)
@@ -161,17 +162,22 @@ def _column(starts, length, now, opening, closed, taken, slots, full) -> list[Ce
         if start < now:
             add(Cell(start, end, "past"))
             continue
-        shut = next((c for c in closed if c.starts_at < end and start < c.ends_at), None)
-        if shut is not None:
-            add(Cell(start, end, "closed", shut.title))
-        elif not is_covered(start, end, opening):
+        if closed:
+            shut = next((c for c in closed if c.starts_at < end and start < c.ends_at), None)
+            if shut is not None:
+                add(Cell(start, end, "closed", shut.title))
+                continue
+        if not is_covered(start, end, opening):
             add(Cell(start, end, "outside"))
+            continue
+        held = 0
+        if taken:
+            for slot in slots:
+                held += held_at(start + slot, 0)
+        if held == 0:
+            add(Cell(start, end, "free"))
         else:
-            held = sum(taken.get(start + slot, 0) for slot in slots) if taken else 0
-            if held == 0:
-                add(Cell(start, end, "free"))
-            else:
-                add(Cell(start, end, "booked" if held >= full else "partial"))
+            add(Cell(start, end, "booked" if held >= full else "partial"))
     return column
 
 
