@@ -54,8 +54,15 @@ def _weekday_name(weekday: int) -> str:
 
 
 def week_texts(resource: Resource) -> list[str]:
-    """``day_text`` of each weekday, Monday first."""
-    return [day_text(resource, date(2024, 1, 1 + weekday)) for weekday in range(7)]
+    """``day_text`` of each weekday, Monday first (days with the same hours worded once)."""
+    worded: dict[tuple, str] = {}
+    texts = []
+    for weekday in range(7):
+        intervals = tuple(day_intervals(resource, weekday))
+        if intervals not in worded:
+            worded[intervals] = _and([hours_range(*i) for i in intervals])
+        texts.append(worded[intervals])
+    return texts
 
 
 def opening_text(resource: Resource, texts: list[str] | None = None) -> str:
