@@ -18,6 +18,10 @@ DEFAULTS = {
     # online cancellation deadline (with the department's e-mail address).
     "BUCHUNG_OFFICE_PHONES": {},
     "BUCHUNG_OFFER_MINUTES": 720,  # a freed time is held this long for the first in line
+    # Week view and Belegungsplan kept this long for visitors without a session, renewed at
+    # once by a committed write (buchung.kept; 0: off).  Without Redis each process keeps
+    # its own and hears only of its own writes: another may show the old page that long.
+    "BUCHUNG_PAGE_CACHE_SECONDS": 60,
 }
 
 
@@ -45,6 +49,7 @@ def init_app(app: Flask) -> None:
     from lotse.auth import ACCOUNT_LOADERS
 
     ACCOUNT_LOADERS["club"] = load_member
+    _watch_public_pages()
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(club_views.bp)
@@ -68,3 +73,36 @@ def init_app(app: Flask) -> None:
     allocation.init_app(app)
     api.init_app(app)
     fees.init_app(app)
+
+
+def _watch_public_pages() -> None:
+    """Everything the public week view and Belegungsplan show (``buchung.kept``): a
+    committed write of any of these renews the kept pages."""
+    from buchung.club_models import BookingSeries, Club, Season
+    from buchung.fees.models import FeeGroup, FeeSchedule, Tariff
+    from buchung.kept import GENERATION
+    from buchung.models import (
+        Booking,
+        BookingSlot,
+        Closure,
+        OpeningHours,
+        Resource,
+        ResourcePhoto,
+    )
+    from lotse.cache import watch
+
+    watch(
+        GENERATION,
+        Resource,
+        OpeningHours,
+        ResourcePhoto,
+        Closure,
+        Booking,
+        BookingSlot,
+        BookingSeries,
+        Season,
+        Club,
+        FeeSchedule,
+        Tariff,
+        FeeGroup,
+    )

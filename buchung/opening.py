@@ -53,12 +53,25 @@ def _weekday_name(weekday: int) -> str:
     return format_date(date(2024, 1, 1 + weekday), "EEE").rstrip(".")
 
 
-def opening_text(resource: Resource) -> str:
-    """Every weekday's hours in words, equal neighbouring days joined: ``Mo–Fr 16–22 Uhr,
-    Sa und So 8–20 Uhr``; empty when no hours are set."""
-    groups: list[tuple[list[int], str]] = []
+def week_texts(resource: Resource) -> list[str]:
+    """``day_text`` of each weekday, Monday first (days with the same hours worded once)."""
+    worded: dict[tuple, str] = {}
+    texts = []
     for weekday in range(7):
-        text = day_text(resource, date(2024, 1, 1 + weekday))
+        intervals = tuple(day_intervals(resource, weekday))
+        if intervals not in worded:
+            worded[intervals] = _and([hours_range(*i) for i in intervals])
+        texts.append(worded[intervals])
+    return texts
+
+
+def opening_text(resource: Resource, texts: list[str] | None = None) -> str:
+    """Every weekday's hours in words, equal neighbouring days joined: ``Mo–Fr 16–22 Uhr,
+    Sa und So 8–20 Uhr``; empty when no hours are set.  ``texts``: ``week_texts``, if made."""
+    groups: list[tuple[list[int], str]] = []
+    texts = texts or week_texts(resource)
+    for weekday in range(7):
+        text = texts[weekday]
         if not text:
             continue
         if groups and groups[-1][1] == text and groups[-1][0][-1] == weekday - 1:

@@ -39,8 +39,9 @@ from buchung.forms import (
 )
 from buchung.ics import booking_calendar
 from buchung.jobs import enqueue_notices
+from buchung.kept import kept_page, plan_moment, week_moment
 from buchung.models import Booking, Resource
-from buchung.opening import day_text, hours_number, hours_text, opening_text
+from buchung.opening import hours_number, hours_text
 from buchung.photos import photo_dir
 from buchung.services import availability
 from buchung.services.alternatives import alternatives, blocked_by, free_parts
@@ -55,12 +56,13 @@ from buchung.services.booking import (
     create_booking,
 )
 from buchung.services.notices import office_contact
-from buchung.services.plan import season_plan, week_plan
+from buchung.services.plan import public_week_plan, season_plan
 from buchung.services.seasons import all_seasons
 from buchung.services.waitlist import entry_from_token, join, leave, leave_token, offer_freed
-from buchung.week_html import day_rows, week_rows
+from buchung.week_html import week_page
 from lotse.errors import wants_json
 from lotse.extensions import db, limiter
+from lotse.formatting import date_formatter
 from lotse.models import utcnow
 from lotse.outbox import queue_mail
 from lotse.pdf import render_pdf
@@ -155,6 +157,10 @@ def first_day_arg() -> date:
 @bp.route("/<int:resource_id>")
 def resource_page(resource_id: int):
     """A hall or room with its details and seven days of free and taken times from today."""
+    return kept_page(week_moment(), lambda: _resource_page(resource_id))
+
+
+def _resource_page(resource_id: int) -> str:
     # Opening hours and photos with the resource: one statement, not three.
     resource = get_resource_or_404(
         resource_id, joinedload(Resource.opening_hours), joinedload(Resource.photos)
@@ -166,17 +172,23 @@ def resource_page(resource_id: int):
         "buchung/resource.html",
         resource=resource,
         grid=grid,
-        today=today,
-        one_day=timedelta(days=1),
-        prev_week=max(first - timedelta(days=7), today),
-        next_week=first + timedelta(days=7),
+        page=week_page(
+            grid,
+            today,
+            max(first - timedelta(days=7), today),
+            first + timedelta(days=7),
+            bookable=resource.root.access == "public",
+        ),
     )
 
 
 def plan_context(resource: Resource, monday: date) -> dict:
     """What the Belegungsplan page and its PDF show: the week, its neighbours, when made."""
+    plan = public_week_plan(resource, monday)
+    day_name = date_formatter("EEEE dd.MM.")
     return {
-        "plan": week_plan(resource, monday),
+        "plan": plan,
+        "day_names": [day_name(day) for day in plan.days],
         "seasons": all_seasons(),
         "prev_week": monday - timedelta(days=7),
         "next_week": monday + timedelta(days=7),
@@ -187,6 +199,10 @@ def plan_context(resource: Resource, monday: date) -> dict:
 @bp.route("/<int:resource_id>/belegungsplan")
 def plan(resource_id: int):
     """The public weekly Belegungsplan of a hall, printable; "belegt" unless clubs are public."""
+    return kept_page(plan_moment(), lambda: _plan(resource_id))
+
+
+def _plan(resource_id: int) -> str:
     resource = get_resource_or_404(resource_id)
     return render_template("buchung/plan.html", **plan_context(resource, week_arg()))
 
@@ -469,10 +485,6 @@ def booking_labels() -> dict:
         "buchung_cell": CELL_LABELS,
         "buchung_kind": KIND_LABELS,
         "buchung_group": GROUP_LABELS,
-        "week_rows": week_rows,
-        "day_rows": day_rows,
-        "day_hours": day_text,
-        "opening_text": opening_text,
         "hours_text": hours_text,
         "hours_number": hours_number,
         "cancellation_deadline": cancellation_deadline,

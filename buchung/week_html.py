@@ -13,7 +13,7 @@ hall open from 16:00 shows no column of sixteen "nicht geöffnet".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from buchung.clock import format_hhmm, minute_of_day
 from buchung.forms import CELL_LABELS
+from buchung.opening import opening_text, week_texts
 from buchung.services.availability import Cell, Grid
 from lotse.formatting import date_formatter
 
@@ -52,11 +53,12 @@ def visible_rows(grid: Grid) -> list[tuple[int, list[Cell | None]]]:
 def _spans(rows: list[tuple[int, list[Cell | None]]], columns: int) -> list[list[int]]:
     """Per row and day: how many rows the cell spans (0: covered by the cell above)."""
     spans = [[1] * columns for _row in rows]
+    keys = [[_key(cell) for cell in cells] for _minute, cells in rows]
     for column in range(columns):
         top = 0
         for index in range(1, len(rows) + 1):
-            key = _key(rows[index][1][column]) if index < len(rows) else None
-            if key is None or key != _key(rows[top][1][column]):
+            key = keys[index][column] if index < len(rows) else None
+            if key is None or key != keys[top][column]:
                 if index - top > 1:
                     spans[top][column] = index - top
                     for covered in range(top + 1, index):
@@ -67,19 +69,31 @@ def _spans(rows: list[tuple[int, list[Cell | None]]], columns: int) -> list[list
 
 @dataclass(frozen=True)
 class _Words:
-    labels: dict
-    book_url: str
-    book: str
-    choose_part: str
+    """What every cell of a page repeats, escaped once: the label of each state, the start
+    and end of a cell that links to the booking form, the cells that link nowhere."""
+
+    link_head: dict[str, str]  # state → '<td …><a href="…?start='
+    link_label: dict[str, str]  # state → '">frei<span class="visually-hidden">: '
+    link_tail: dict[str, str]  # state → ' buchen</span></a></td>'
+    labels: dict[str, str]
+    plain: dict[str, str]  # state → the cell without a link, a span or a note
     skipped: str
 
 
 def _words(grid: Grid) -> _Words:
+    labels = {state: str(escape(str(label))) for state, label in CELL_LABELS.items()}
+    book_url = escape(url_for("buchung.book", resource_id=grid.resource.id))
+    actions = {"free": escape(_("buchen")), "partial": escape(_("freien Hallenteil wählen"))}
     return _Words(
-        labels={state: escape(str(label)) for state, label in CELL_LABELS.items()},
-        book_url=escape(url_for("buchung.book", resource_id=grid.resource.id)),
-        book=escape(_("buchen")),
-        choose_part=escape(_("freien Hallenteil wählen")),
+        link_head={
+            state: f'<td class="cell cell--{state}"><a href="{book_url}?start=' for state in actions
+        },
+        link_label={
+            state: f'">{labels[state]}<span class="visually-hidden">: ' for state in actions
+        },
+        link_tail={state: f" {action}</span></a></td>" for state, action in actions.items()},
+        labels=labels,
+        plain={state: CELL.format(state=state, span="", label=labels[state]) for state in labels},
         skipped=(
             '<td class="cell cell--outside">–<span class="visually-hidden"> '
             f"{escape(_('Zeitumstellung'))}</span></td>"
@@ -90,28 +104,28 @@ def _words(grid: Grid) -> _Words:
 def _cell_html(cell: Cell | None, words: _Words, day: str, time: str, bookable: bool, span=1):
     if cell is None:
         return words.skipped
-    if bookable and cell.state in ("free", "partial"):
-        return LINK.format(
-            url=words.book_url,
-            start=cell.start_param,
-            state=cell.state,
-            label=words.labels[cell.state],
-            day=day,
-            time=time,
-            action=words.book if cell.state == "free" else words.choose_part,
+    state = cell.state
+    if bookable and state in words.link_head:
+        # The start as a URL-safe UTC stamp (``Cell.start_param``), without strftime.
+        start = cell.starts_at.isoformat()[:16]
+        return (
+            f"{words.link_head[state]}{start}Z{words.link_label[state]}{day} {time}"
+            f"{words.link_tail[state]}"
         )
-    span_attr = f' rowspan="{span}"' if span > 1 else ""
     if cell.note:
+        span_attr = f' rowspan="{span}"' if span > 1 else ""
         return CELL_WITH_NOTE.format(
-            state=cell.state, span=span_attr, note=escape(cell.note), label=words.labels[cell.state]
+            state=state, span=span_attr, note=escape(cell.note), label=words.labels[state]
         )
-    return CELL.format(state=cell.state, span=span_attr, label=words.labels[cell.state])
+    if span > 1:
+        return CELL.format(state=state, span=f' rowspan="{span}"', label=words.labels[state])
+    return words.plain[state]
 
 
-def week_rows(grid: Grid, bookable: bool) -> Markup:
+def week_rows(grid: Grid, bookable: bool, words: _Words | None = None) -> Markup:
     """``<tr>`` rows of the grid: one per start time in which some day is open, one cell
     per day; runs of cells that cannot be booked merged into one."""
-    words = _words(grid)
+    words = words or _words(grid)
     day_name = date_formatter("EEEE dd.MM.")
     days = [escape(day_name(day)) for day in grid.days]
     rows = visible_rows(grid)
@@ -132,11 +146,11 @@ def _until(moment: datetime) -> str:
     return format_hhmm(minute_of_day(moment) or 1440)
 
 
-def day_rows(grid: Grid, bookable: bool) -> Markup:
+def day_rows(grid: Grid, bookable: bool, words: _Words | None = None) -> Markup:
     """The first day of the grid for a phone: one row per bookable start time, and one row
     per run of taken, past or closed time ("18:00–20:00 belegt"); hours it is not open are
     left out (the heading says when it is)."""
-    words = _words(grid)
+    words = words or _words(grid)
     day = escape(date_formatter("EEEE dd.MM.")(grid.days[0]))
     cells = [cells[0] for _minute, cells in grid.rows]
     html = []
@@ -168,3 +182,59 @@ def day_rows(grid: Grid, bookable: bool) -> Markup:
     if not html:
         html.append(f"<tr><td>{escape(_('An diesem Tag nicht geöffnet.'))}</td></tr>")
     return Markup("\n".join(html))  # noqa: S704 - every value above is escaped
+
+
+@dataclass(frozen=True)
+class WeekPage:
+    """What the week view shows around its cells, and its rows, made once per page: links by
+    filling in one ``url_for`` result, dates through one formatter per pattern, each
+    weekday's hours once, the cells' common words once."""
+
+    url: str  # the resource's page; ``?ab=`` a first day
+    first: date
+    today: date
+    prev_week: str  # links, with ``#woche``
+    next_week: str
+    prev_day: str
+    next_day: str
+    prev_day_name: str  # "Di 01.12."
+    next_day_name: str
+    first_caption: str  # "Mittwoch, 02.12.2026"
+    first_hours: str  # "16–22 Uhr", empty when not open
+    heads: list[tuple[str, str]]  # per day: "Mi 02.12.", its hours
+    first_text: str  # "02.12.2026"
+    last_text: str
+    opening: str  # the opening hours of the week in words (``opening_text``)
+    week_rows: Markup
+    day_rows: Markup
+
+
+def week_page(
+    grid: Grid, today: date, prev_week: date, next_week: date, bookable: bool
+) -> WeekPage:
+    """The week view of ``grid`` around and in its cells (see ``WeekPage``)."""
+    url = url_for("buchung.resource_page", resource_id=grid.resource.id)
+    short = date_formatter("EEE dd.MM.")
+    numeric = date_formatter("dd.MM.yyyy")
+    texts = week_texts(grid.resource)
+    first, one_day = grid.days[0], timedelta(days=1)
+    words = _words(grid)
+    return WeekPage(
+        url=url,
+        first=first,
+        today=today,
+        prev_week=f"{url}?ab={prev_week.isoformat()}#woche",
+        next_week=f"{url}?ab={next_week.isoformat()}#woche",
+        prev_day=f"{url}?ab={(first - one_day).isoformat()}#woche",
+        next_day=f"{url}?ab={(first + one_day).isoformat()}#woche",
+        prev_day_name=short(first - one_day),
+        next_day_name=short(first + one_day),
+        first_caption=date_formatter("EEEE, dd.MM.yyyy")(first),
+        first_hours=texts[first.weekday()],
+        heads=[(short(day), texts[day.weekday()]) for day in grid.days],
+        first_text=numeric(first),
+        last_text=numeric(grid.days[-1]),
+        opening=opening_text(grid.resource, texts),
+        week_rows=week_rows(grid, bookable, words),
+        day_rows=day_rows(grid, bookable, words),
+    )

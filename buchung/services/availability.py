@@ -10,27 +10,29 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from buchung.clock import NonexistentLocalTime, local_moment, monday_of
 from buchung.models import (
     ACTIVE_STATUSES,
     SLOT,
+    SLOT_MINUTES,
     Booking,
     BookingSlot,
     Resource,
 )
-from buchung.services.rules import closed_intervals, is_covered, open_intervals, overlaps
+from buchung.services.rules import closed_intervals, is_covered, open_intervals
 from lotse.extensions import db
 from lotse.models import utcnow
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """One slot of the grid: ``free``, ``partial`` (some parts of a hall booked), ``booked``,
-    ``closed``, ``outside`` the opening hours, or ``past``."""
+    ``closed``, ``outside`` the opening hours, or ``past``.  (A tuple: a week has about
+    240, made in one go.)"""
 
     starts_at: datetime
     ends_at: datetime
@@ -84,15 +86,17 @@ def _row_minutes(resource: Resource) -> list[int]:
     return list(range(first, last, rules.slot_minutes))
 
 
+# The held slots of some units during [start, end): an index range scan; built once.
+_TAKEN = select(BookingSlot.slot_start).where(
+    BookingSlot.unit_id.in_(bindparam("units", expanding=True)),
+    BookingSlot.slot_start >= bindparam("start"),
+    BookingSlot.slot_start < bindparam("end"),
+)
+
+
 def taken_units(resource: Resource, start: datetime, end: datetime) -> Counter:
     """How many units of ``resource`` are held in each grid slot of ``[start, end)``."""
-    rows = db.session.execute(
-        select(BookingSlot.slot_start).where(
-            BookingSlot.unit_id.in_(resource.unit_ids()),
-            BookingSlot.slot_start >= start,
-            BookingSlot.slot_start < end,
-        )
-    )
+    rows = db.session.execute(_TAKEN, {"units": resource.unit_ids(), "start": start, "end": end})
     return Counter(slot_start for (slot_start,) in rows)
 
 
@@ -108,16 +112,12 @@ def grid(resource: Resource, days: list[date], now: datetime | None = None) -> G
     opening = open_intervals(resource, start, end)
     closed = closed_intervals(resource, start, end)
     taken = taken_units(resource, start, end)
-    units = len(resource.unit_ids())
     length = timedelta(minutes=rules.slot_minutes)
+    slots = [n * SLOT for n in range(rules.slot_minutes // SLOT_MINUTES)]
+    full = len(resource.unit_ids()) * len(slots)
     minutes = _row_minutes(resource)
     columns = [
-        [
-            None
-            if start is None
-            else _cell(start, start + length, now, opening, closed, taken, units)
-            for start in _cell_starts(day, minutes)
-        ]
+        _column(_cell_starts(day, minutes), length, now, opening, closed, taken, slots, full)
         for day in days
     ]
     rows = [(minute, [column[i] for column in columns]) for i, minute in enumerate(minutes)]
@@ -142,19 +142,43 @@ def _cell_starts(day: date, minutes: list[int]) -> list[datetime | None]:
     return starts
 
 
-def _cell(start, end, now, opening, closed, taken, units) -> Cell:
-    if start < now:
-        return Cell(start, end, "past")
-    for interval in closed:
-        if overlaps(start, end, interval.starts_at, interval.ends_at):
-            return Cell(start, end, "closed", interval.title)
-    if not is_covered(start, end, opening):
-        return Cell(start, end, "outside")
-    held = sum(taken.get(start + n * SLOT, 0) for n in range((end - start) // SLOT))
-    if held == 0:
-        return Cell(start, end, "free")
-    full = units * ((end - start) // SLOT)
-    return Cell(start, end, "booked" if held >= full else "partial")
+def _column(starts, length, now, opening, closed, taken, slots, full) -> list[Cell | None]:
+    """One day's cells.  Only the opening hours and closures that touch the day are
+    looked at, and the slot table only when something is booked that week."""
+    known = [start for start in starts if start is not None]
+    if not known:
+        return list(starts)
+    first, last = known[0], known[-1] + length
+    opening = [(o, c) for o, c in opening if o < last and first < c]
+    closed = [c for c in closed if c.starts_at < last and first < c.ends_at]
+    column: list[Cell | None] = []
+    add = column.append
+    held_at = taken.get
+    for start in starts:
+        if start is None:
+            add(None)
+            continue
+        end = start + length
+        if start < now:
+            add(Cell(start, end, "past"))
+            continue
+        if closed:
+            shut = next((c for c in closed if c.starts_at < end and start < c.ends_at), None)
+            if shut is not None:
+                add(Cell(start, end, "closed", shut.title))
+                continue
+        if not is_covered(start, end, opening):
+            add(Cell(start, end, "outside"))
+            continue
+        held = 0
+        if taken:
+            for slot in slots:
+                held += held_at(start + slot, 0)
+        if held == 0:
+            add(Cell(start, end, "free"))
+        else:
+            add(Cell(start, end, "booked" if held >= full else "partial"))
+    return column
 
 
 def week(resource: Resource, monday: date, now: datetime | None = None) -> Grid:

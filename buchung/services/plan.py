@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from buchung.clock import format_hhmm, local_moment, minute_of_day, to_local
-from buchung.club_models import BookingSeries, Season
+from buchung.clock import zone as clock_zone
+from buchung.club_models import BookingSeries, Club, Season
 from buchung.forms import STATUS_LABELS
 from buchung.models import ACTIVE_STATUSES, Booking, BookingKind, Resource
 from buchung.services.availability import bookings_between
@@ -89,6 +91,77 @@ def week_plan(resource: Resource, monday: date) -> WeekPlan:
                         min(closed.ends_at, local_moment(day, 1440)),
                         resource.name,
                         title=closed.title,
+                    )
+                )
+    for found in entries.values():
+        found.sort(key=lambda e: (e.starts_at, e.where))
+    return WeekPlan(resource, days, entries)
+
+
+class PublicEntry(NamedTuple):
+    """A line of the public Belegungsplan (page and PDF), its words made once: no booking
+    behind it, nothing but what the public may read."""
+
+    starts_at: datetime
+    where: str
+    times: str  # as ``Entry.times``
+    public: str  # as ``Entry.public``
+
+
+# The public plan's bookings as plain rows: times, the hall or part, the club's name if it
+# may be published; built once.
+_PUBLIC_ROWS = (
+    select(Booking.starts_at, Booking.ends_at, Resource.name, Club.name, Club.name_public)
+    .join(Resource, Resource.id == Booking.resource_id)
+    .outerjoin(Club, Club.id == Booking.club_id)
+    .where(
+        Booking.resource_id.in_(bindparam("ids", expanding=True)),
+        Booking.status.in_(ACTIVE_STATUSES),
+        Booking.starts_at < bindparam("end"),
+        Booking.ends_at > bindparam("start"),
+    )
+    .order_by(Booking.starts_at)
+)
+
+
+def public_week_plan(resource: Resource, monday: date) -> WeekPlan:
+    """``week_plan`` as the public reads it, made cheaply: the bookings as plain rows (no
+    booking objects, no personal data read), each line's words made once."""
+    days = [monday + timedelta(days=n) for n in range(7)]
+    bounds = [(local_moment(day, 0), local_moment(day, 1440)) for day in days]
+    start, end = bounds[0][0], bounds[-1][1]
+    zone = clock_zone()
+    taken = _("belegt")
+
+    def times(starts_at: datetime, ends_at: datetime) -> str:
+        first, last = starts_at.astimezone(zone), ends_at.astimezone(zone)
+        start, end = first.hour * 60 + first.minute, last.hour * 60 + last.minute or 1440
+        if start == 0 and end == 1440:
+            return _("ganztägig")
+        return f"{format_hhmm(start)}–{format_hhmm(end)}"
+
+    entries: dict[date, list] = {day: [] for day in days}
+    rows = db.session.execute(
+        _PUBLIC_ROWS,
+        {"ids": sorted({resource.id, *(p.id for p in resource.parts)}), "start": start, "end": end},
+    )
+    for starts_at, ends_at, where, club, agreed in rows:
+        entries[starts_at.astimezone(zone).date()].append(
+            PublicEntry(
+                starts_at, where, times(starts_at, ends_at), public_club_name(club, agreed) or taken
+            )
+        )
+    for closed in closed_intervals(resource, start, end):
+        label = _("geschlossen (%(title)s)", title=closed.title)
+        for day, (midnight, next_midnight) in zip(days, bounds, strict=True):
+            if closed.starts_at < next_midnight and midnight < closed.ends_at:
+                first = max(closed.starts_at, midnight)
+                entries[day].append(
+                    PublicEntry(
+                        first,
+                        resource.name,
+                        times(first, min(closed.ends_at, next_midnight)),
+                        label,
                     )
                 )
     for found in entries.values():

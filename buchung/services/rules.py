@@ -14,8 +14,7 @@ import holidays
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import bindparam, or_, select
 
 from buchung.clock import local_moment, to_local
 from buchung.models import Access, Closure, Resource
@@ -140,17 +139,35 @@ def closures_query(resource_ids: set[int] | None, start: datetime, end: datetime
     return query.order_by(Closure.starts_at)
 
 
+# The closures that may close some resources during [start, end), read as plain rows (times,
+# repetition and title: all that ``expand_closure`` and the pages read); built once.
+_CLOSURE_ROWS = (
+    select(Closure.starts_at, Closure.ends_at, Closure.weekly, Closure.repeat_until, Closure.title)
+    .where(
+        Closure.starts_at < bindparam("end"),
+        or_(Closure.ends_at > bindparam("start"), Closure.weekly.is_(True)),
+        or_(Closure.repeat_until.is_(None), Closure.repeat_until >= bindparam("first_day")),
+        or_(
+            Closure.resource_id.is_(None), Closure.resource_id.in_(bindparam("ids", expanding=True))
+        ),
+    )
+    .order_by(Closure.starts_at)
+)
+
+
 def closed_intervals(resource: Resource, start: datetime, end: datetime) -> list[ClosedInterval]:
     """Every closure and public holiday that closes ``resource`` during ``[start, end)``."""
+    rows = db.session.execute(
+        _CLOSURE_ROWS,
+        {
+            "start": start,
+            "end": end,
+            "first_day": to_local(start).date(),
+            "ids": sorted(closure_resource_ids(resource)),
+        },
+    )
     found = [
-        ClosedInterval(s, e, closure.title)
-        for closure in db.session.scalars(
-            # Only times and titles are read here: not the resource each closure eagerly joins.
-            closures_query(closure_resource_ids(resource), start, end).options(
-                lazyload(Closure.resource)
-            )
-        )
-        for s, e in expand_closure(closure, start, end)
+        ClosedInterval(s, e, row.title) for row in rows for s, e in expand_closure(row, start, end)
     ]
     if current_app.config["BUCHUNG_CLOSED_ON_HOLIDAYS"]:
         days = _local_days(start, end)
