@@ -21,7 +21,7 @@ from lotse.queue import get_redis
 
 log = logging.getLogger(__name__)
 
-MEMORY_ENTRIES = 256  # per process; the oldest go first
+MEMORY_BYTES = 32 * 1024 * 1024  # per process, for copies of kept answers; the oldest go first
 
 
 def _memory() -> OrderedDict[str, tuple[float, bytes]]:
@@ -29,39 +29,59 @@ def _memory() -> OrderedDict[str, tuple[float, bytes]]:
 
 
 def cached(key: str, seconds: int, build: Callable[[], bytes]) -> bytes:
-    """The bytes kept under ``key`` for at most ``seconds``, else ``build()``'s, kept."""
+    """The bytes kept under ``key`` for at most ``seconds``, else ``build()``'s, kept.
+
+    With Redis the answer is shared by every process; each process also holds a copy until
+    the shared one expires, so a popular answer does not cross the network per request.
+    """
     if seconds <= 0:
         return build()
     full_key = f"{current_app.config['RATELIMIT_KEY_PREFIX']}:cache:{key}"
+    now = time.monotonic()
+    entry = _memory().get(full_key)
+    if entry is not None and entry[0] > now:
+        return entry[1]
     client = get_redis()
     if client is None:
-        return _cached_here(full_key, seconds, build)
+        value = build()
+        _keep_here(full_key, now + seconds, value)
+        return value
     try:
-        value = client.get(full_key)
+        pipe = client.pipeline(transaction=False)
+        pipe.get(full_key)
+        pipe.pttl(full_key)
+        value, left_ms = pipe.execute()
     except redis.RedisError as exc:
         log.warning("cache unreachable, %s built afresh: %s", key, exc)
         return build()
     if value is not None:
+        if left_ms and left_ms > 0:
+            _keep_here(full_key, now + left_ms / 1000, value)
         return value
     value = build()
     try:
         client.set(full_key, value, ex=seconds)
     except redis.RedisError as exc:
         log.warning("cache unreachable, %s not kept: %s", key, exc)
+        return value
+    _keep_here(full_key, now + seconds, value)
     return value
 
 
-def _cached_here(key: str, seconds: int, build: Callable[[], bytes]) -> bytes:
-    memory, now = _memory(), time.monotonic()
-    entry = memory.get(key)
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    value = build()
-    memory[key] = (now + seconds, value)
-    memory.move_to_end(key)
-    while len(memory) > MEMORY_ENTRIES:
-        memory.popitem(last=False)
-    return value
+def _keep_here(key: str, until: float, value: bytes) -> None:
+    """This process's copy, within a byte budget (least recently kept go first)."""
+    memory = _memory()
+    sizes = current_app.extensions.setdefault("lotse_cache_bytes", [0])
+    old = memory.pop(key, None)
+    if old is not None:
+        sizes[0] -= len(old[1])
+    if len(value) > MEMORY_BYTES // 16:
+        return  # too big to hold in every process
+    memory[key] = (until, value)
+    sizes[0] += len(value)
+    while sizes[0] > MEMORY_BYTES and memory:
+        _key, (_until, dropped) = memory.popitem(last=False)
+        sizes[0] -= len(dropped)
 
 
 # -- Generations: "has anything of this kind changed since the answer was kept?" ----------
@@ -73,7 +93,7 @@ def _cached_here(key: str, seconds: int, build: Callable[[], bytes]) -> bytes:
 # is this process's own (the embedded default is one process), and answers are kept only
 # for their short lifetime.
 
-_WATCHED: dict[type, str] = {}  # mapped class → generation name
+_WATCHED: dict[type, set[str]] = {}  # mapped class → the generations its writes bump
 
 
 def watch(name: str, *classes: type) -> None:
@@ -81,7 +101,7 @@ def watch(name: str, *classes: type) -> None:
     of ``classes`` (through the ORM: ``session.add``/``delete``, changed attributes, and
     ORM ``update()``/``delete()`` statements)."""
     for cls in classes:
-        _WATCHED[cls] = name
+        _WATCHED.setdefault(cls, set()).add(name)
 
 
 def _generations() -> dict[str, int]:
@@ -134,16 +154,16 @@ def _after_flush(session, _flush_context) -> None:
     if not _WATCHED:
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
-        name = _WATCHED.get(type(obj))
-        if name is not None:
-            _touched(session).add(name)
+        names = _WATCHED.get(type(obj))
+        if names:
+            _touched(session).update(names)
 
 
 def _do_orm_execute(state) -> None:
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None:
-        name = _WATCHED.get(state.bind_mapper.class_)
-        if name is not None:
-            _touched(state.session).add(name)
+    if (state.is_insert or state.is_update or state.is_delete) and state.bind_mapper:
+        names = _WATCHED.get(state.bind_mapper.class_)
+        if names:
+            _touched(state.session).update(names)
 
 
 def _after_commit(session) -> None:
