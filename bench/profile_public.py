@@ -10,7 +10,8 @@ client and prints this process's CPU milliseconds per request (``time.process_ti
 database server's work is not counted, as in the gunicorn figures) beside pure Flask's,
 and the Python function calls per request, which a loaded machine does not move.
 ``--profile NAME`` prints the cProfile top of that endpoint (``all`` for every one);
-``--no-cache`` builds every Open311 answer instead of answering again what it kept.
+``--no-cache`` builds every Open311 answer and list page instead of answering again what
+it kept.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated endpoint names")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument(
-        "--no-cache", action="store_true", help="build every Open311 answer (no kept answers)"
+        "--no-cache", action="store_true", help="build every answer (no kept answers)"
     )
     args = parser.parse_args()
     from lotse import create_app
@@ -102,7 +103,9 @@ def main() -> None:
         instance = Path(tmp)
         url, resource_ids = database(args.reports, args.bookings, args.fresh, instance)
         os.environ.pop("REDIS_URL", None)
-        settings = config(url) | ({"OPEN311_CACHE_SECONDS": 0} if args.no_cache else {})
+        settings = config(url)
+        if args.no_cache:
+            settings |= {"OPEN311_CACHE_SECONDS": 0, "MANGEL_LIST_CACHE_SECONDS": 0}
         app = create_app(settings, instance_path=str(instance))
         with app.app_context():
             bounds = town_boundary().bounds

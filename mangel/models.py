@@ -340,11 +340,16 @@ class Report(TimestampMixin, db.Model):
         return f"<Report {self.id} {self.status}>"
 
 
-def place_label(address_label: str | None, street: str) -> str:
-    """``Report.place_label`` for the two columns read without the report."""
+def place_label(address_label: str | None, street: str, near: str | None = None) -> str:
+    """``Report.place_label`` for the two columns read without the report.
+
+    ``near`` is "nahe %(street)s" already translated, for a list that writes many labels.
+    """
     if address_label:
         return address_label
-    return str(_l("nahe %(street)s", street=street)) if street else ""
+    if not street:
+        return ""
+    return (near or str(_l("nahe %(street)s"))) % {"street": street}
 
 
 def readable_answers(
