@@ -233,6 +233,25 @@ class Report(TimestampMixin, db.Model):
             postgresql_where=text(PUBLIC_SQL),
             sqlite_where=text(PUBLIC_SQL),
         ),
+        # The public list filtered by status or category: the page's ids are read from the
+        # index alone, however deep the page (the category's carries the status for both).
+        Index(
+            "ix_report_public_status",
+            "status",
+            "created_at",
+            "id",
+            postgresql_where=text(PUBLIC_SQL),
+            sqlite_where=text(PUBLIC_SQL),
+        ),
+        Index(
+            "ix_report_public_category",
+            "category_id",
+            "created_at",
+            "id",
+            postgresql_include=["status"],
+            postgresql_where=text(PUBLIC_SQL),
+            sqlite_where=text(PUBLIC_SQL),
+        ),
         # The staff inbox: one department's reports by status, newest first.
         Index("ix_report_inbox", "department_id", "status", "created_at"),
         Index("ix_report_created_at", "created_at"),  # the admins' inbox, newest first

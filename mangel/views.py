@@ -159,14 +159,20 @@ def shown_statuses() -> dict[ReportStatus, ShownStatus]:
     """Every status's label, symbol and badge in the visitor's language.
 
     A page names a status in the filter, the legend, the map's markers and on each row:
-    translated and drawn once here, not once per mention.
+    translated and drawn once per language and process, not once per mention.  (Again on
+    every request while templates reload on change, as when developing.)
     """
+    locale = str(get_locale())
+    kept = current_app.extensions.setdefault("mangel_statuses", {})
+    if locale in kept and not current_app.jinja_env.auto_reload:
+        return kept[locale]
     symbol = get_template_attribute("mangel/_macros.html", "status_symbol")
     badge = get_template_attribute("mangel/_macros.html", "status_badge")
-    return {
+    kept[locale] = {
         s: ShownStatus(s.value, str(s.label), s.is_open, symbol(s, 22), badge(s))
         for s in ReportStatus
     }
+    return kept[locale]
 
 
 @dataclass(frozen=True)
