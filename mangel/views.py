@@ -50,7 +50,7 @@ MAX_PAGE = 10_000  # deeper pages read too far into the index; the filters narro
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 class FilterError(ValueError):
@@ -70,7 +70,11 @@ def filter_args() -> dict:
     args: dict = {}
     category = request.args.get("category", "")
     if category:
-        category_id = int(category) if category.isdigit() and len(category) < 10 else None
+        category_id = (
+            int(category)
+            if category.isascii() and category.isdigit() and len(category) < 10
+            else None
+        )
         if category_id is None or db.session.get(Category, category_id) is None:
             raise FilterError(
                 "category",
@@ -215,23 +219,28 @@ class _VisitorsOwn(Exception):  # noqa: N818 - not an error: the page is not kep
         self.page = page
 
 
-def _kept_list_key(args: dict, page: int) -> str | None:
+def _kept_list_key() -> str | None:
     """The key a list page is kept under, or None when it is rendered for this visitor.
 
     Kept only for visitors without a session (nothing personal on the page) and for the
     queries the page's own links and filter form write: the list's parameters, each once,
     the page number as the pager writes it.  The page quotes its query string (the language
     switch returns to it), so the key is that query string; any other query is rendered,
-    and a map area (``bbox``, a new one at every move of the map) is never kept.
+    and a map area (``bbox``, a new one at every move of the map) is never kept.  Unknown
+    filter values are refused while building, and a refusal is not kept.
     """
-    if "bbox" in args or not _without_session():
-        return None
     query = request.args
-    if not LIST_ARGS.issuperset(query) or any(len(query.getlist(k)) > 1 for k in query):
+    if not LIST_ARGS.issuperset(query) or any(len(v) > 1 for v in query.listvalues()):
         return None
-    if query.get("page", str(page)) != str(page) or query.get("teil", "liste") != "liste":
+    if query.get("page", "1") != str(_page_number()) or query.get("teil", "liste") != "liste":
+        return None
+    if not _without_session():
         return None
     return f"list:{get_locale()}:{request.query_string.decode()}"
+
+
+def _page_number() -> int:
+    return min(_int_arg("page") or 1, MAX_PAGE)
 
 
 @bp.route("/")
@@ -241,39 +250,36 @@ def index():
     Visitors without a session get the page as it was rendered for the same query since
     the last change to public reports (``MANGEL_LIST_CACHE_SECONDS``; 0 = always render).
     """
+    key = _kept_list_key()
+    seconds = current_app.config["MANGEL_LIST_CACHE_SECONDS"]
     try:
-        args = filter_args()
+        if key is None or seconds <= 0:
+            body = _list_page()
+        else:
+            body = cached_for(PUBLIC_GENERATION, key, seconds, _kept_list_page)
     except FilterError as exc:
         return filter_error(exc)
-    page = min(_int_arg("page") or 1, MAX_PAGE)
-    fragment = request.args.get("teil") == "liste"
-    key = _kept_list_key(args, page)
-    seconds = current_app.config["MANGEL_LIST_CACHE_SECONDS"]
-    if key is None or seconds <= 0:
-        body = _list_page(args, page, fragment)
-    else:
-        try:
-            body = cached_for(PUBLIC_GENERATION, key, seconds, lambda: _kept(args, page, fragment))
-        except _VisitorsOwn as own:
-            body = own.page
+    except _VisitorsOwn as own:
+        body = own.page
     response = current_app.response_class(body, mimetype="text/html")
-    if fragment:
+    if request.args.get("teil") == "liste":
         # The list below the map, redrawn when the map moves (static/js/mangel.js): always
         # the current one, never kept by the browser or a proxy.
         response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _kept(args: dict, page: int, fragment: bool) -> bytes:
-    body = _list_page(args, page, fragment)
+def _kept_list_page() -> bytes:
+    body = _list_page()
     if session.modified:
         raise _VisitorsOwn(body)
     return body
 
 
-def _list_page(args: dict, page_number: int, fragment: bool) -> bytes:
-    """The list page (or only its list, ``fragment``) for the filters ``args``."""
-    per_page = current_app.config["MANGEL_PAGE_SIZE"]
+def _list_page() -> bytes:
+    """The list page (or only its list, ``?teil=liste``) for the query's filters and page."""
+    args = filter_args()
+    page_number, per_page = _page_number(), current_app.config["MANGEL_PAGE_SIZE"]
     newest_first = (Report.created_at.desc(), Report.id.desc())
     # Only the page's ids walk the index, which holds them (a deep page passes thousands
     # of entries without reading their rows); then the page's own rows are read.
@@ -296,7 +302,7 @@ def _list_page(args: dict, page_number: int, fragment: bool) -> bytes:
     statuses = shown_statuses()
     page.items = listed_reports(page.items, {c.id: c.name for c in all_categories}, statuses)
     context = {"page": page, "filter_args": args}
-    if fragment:
+    if request.args.get("teil") == "liste":
         return render_template("mangel/_report_list.html", **context).encode()
     return render_template(
         "mangel/index.html",
