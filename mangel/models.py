@@ -218,11 +218,13 @@ class Report(TimestampMixin, db.Model):
             "created_at",
         ),
         # The public list (newest first) and the feed (last changed first) walk these and
-        # stop after a page: only public reports are in them.
+        # stop after a page: only public reports are in them.  The list below the map
+        # (``bbox``) finds its page in the index alone, by the coordinates it carries.
         Index(
             "ix_report_public_created",
             "created_at",
             "id",
+            postgresql_include=["lat", "lon"],
             postgresql_where=text(PUBLIC_SQL),
             sqlite_where=text(PUBLIC_SQL),
         ),
