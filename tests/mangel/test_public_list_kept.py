@@ -207,3 +207,21 @@ def test_visitors_with_a_session_get_their_own_page(
     with_cookie = app.test_client()
     with_cookie.set_cookie("session", "anything")
     assert view(with_cookie, app, "/maengel/")[1] > 0
+
+
+def test_a_page_that_starts_a_session_is_not_kept(make_app, make_report):
+    from flask import session
+
+    app = make_app()
+
+    @app.context_processor
+    def remember_the_visit():  # as a future template that gives every visitor a session
+        session["seen"] = True
+        return {}
+
+    make_report()
+    visitor = app.test_client()
+    for _ in range(2):
+        html, statements = view(visitor, app, "/maengel/")
+        assert statements > 0
+        visitor.delete_cookie("session")  # the next visitor again comes without one
