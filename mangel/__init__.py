@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
         confirmation,
         figures,
         follow_up,
+        public_list,
         reporter,
         submit,
         views,

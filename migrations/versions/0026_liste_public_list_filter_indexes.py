@@ -1,6 +1,6 @@
 """Public list filtered by status, category or map area: partial indexes of public reports.
 
-The list reads a page's ids from the index alone (``mangel.views._list_page``); with a
+The list reads a page's ids from the index alone (``mangel.public_list._list_page``); with a
 status or category filter, or below the map, it read every public report's row up to the
 page.  On PostgreSQL the newest-first index now carries the coordinates for the map's list.
 
