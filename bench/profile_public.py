@@ -10,8 +10,8 @@ client and prints this process's CPU milliseconds per request (``time.process_ti
 database server's work is not counted, as in the gunicorn figures) beside pure Flask's,
 and the Python function calls per request, which a loaded machine does not move.
 ``--profile NAME`` prints the cProfile top of that endpoint (``all`` for every one);
-``--no-cache`` builds every Open311 answer, week view and Belegungsplan instead of
-answering again what it kept.
+``--no-cache`` builds every Open311 answer, map answer, list page, week view and
+Belegungsplan instead of answering again what it kept.
 """
 
 from __future__ import annotations
@@ -29,7 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_public import PG_ADMIN_URL, config, endpoints, populate, pure_app  # noqa: E402
+from bench_public import (  # noqa: E402
+    CACHE_SWITCHES,
+    PG_ADMIN_URL,
+    config,
+    endpoints,
+    populate,
+    pure_app,
+)
 
 PG_DATABASE = "lotse_profile_public"
 
@@ -105,7 +112,7 @@ def main() -> None:
         os.environ.pop("REDIS_URL", None)
         settings = config(url)
         if args.no_cache:
-            settings |= {"OPEN311_CACHE_SECONDS": 0, "BUCHUNG_PAGE_CACHE_SECONDS": 0}
+            settings |= dict.fromkeys(CACHE_SWITCHES, 0)
         app = create_app(settings, instance_path=str(instance))
         with app.app_context():
             bounds = town_boundary().bounds

@@ -29,7 +29,7 @@ from buchung.clock import to_local
 from buchung.models import SLOT_MINUTES
 from lotse.cache import cached_for
 from lotse.models import utcnow
-from lotse.requestcost import _without_session
+from lotse.requestcost import without_session
 
 GENERATION = "buchung.availability"
 QUERY_ARGS = frozenset(("ab", "woche"))  # what the two pages read from the query string
@@ -68,7 +68,7 @@ def kept_page(moment: str, build: Callable[[], str]) -> Response:
     docstring); ``moment`` names the time as far as the page shows it (``week_moment``,
     ``plan_moment``)."""
     seconds = current_app.config["BUCHUNG_PAGE_CACHE_SECONDS"]
-    if not _without_session():
+    if not without_session():
         return Response(build(), mimetype="text/html")
     if seconds <= 0 or not _keepable():
         body = build()

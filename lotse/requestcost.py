@@ -79,7 +79,7 @@ def _not_limited() -> bool:
     return view is None or get_qualified_name(view) not in limiter._marked_for_limiting
 
 
-def _without_session() -> bool:
+def without_session() -> bool:
     """A visitor who brought no session and no login: nothing personal can be on the page."""
     config = current_app.config
     return not (
@@ -98,7 +98,7 @@ def same_for_every_visitor(view: Callable[..., str]) -> Callable[..., str]:
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if request.query_string or not _without_session():
+        if request.query_string or not without_session():
             return view(*args, **kwargs)
         kept = current_app.extensions.setdefault("lotse_pages", {})
         key = (request.endpoint, request.path, str(get_locale()))
@@ -122,7 +122,7 @@ def _public_cache(response):
         or response.direct_passthrough
         or session.modified
         or session
-        or not _without_session()
+        or not without_session()
         or "Set-Cookie" in response.headers
     ):
         return response

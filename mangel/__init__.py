@@ -29,6 +29,10 @@ DEFAULTS = {
     # Open311 lists answered again from what was built for the same query this long ago
     # (shared through Redis when configured): other systems poll the same pages.
     "OPEN311_CACHE_SECONDS": 15,
+    # The public list as rendered for visitors without a session, kept until the next
+    # committed change to public reports (shared through Redis; without Redis each process
+    # keeps its own, and another process's change shows after at most this long).
+    "MANGEL_LIST_CACHE_SECONDS": 15,
     "MANGEL_INBOX_COUNT_LIMIT": 1000,  # the staff inbox counts its selection this far
     # Staff workbench: reminders to the department, contact data kept after closing.
     "MANGEL_REMIND_ACCEPT_DAYS": 3,  # not accepted this many days after arrival
@@ -73,6 +77,7 @@ def init_app(app: Flask) -> None:
         confirmation,
         figures,
         follow_up,
+        public_list,
         reporter,
         submit,
         views,

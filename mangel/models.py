@@ -218,11 +218,13 @@ class Report(TimestampMixin, db.Model):
             "created_at",
         ),
         # The public list (newest first) and the feed (last changed first) walk these and
-        # stop after a page: only public reports are in them.
+        # stop after a page: only public reports are in them.  The list below the map
+        # (``bbox``) finds its page in the index alone, by the coordinates it carries.
         Index(
             "ix_report_public_created",
             "created_at",
             "id",
+            postgresql_include=["lat", "lon"],
             postgresql_where=text(PUBLIC_SQL),
             sqlite_where=text(PUBLIC_SQL),
         ),
@@ -230,6 +232,25 @@ class Report(TimestampMixin, db.Model):
             "ix_report_public_updated",
             "updated_at",
             "id",
+            postgresql_where=text(PUBLIC_SQL),
+            sqlite_where=text(PUBLIC_SQL),
+        ),
+        # The public list filtered by status or category: the page's ids are read from the
+        # index alone, however deep the page (the category's carries the status for both).
+        Index(
+            "ix_report_public_status",
+            "status",
+            "created_at",
+            "id",
+            postgresql_where=text(PUBLIC_SQL),
+            sqlite_where=text(PUBLIC_SQL),
+        ),
+        Index(
+            "ix_report_public_category",
+            "category_id",
+            "created_at",
+            "id",
+            postgresql_include=["status"],
             postgresql_where=text(PUBLIC_SQL),
             sqlite_where=text(PUBLIC_SQL),
         ),
@@ -340,11 +361,16 @@ class Report(TimestampMixin, db.Model):
         return f"<Report {self.id} {self.status}>"
 
 
-def place_label(address_label: str | None, street: str) -> str:
-    """``Report.place_label`` for the two columns read without the report."""
+def place_label(address_label: str | None, street: str, near: str | None = None) -> str:
+    """``Report.place_label`` for the two columns read without the report.
+
+    ``near`` is "nahe %(street)s" already translated, for a list that writes many labels.
+    """
     if address_label:
         return address_label
-    return str(_l("nahe %(street)s", street=street)) if street else ""
+    if not street:
+        return ""
+    return (near or str(_l("nahe %(street)s"))) % {"street": street}
 
 
 def readable_answers(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    bindparam,
     cast,
     delete,
     distinct,
@@ -381,9 +382,11 @@ def support_counts(report_ids: Iterable[int] | Select) -> dict[int, int]:
     """
     ids = report_ids
     if not isinstance(ids, Select):
-        ids = list(ids)
-        if not ids:
+        if not (listed := list(report_ids)):
             return {}
+        # One list bound once: its three uses share the same parameters, which keeps the
+        # statement short enough for the driver to reuse its parsed form.
+        ids = bindparam("report_ids", listed, expanding=True)
     counted = func.coalesce(Report.duplicate_of_id, Report.id)
     rows = db.session.execute(
         select(

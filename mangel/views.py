@@ -1,11 +1,10 @@
-"""Public pages of the Mängelmelder: map, list, report page, GeoJSON, feed, photos.
+"""Public pages of the Mängelmelder: map data, report page, feed, photos (the list:
+``mangel.public_list``).
 
 Nothing here ever shows a reporter's name, e-mail address or phone number.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -15,7 +14,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,27 +23,19 @@ from sqlalchemy.orm import selectinload
 from lotse.auth import in_department_scope
 from lotse.errors import render_error, wants_json
 from lotse.extensions import db, limiter
-from lotse.formatting import date_formatter
 from lotse.geo import town_bounds
-from lotse.inputs import DB_INT_MAX
-from lotse.requestcost import _without_session
-from lotse.urls import public_url, url_filler
+from lotse.requestcost import without_session
+from lotse.urls import public_url
 from mangel import services
 from mangel.forms import SupportForm
 from mangel.mapdata import map_answer, parse_bbox
-from mangel.models import Category, Report, ReportPhoto, ReportStatus, place_label
+from mangel.models import Category, Report, ReportPhoto, ReportStatus
 from mangel.photos import photo_path
 from mangel.places import search_addresses
 
 bp = Blueprint("mangel", __name__, url_prefix="/maengel")
 
 FEED_SIZE = 50
-MAX_PAGE = 10_000  # deeper pages read too far into the index; the filters narrow down
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 class FilterError(ValueError):
@@ -65,7 +55,11 @@ def filter_args() -> dict:
     args: dict = {}
     category = request.args.get("category", "")
     if category:
-        category_id = int(category) if category.isdigit() and len(category) < 10 else None
+        category_id = (
+            int(category)
+            if category.isascii() and category.isdigit() and len(category) < 10
+            else None
+        )
         if category_id is None or db.session.get(Category, category_id) is None:
             raise FilterError(
                 "category",
@@ -128,105 +122,6 @@ def map_config() -> dict:
     }
 
 
-def marker_names(categories: list[Category]) -> dict:
-    """How the overview map names its markers: "Meldung Nr. 32: Schlagloch, in Bearbeitung"."""
-    return {
-        "report": _("Meldung Nr. %(id)s: %(category)s, %(status)s"),
-        "reported": _("gemeldet am %(date)s"),
-        "cluster": _("%(count)s Meldungen – aktivieren zum Vergrößern"),
-        "categories": {c.id: c.name for c in categories},
-        "statuses": {s.value: str(s.label) for s in ReportStatus},
-    }
-
-
-@dataclass(frozen=True)
-class ListedReport:
-    """A report as the public list shows it, with its link and date already written."""
-
-    id: int
-    url: str
-    category: str
-    status: ReportStatus
-    reported_on: str
-    place: str
-    supports: int
-
-
-class ListPage:
-    """One page of a list, with its neighbours but without counting the whole list.
-
-    Counting every public report per view reads the whole table; one row more than the
-    page tells whether there is a next page.
-    """
-
-    def __init__(self, stmt, page: int, per_page: int):
-        rows = db.session.execute(stmt.offset((page - 1) * per_page).limit(per_page + 1)).all()
-        self.items = rows[:per_page]
-        self.page = page
-        self.has_prev = page > 1
-        self.has_next = len(rows) > per_page
-        self.prev_num = page - 1
-        self.next_num = page + 1
-
-
-@bp.route("/")
-def index():
-    """Map and list of public reports, filtered by category, status and the map's area."""
-    try:
-        args = filter_args()
-    except FilterError as exc:
-        return filter_error(exc)
-    columns = (Report.id, Report.category_id, Report.status, Report.street, Report.created_at)
-    page = ListPage(
-        filtered(
-            select(*columns, Report.address_label).where(services.public_condition()), args
-        ).order_by(Report.created_at.desc(), Report.id.desc()),
-        min(_int_arg("page") or 1, MAX_PAGE),
-        current_app.config["MANGEL_PAGE_SIZE"],
-    )
-    # All categories at once: the leaves' full names need their parents, the map all names.
-    all_categories = db.session.scalars(select(Category)).all()
-    page.items = listed_reports(page.items, {c.id: c.name for c in all_categories})
-    context = {"page": page, "filter_args": args}
-    if request.args.get("teil") == "liste":
-        # The list below the map, redrawn when the map moves (static/js/mangel.js).
-        response = current_app.make_response(render_template("mangel/_report_list.html", **context))
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    return render_template(
-        "mangel/index.html",
-        categories=sorted(
-            (c for c in all_categories if c.parent_id is not None), key=lambda c: c.name
-        ),
-        statuses=list(ReportStatus),
-        category_id=args.get("category"),
-        status=args.get("status"),
-        map_config=map_config(),
-        marker_names=marker_names(all_categories),
-        map_args={k: v for k, v in args.items() if k != "bbox"},
-        **context,
-    )
-
-
-def listed_reports(rows, category_names: dict[int, str]) -> list[ListedReport]:
-    """A page's rows as the list shows them: links, dates and support counts written once."""
-    report_url = url_filler(url_for("mangel.report_page", report_id=DB_INT_MAX), DB_INT_MAX)
-    reported_on = date_formatter("medium")
-    supports = services.support_counts(row.id for row in rows)
-    return [
-        ListedReport(
-            id=row.id,
-            url=report_url(row.id),
-            category=category_names[row.category_id],
-            status=ReportStatus(row.status),
-            reported_on=reported_on(row.created_at),
-            place=place_label(row.address_label, row.street),
-            supports=supports.get(row.id, 0),
-        )
-        for row in rows
-    ]
-
-
 @bp.route("/karte.json")
 def geojson():
     """Pins of public reports inside the visible box (``bbox=west,south,east,north``),
@@ -239,7 +134,7 @@ def geojson():
         return filter_error(FilterError("bbox", _("Bitte geben Sie einen Kartenausschnitt an.")))
     # The same for every visitor; still, only visitors without a session share kept answers.
     body = map_answer(
-        parse_bbox(args["bbox"]), args.get("category"), args.get("status"), keep=_without_session()
+        parse_bbox(args["bbox"]), args.get("category"), args.get("status"), keep=without_session()
     )
     response = current_app.response_class(body, mimetype="application/geo+json")
     response.headers["Cache-Control"] = "public, max-age=30"

@@ -54,7 +54,7 @@ def test_a_dropped_database_connection_costs_one_request(make_app, db_backend):
 
     from lotse.extensions import db
 
-    app = make_app()
+    app = make_app(MANGEL_LIST_CACHE_SECONDS=0)  # every request reads the database
     client = app.test_client()
     assert client.get("/maengel/").status_code == 200
     with app.app_context():
