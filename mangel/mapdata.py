@@ -16,9 +16,9 @@ the map nothing.  The unfiltered answer is decided from the stored counts of the
 box's cells, which hold exactly its reports.
 
 Kept answers follow the places written, not every write: the land is cut into regions of
-two fixed grids (fine, about 900 × 550 m; coarse, about 14 × 9 km), each with its own
-generation (``lotse.cache``), and a committed write of a report bumps the regions of its
-old and new place only (``report_regions``).  An answer is kept under the generations of
+three fixed grids (about 900 × 550 m, 3.6 × 2.2 km and 14 × 9 km), each region with its
+own generation (``lotse.cache``), and a committed write of a report bumps the regions of
+its old and new place only (``report_regions``).  An answer is kept under the generations of
 the few regions its box touches, so a map of one street is not built again because a
 report across town changed.
 """
@@ -54,11 +54,12 @@ EDGE_SLACK = 1e-9
 # Generations of kept map answers (``lotse.cache``).  Every answer is kept under
 # MAP_GENERATION: category writes, ORM bulk statements on reports and writes past the ORM
 # (``rebuild_clusters``, imports: call ``lotse.cache.bump(MAP_GENERATION)`` after the
-# commit) renew them all.  Besides, under its regions' generations, or MAP_WIDE_GENERATION
-# when the box touches more than MAX_REGIONS coarse regions; every report write bumps it.
+# commit) renew them all.  Besides, under the generations of the regions of the finest
+# region grid of which the box touches at most MAX_REGIONS, or MAP_WIDE_GENERATION when it
+# touches more of the coarsest; every report write bumps that.
 MAP_GENERATION = "mangel.map"
 MAP_WIDE_GENERATION = "mangel.map.wide"
-FINE_LEVEL, COARSE_LEVEL = 4, 8  # regions are cells of these cluster levels: 0.008°, 0.128°
+REGION_LEVELS = (4, 6, 8)  # regions are cells of these cluster levels: 0.008°, 0.032°, 0.128°
 MAX_REGIONS = 16
 REGION_SLACK = 1e-7  # about 1 cm: a report on a region's edge bumps both sides
 
@@ -341,16 +342,16 @@ def map_answer(
 
 
 def _region(level: int, row: int, col: int) -> str:
-    return f"{MAP_GENERATION}:{'f' if level == FINE_LEVEL else 'c'}:{row}:{col}"
+    return f"{MAP_GENERATION}:{level}:{row}:{col}"
 
 
 def view_regions(view: MapView) -> list[str]:
-    """The generations a widened box's answer depends on besides MAP_GENERATION: its fine
-    regions when few, else its coarse regions when few, else MAP_WIDE_GENERATION."""
+    """The generations a widened box's answer depends on besides MAP_GENERATION: its
+    regions of the finest grid where they are few, else MAP_WIDE_GENERATION."""
     # The box's rows and columns of level-0 cells: whole numbers, no rounding at the edges.
     rows = view.south << view.level, (view.north << view.level) - 1
     cols = view.west << view.level, (view.east << view.level) - 1
-    for level in (FINE_LEVEL, COARSE_LEVEL):
+    for level in REGION_LEVELS:
         row_range = range(rows[0] >> level, (rows[1] >> level) + 1)
         col_range = range(cols[0] >> level, (cols[1] >> level) + 1)
         if len(row_range) * len(col_range) <= MAX_REGIONS:
@@ -375,7 +376,7 @@ def report_regions(report: Report) -> set[str]:
     names = {MAP_WIDE_GENERATION}
     for lat in lats:
         for lon in lons:
-            for level in (FINE_LEVEL, COARSE_LEVEL):
+            for level in REGION_LEVELS:
                 cell = CLUSTER_BASE_DEG * 2**level
                 for dlat in (-REGION_SLACK, REGION_SLACK):
                     for dlon in (-REGION_SLACK, REGION_SLACK):

@@ -16,6 +16,7 @@ from mangel.mapdata import (
     EDGE_SLACK,
     MAP_GENERATION,
     MAP_WIDE_GENERATION,
+    REGION_LEVELS,
     map_view,
     parse_bbox,
     view_regions,
@@ -218,7 +219,7 @@ def test_a_clerk_hiding_and_releasing_a_report_shows_on_the_next_map(
     assert ids(public, box, "&status=fixed") == [report]
 
 
-# Around a street 3 km north of the test reports: another fine region, the same coarse one.
+# Around a street 3 km north of the test reports: other fine regions, the same coarse one.
 FAR = (INSIDE[0] + 0.03, INSIDE[1])
 # A place in town 1.2 km north, in the fine region beyond the next one.
 ELSEWHERE = (50.7601, 6.4935)
@@ -231,10 +232,10 @@ def view_around(lat: float, lon: float) -> str:
 
 def test_a_box_depends_on_its_few_regions_or_on_every_write():
     street = view_regions(map_view(parse_bbox(view_around(*INSIDE))))
-    assert 1 <= len(street) <= 4 and all(":f:" in name for name in street)
+    assert 1 <= len(street) <= 4 and all(f":{REGION_LEVELS[0]}:" in name for name in street)
     assert set(street).isdisjoint(view_regions(map_view(parse_bbox(view_around(*FAR)))))
     town = view_regions(map_view(parse_bbox(TOWN)))
-    assert 1 <= len(town) <= 16 and all(":c:" in name for name in town)
+    assert 1 <= len(town) <= 16 and all(f":{REGION_LEVELS[-1]}:" in name for name in town)
     assert view_regions(map_view(parse_bbox("-180,-90,180,90"))) == [MAP_WIDE_GENERATION]
 
 
