@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 import redis
 from flask import current_app, has_app_context
@@ -94,6 +94,8 @@ def _keep_here(key: str, until: float, value: bytes) -> None:
 # for their short lifetime.
 
 _WATCHED: dict[type, set[str]] = {}  # mapped class → the generations its writes bump
+# mapped class → (the generations one written object bumps, those a bulk statement bumps)
+_ROWS: dict[type, tuple[Callable[[object], Iterable[str]], tuple[str, ...]]] = {}
 
 
 def watch(name: str, *classes: type) -> None:
@@ -102,6 +104,21 @@ def watch(name: str, *classes: type) -> None:
     ORM ``update()``/``delete()`` statements)."""
     for cls in classes:
         _WATCHED.setdefault(cls, set()).add(name)
+
+
+def watch_rows(cls: type, names_of: Callable[[object], Iterable[str]], *fallback: str) -> None:
+    """Bump, after each commit that wrote objects of ``cls``, the generations
+    ``names_of(obj)`` names for each object inserted, changed or deleted: answers about one
+    part of the data (a street's map) stay kept while another part is written.
+
+    ``names_of`` is called in ``after_flush``, where
+    ``sqlalchemy.orm.attributes.get_history(obj, name)`` still holds the value before the
+    change: name the generations of the old value too (a pin moved away from a street).
+    ORM ``insert()``/``update()``/``delete()`` statements of ``cls`` name no objects: they
+    bump the ``fallback`` generations, which must cover every answer ``names_of`` could
+    name.  Writes past the ORM (Core statements, bulk loads) bump nothing: call ``bump``.
+    """
+    _ROWS[cls] = (names_of, fallback)
 
 
 def _generations() -> dict[str, int]:
@@ -121,16 +138,35 @@ def generation(name: str) -> int:
     return _generations().get(name, 0)
 
 
-def bump(name: str) -> None:
-    """A write to ``name``'s data was committed: answers kept for it are out of date."""
+def generations(names: Sequence[str]) -> list[int]:
+    """The current generations of ``names``, read at once (one Redis round trip);
+    all ``-1`` when Redis does not answer."""
     client = get_redis()
     if client is not None:
         try:
-            client.incr(_generation_key(name))
+            values = client.mget([_generation_key(name) for name in names])
         except redis.RedisError as exc:
-            log.warning("cache unreachable, generation of %s not bumped: %s", name, exc)
-    generations = _generations()
-    generations[name] = generations.get(name, 0) + 1
+            log.warning("cache unreachable, generations of %s unknown: %s", names[0], exc)
+            return [-1] * len(names)
+        return [int(value or 0) for value in values]
+    known = _generations()
+    return [known.get(name, 0) for name in names]
+
+
+def bump(*names: str) -> None:
+    """A write to the data of ``names`` was committed: answers kept for it are out of date."""
+    client = get_redis()
+    if client is not None:
+        try:
+            pipe = client.pipeline(transaction=False)
+            for name in names:
+                pipe.incr(_generation_key(name))
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("cache unreachable, generations of %s not bumped: %s", names, exc)
+    known = _generations()
+    for name in names:
+        known[name] = known.get(name, 0) + 1
 
 
 def _generation_key(name: str) -> str:
@@ -146,22 +182,39 @@ def cached_for(name: str, key: str, seconds: int, build: Callable[[], bytes]) ->
     return cached(f"{name}:{current}:{key}", seconds, build)
 
 
+def cached_for_all(
+    names: Sequence[str], key: str, seconds: int, build: Callable[[], bytes]
+) -> bytes:
+    """``cached`` under the current generations of all ``names`` (at most a few dozen): a
+    committed write of any of them makes the next request build afresh.  ``key`` must
+    determine ``names``, as only their generations are added to it."""
+    current = generations(names)
+    if min(current, default=0) < 0:
+        return build()
+    numbers = ".".join(map(str, current))
+    return cached(f"{names[0]}:{numbers}:{key}", seconds, build)
+
+
 def _touched(session) -> set[str]:
     return session.info.setdefault("lotse_touched", set())
 
 
 def _after_flush(session, _flush_context) -> None:
-    if not _WATCHED:
+    if not (_WATCHED or _ROWS):
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
         names = _WATCHED.get(type(obj))
         if names:
             _touched(session).update(names)
+        rows = _ROWS.get(type(obj))
+        if rows:
+            _touched(session).update(rows[0](obj))
 
 
 def _do_orm_execute(state) -> None:
     if (state.is_insert or state.is_update or state.is_delete) and state.bind_mapper:
-        names = _WATCHED.get(state.bind_mapper.class_)
+        cls = state.bind_mapper.class_
+        names = _WATCHED.get(cls, set()) | set(_ROWS.get(cls, ((), ()))[1])
         if names:
             _touched(state.session).update(names)
 
@@ -169,8 +222,7 @@ def _do_orm_execute(state) -> None:
 def _after_commit(session) -> None:
     names = session.info.pop("lotse_touched", None)
     if names and has_app_context():
-        for name in names:
-            bump(name)
+        bump(*sorted(names))
 
 
 def _after_rollback(session) -> None:

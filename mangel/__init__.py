@@ -64,7 +64,7 @@ PUBLIC_GENERATION = "mangel.public"  # see lotse.cache.generation
 
 
 def init_app(app: Flask) -> None:
-    from lotse.cache import watch
+    from lotse.cache import watch, watch_rows
     from lotse.hooks import (
         register_error_renderer,
         register_seeder,
@@ -87,8 +87,13 @@ def init_app(app: Flask) -> None:
     from mangel.demo import seed_demo
     from mangel.models import Category, Report, ReportPhoto, StatusChange, Support
 
-    # What the public map, list and Open311 show: answers kept for them follow these rows.
+    # What the public list and Open311 show: answers kept for them follow these rows.
     watch(PUBLIC_GENERATION, Report, Category, ReportPhoto, StatusChange, Support)
+    # The map's answers follow the regions a report is written in (mangel.mapdata).
+    from mangel.mapdata import MAP_GENERATION, report_regions
+
+    watch(MAP_GENERATION, Category)
+    watch_rows(Report, report_regions, MAP_GENERATION)
     from mangel.jobs import sweep
     from mangel.open311 import apikeys  # noqa: F401
     from mangel.open311 import submit as open311_submit  # noqa: F401

@@ -14,6 +14,13 @@ kept answers (under the generation of public data: a committed change shows at o
 answer them again.  Pins just outside the visible area but inside the widened box cost
 the map nothing.  The unfiltered answer is decided from the stored counts of the widened
 box's cells, which hold exactly its reports.
+
+Kept answers follow the places written, not every write: the land is cut into regions of
+three fixed grids (about 900 × 550 m, 3.6 × 2.2 km and 14 × 9 km), each region with its
+own generation (``lotse.cache``), and a committed write of a report bumps the regions of
+its old and new place only (``report_regions``).  An answer is kept under the generations of
+the few regions its box touches, so a map of one street is not built again because a
+report across town changed.
 """
 
 from __future__ import annotations
@@ -24,10 +31,10 @@ from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import BigInteger, Integer, Numeric, bindparam, cast, func, select
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 
-from lotse.cache import cached_for
+from lotse.cache import cached_for_all
 from lotse.extensions import db
-from mangel import PUBLIC_GENERATION
 from mangel.models import (
     CLUSTER_BASE_DEG,
     CLUSTER_LEVELS,
@@ -43,6 +50,18 @@ MAX_LISTED_CELLS = 64  # a box wider than this many cells reads by latitude alon
 # Grid edges travel as decimals (``6.5185``): read back, ``6.5185 / 0.0005`` may come out a
 # hair below 13037.  A box this close to an edge is on it, so widening it is idempotent.
 EDGE_SLACK = 1e-9
+
+# Generations of kept map answers (``lotse.cache``).  Every answer is kept under
+# MAP_GENERATION: category writes, ORM bulk statements on reports and writes past the ORM
+# (``rebuild_clusters``, imports: call ``lotse.cache.bump(MAP_GENERATION)`` after the
+# commit) renew them all.  Besides, under the generations of the regions of the finest
+# region grid of which the box touches at most MAX_REGIONS, or MAP_WIDE_GENERATION when it
+# touches more of the coarsest; every report write bumps that.
+MAP_GENERATION = "mangel.map"
+MAP_WIDE_GENERATION = "mangel.map.wide"
+REGION_LEVELS = (4, 6, 8)  # regions are cells of these cluster levels: 0.008°, 0.032°, 0.128°
+MAX_REGIONS = 16
+REGION_SLACK = 1e-7  # about 1 cm: a report on a region's edge bumps both sides
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float] | None:
@@ -239,7 +258,7 @@ def rebuild_clusters(connection) -> int:
 
     For data written past the ORM (imports, the benchmark's bulk load); the web app keeps
     the counts current on its own.  Kept map answers do not see this: call
-    ``lotse.cache.bump(PUBLIC_GENERATION)`` after the commit when the app is serving.
+    ``lotse.cache.bump(MAP_GENERATION)`` after the commit when the app is serving.
     """
     dialect = connection.dialect.name
     row = _floor(Report.lat / CLUSTER_BASE_DEG, dialect)
@@ -307,11 +326,61 @@ def map_answer(
     keep: bool,
 ) -> bytes:
     """``map_geojson`` of the box widened to its grid; with ``keep``, an answer kept for the
-    same widened box and filters is given again until public data change."""
+    same widened box and filters is given again until a report in its regions changes."""
     view = map_view(bbox)
     config = current_app.config
     seconds = config["MANGEL_MAP_CACHE_SECONDS"] if keep else 0
     key = f"karte:{view.key}:{category_id or ''}:{status or ''}:{config['MANGEL_MAP_MAX_POINTS']}"
-    return cached_for(
-        PUBLIC_GENERATION, key, seconds, lambda: map_geojson(view, category_id, status)
+    if seconds <= 0:
+        return map_geojson(view, category_id, status)
+    return cached_for_all(
+        [MAP_GENERATION, *view_regions(view)],
+        key,
+        seconds,
+        lambda: map_geojson(view, category_id, status),
     )
+
+
+def _region(level: int, row: int, col: int) -> str:
+    return f"{MAP_GENERATION}:{level}:{row}:{col}"
+
+
+def view_regions(view: MapView) -> list[str]:
+    """The generations a widened box's answer depends on besides MAP_GENERATION: its
+    regions of the finest grid where they are few, else MAP_WIDE_GENERATION."""
+    # The box's rows and columns of level-0 cells: whole numbers, no rounding at the edges.
+    rows = view.south << view.level, (view.north << view.level) - 1
+    cols = view.west << view.level, (view.east << view.level) - 1
+    for level in REGION_LEVELS:
+        row_range = range(rows[0] >> level, (rows[1] >> level) + 1)
+        col_range = range(cols[0] >> level, (cols[1] >> level) + 1)
+        if len(row_range) * len(col_range) <= MAX_REGIONS:
+            return [_region(level, r, c) for r in row_range for c in col_range]
+    return [MAP_WIDE_GENERATION]
+
+
+def _values(report: Report, name: str) -> list:
+    """The attribute's value before and after the flush (one value when unchanged)."""
+    return get_history(report, name, passive=PASSIVE_NO_INITIALIZE).sum()
+
+
+def report_regions(report: Report) -> set[str]:
+    """The generations a write of ``report`` bumps (``lotse.cache.watch_rows``, called after
+    the flush): the regions of its old and new place, and MAP_WIDE_GENERATION.
+
+    Any write, even one the map does not show (``updated_at``): simple and safe.
+    """
+    lats, lons = _values(report, "lat"), _values(report, "lon")
+    if not (lats and lons):  # never loaded: the place is unknown here
+        return {MAP_GENERATION}
+    names = {MAP_WIDE_GENERATION}
+    for lat in lats:
+        for lon in lons:
+            for level in REGION_LEVELS:
+                cell = CLUSTER_BASE_DEG * 2**level
+                for dlat in (-REGION_SLACK, REGION_SLACK):
+                    for dlon in (-REGION_SLACK, REGION_SLACK):
+                        row = math.floor((lat + dlat) / cell)
+                        col = math.floor((lon + dlon) / cell)
+                        names.add(_region(level, row, col))
+    return names

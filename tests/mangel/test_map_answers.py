@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 from lotse.extensions import db
-from mangel.mapdata import CELLS_ACROSS, EDGE_SLACK, map_view, parse_bbox
+from mangel.mapdata import (
+    CELLS_ACROSS,
+    EDGE_SLACK,
+    MAP_GENERATION,
+    MAP_WIDE_GENERATION,
+    REGION_LEVELS,
+    map_view,
+    parse_bbox,
+    view_regions,
+)
 from mangel.models import CLUSTER_BASE_DEG, CLUSTER_LEVELS
 from tests.conftest import FORM_PAGE
 from tests.mangel.conftest import INSIDE
@@ -142,7 +151,7 @@ def test_answers_are_kept_for_visitors_without_a_session_only(make_app, make_rep
     with app.app_context():
         from lotse.cache import bump
 
-        bump("mangel.public")
+        bump(MAP_GENERATION)
     assert ids(anonymous, box) == []
 
 
@@ -208,3 +217,105 @@ def test_a_clerk_hiding_and_releasing_a_report_shows_on_the_next_map(
 
     form_post(f"{url}/status", {"status": "fixed", "public_note": "Geflickt."}, page=url)
     assert ids(public, box, "&status=fixed") == [report]
+
+
+# Around a street 3 km north of the test reports: other fine regions, the same coarse one.
+FAR = (INSIDE[0] + 0.03, INSIDE[1])
+# A place in town 1.2 km north, in the fine region beyond the next one.
+ELSEWHERE = (50.7601, 6.4935)
+TOWN = "6.4301,50.6912,6.5544,50.7903"  # the whole town on a desktop
+
+
+def view_around(lat: float, lon: float) -> str:
+    return widened(f"{lon - 0.0021},{lat - 0.00203},{lon + 0.0021},{lat + 0.00203}")
+
+
+def test_a_box_depends_on_its_few_regions_or_on_every_write():
+    street = view_regions(map_view(parse_bbox(view_around(*INSIDE))))
+    assert 1 <= len(street) <= 4 and all(f":{REGION_LEVELS[0]}:" in name for name in street)
+    assert set(street).isdisjoint(view_regions(map_view(parse_bbox(view_around(*FAR)))))
+    town = view_regions(map_view(parse_bbox(TOWN)))
+    assert 1 <= len(town) <= 16 and all(f":{REGION_LEVELS[-1]}:" in name for name in town)
+    assert view_regions(map_view(parse_bbox("-180,-90,180,90"))) == [MAP_WIDE_GENERATION]
+
+
+@pytest.mark.parametrize("workers", ["redis", "process"], indirect=True)
+def test_a_clerks_change_renews_the_maps_of_its_place_only(
+    workers,
+    client,
+    auth,
+    form_post,
+    make_report,
+    staff,  # noqa: F811
+):
+    clerk_app, public_app = workers
+    report = make_report(description="Loch", department_id=staff["tiefbau"])
+    far = make_report(lat=FAR[0], lon=FAR[1], department_id=staff["tiefbau"])
+    public = public_app.test_client()
+    street, far_street = view_around(*INSIDE), view_around(*FAR)
+    assert ids(public, street) == [report]
+    assert ids(public, far_street) == [far]
+    assert ids(public, TOWN) == sorted([report, far])
+    # A write the generations do not see: a far map built again would lose the far pin.
+    move_past_the_orm(public_app, far, FAR[0] + 0.03)
+
+    auth.login("a@town.example")
+    url = f"{BASE}/{report}"
+    form_post(f"{url}/freigabe", {"description": "Loch", "hidden": "y"}, page=url)
+    assert ids(public, street) == []
+    assert ids(public, TOWN) == []  # built again (so without the far report, moved away)
+    assert ids(public, far_street) == [far]  # kept: nothing changed there through the app
+
+    form_post(f"{url}/freigabe", {"description": "Loch"}, page=url)
+    form_post(f"{url}/status", {"status": "fixed", "public_note": "Geflickt."}, page=url)
+    assert ids(public, street, "&status=fixed") == [report]
+    assert ids(public, far_street) == [far]
+
+
+@pytest.mark.parametrize("workers", ["redis", "process"], indirect=True)
+def test_a_moved_pin_leaves_its_old_place_and_shows_at_its_new_one(
+    workers,
+    client,
+    auth,
+    form_post,
+    make_report,
+    staff,  # noqa: F811
+):
+    clerk_app, public_app = workers
+    report = make_report(department_id=staff["tiefbau"])
+    public = public_app.test_client()
+    old_place, new_place = view_around(*INSIDE), view_around(*ELSEWHERE)
+    assert set(view_regions(map_view(parse_bbox(old_place)))).isdisjoint(
+        view_regions(map_view(parse_bbox(new_place)))
+    )
+    assert ids(public, old_place) == [report]
+    assert ids(public, new_place) == []
+
+    auth.login("a@town.example")
+    url = f"{BASE}/{report}"
+    form_post(f"{url}/ort", {"lat": str(ELSEWHERE[0]), "lon": str(ELSEWHERE[1])}, page=url)
+    assert ids(public, old_place) == []
+    assert ids(public, new_place) == [report]
+    assert ids(clerk_app.test_client(), TOWN) == [report]
+
+
+def test_a_written_report_bumps_the_regions_of_its_old_and_new_place(app, make_report):
+    """The old place is still known after the flush, where the regions are named."""
+    from lotse import cache
+    from mangel.models import Report
+
+    report_id = make_report()
+    here, there, far = (
+        view_regions(map_view(parse_bbox(view_around(*place))))
+        for place in (INSIDE, ELSEWHERE, FAR)
+    )
+    names = [*here, *there, *far, MAP_WIDE_GENERATION, MAP_GENERATION]
+    with app.app_context():
+        before = cache.generations(names)
+        db.session.get(Report, report_id).lat = ELSEWHERE[0]
+        db.session.commit()
+        after = cache.generations(names)
+    bumped = {name for name, old, new in zip(names, before, after, strict=True) if new > old}
+    assert bumped & set(here) and bumped & set(there)
+    assert not bumped & set(far)
+    assert MAP_WIDE_GENERATION in bumped and MAP_GENERATION not in bumped
