@@ -27,7 +27,7 @@ from flask_babel import get_locale
 
 from buchung.clock import to_local
 from buchung.models import SLOT_MINUTES
-from lotse.cache import cached_for
+from lotse.cache import cached_page_for
 from lotse.models import utcnow
 from lotse.requestcost import without_session
 
@@ -42,11 +42,6 @@ CONFIG = (  # what the pages read from the configuration
     "BUCHUNG_CLOSED_ON_HOLIDAYS",
     "BUCHUNG_PUBLIC_CLUB_NAMES",
 )
-
-
-class _Personal(Exception):  # noqa: N818 - not an error: a page that is not to be kept
-    def __init__(self, page: bytes):
-        self.page = page
 
 
 def _keepable() -> bool:
@@ -77,21 +72,11 @@ def kept_page(moment: str, build: Callable[[], str]) -> Response:
             f"page:{request.script_root}{request.path}?{request.query_string.decode('latin-1')}"
             f":{get_locale()}:{moment}:{_config_mark()}"
         )
-        try:
-            body = cached_for(GENERATION, key, seconds, lambda: _built(build))
-        except _Personal as personal:  # it started a session: this visitor's own, not kept
-            return Response(personal.page, mimetype="text/html")
+        body = cached_page_for(GENERATION, key, seconds, lambda: build().encode())
     response = Response(body, mimetype="text/html")
     if not (session.modified or session):
         response.headers["Cache-Control"] = "public, no-cache"
     return response
-
-
-def _built(build: Callable[[], str]) -> bytes:
-    page = build().encode()
-    if session.modified or session:
-        raise _Personal(page)
-    return page
 
 
 def week_moment() -> str:

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
 import redis
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, session
 
 from lotse.queue import get_redis
 
@@ -193,6 +193,29 @@ def cached_for_all(
         return build()
     numbers = ".".join(map(str, current))
     return cached(f"{names[0]}:{numbers}:{key}", seconds, build)
+
+
+class _VisitorsOwn(Exception):  # noqa: N818 - not an error: a page that is not kept
+    def __init__(self, page: bytes):
+        super().__init__()
+        self.page = page
+
+
+def cached_page_for(name: str, key: str, seconds: int, build: Callable[[], bytes]) -> bytes:
+    """``cached_for`` of a page rendered for a visitor without a session: a page whose
+    rendering started a session (a form token, a flash) is that visitor's own — answered,
+    never kept."""
+
+    def built() -> bytes:
+        page = build()
+        if session.modified or session:
+            raise _VisitorsOwn(page)
+        return page
+
+    try:
+        return cached_for(name, key, seconds, built)
+    except _VisitorsOwn as own:
+        return own.page
 
 
 def _touched(session) -> set[str]:

@@ -13,7 +13,6 @@ from flask import (
     get_template_attribute,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale, ngettext
@@ -21,7 +20,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
-from lotse.cache import cached_for
+from lotse.cache import cached_page_for
 from lotse.extensions import db
 from lotse.formatting import date_formatter
 from lotse.inputs import DB_INT_MAX
@@ -113,14 +112,6 @@ class ListPage:
         self.next_num = page + 1
 
 
-class _VisitorsOwn(Exception):  # noqa: N818 - not an error: the page is not kept
-    """Rendering the page started a session: it is this visitor's, and never kept."""
-
-    def __init__(self, page: bytes):
-        super().__init__()
-        self.page = page
-
-
 def _kept_list_key() -> str | None:
     """The key a list page is kept under, or None when it is rendered for this visitor.
 
@@ -160,24 +151,15 @@ def index():
         if key is None or seconds <= 0:
             body = _list_page()
         else:
-            body = cached_for(PUBLIC_GENERATION, key, seconds, _kept_list_page)
+            body = cached_page_for(PUBLIC_GENERATION, key, seconds, _list_page)
     except FilterError as exc:
         return filter_error(exc)
-    except _VisitorsOwn as own:
-        body = own.page
     response = current_app.response_class(body, mimetype="text/html")
     if request.args.get("teil") == "liste":
         # The list below the map, redrawn when the map moves (static/js/mangel.js): always
         # the current one, never kept by the browser or a proxy.
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _kept_list_page() -> bytes:
-    body = _list_page()
-    if session.modified:
-        raise _VisitorsOwn(body)
-    return body
 
 
 def _list_page() -> bytes:
