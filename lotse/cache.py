@@ -126,16 +126,9 @@ def _generations() -> dict[str, int]:
 
 
 def generation(name: str) -> int:
-    """The current generation of ``name`` (0 before the first write anyone saw)."""
-    client = get_redis()
-    if client is not None:
-        try:
-            value = client.get(_generation_key(name))
-        except redis.RedisError as exc:
-            log.warning("cache unreachable, generation of %s unknown: %s", name, exc)
-            return -1  # never a kept key: -1 is not stored under (see cached_for)
-        return int(value or 0)
-    return _generations().get(name, 0)
+    """The current generation of ``name`` (0 before the first write anyone saw; -1 when
+    Redis does not answer)."""
+    return generations([name])[0]
 
 
 def generations(names: Sequence[str]) -> list[int]:
@@ -176,10 +169,7 @@ def _generation_key(name: str) -> str:
 def cached_for(name: str, key: str, seconds: int, build: Callable[[], bytes]) -> bytes:
     """``cached`` under the current generation of ``name``: a committed write of that data
     makes the next request build afresh."""
-    current = generation(name)
-    if current < 0:
-        return build()
-    return cached(f"{name}:{current}:{key}", seconds, build)
+    return cached_for_all([name], key, seconds, build)
 
 
 def cached_for_all(
