@@ -42,6 +42,7 @@ from mangel.models import (
     MapCluster,
     Report,
     add_to_clusters,
+    cluster_cell,
     public_filter,
 )
 
@@ -373,14 +374,17 @@ def report_regions(report: Report) -> set[str]:
     lats, lons = _values(report, "lat"), _values(report, "lon")
     if not (lats and lons):  # never loaded: the place is unknown here
         return {MAP_GENERATION}
+    # Level-0 cells of the places, a centimetre either way; a region is a cell shifted up.
+    slack = (-REGION_SLACK, REGION_SLACK)
+    cells = {
+        cluster_cell(lat + dlat, lon + dlon)
+        for lat in lats
+        for lon in lons
+        for dlat in slack
+        for dlon in slack
+    }
     names = {MAP_WIDE_GENERATION}
-    for lat in lats:
-        for lon in lons:
-            for level in REGION_LEVELS:
-                cell = CLUSTER_BASE_DEG * 2**level
-                for dlat in (-REGION_SLACK, REGION_SLACK):
-                    for dlon in (-REGION_SLACK, REGION_SLACK):
-                        row = math.floor((lat + dlat) / cell)
-                        col = math.floor((lon + dlon) / cell)
-                        names.add(_region(level, row, col))
+    names.update(
+        _region(level, row >> level, col >> level) for row, col in cells for level in REGION_LEVELS
+    )
     return names
