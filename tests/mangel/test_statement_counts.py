@@ -35,10 +35,22 @@ STAFF_LISTS = {
 }
 
 
+def _photo_and_supporter(rid: int) -> list:
+    """A released photo and a confirmed supporter of report ``rid``."""
+    from mangel.models import ReportPhoto, Support
+
+    return [
+        ReportPhoto(
+            report_id=rid, file_name=f"p{rid}.jpg", thumb_name=f"t{rid}.jpg", width=10, height=10
+        ),
+        Support(report_id=rid, email_hash=f"h{rid}", confirmed_at=utcnow()),
+    ]
+
+
 @pytest.fixture
 def add_reports(app, make_report, staff):  # noqa: F811
     """Add ``n`` public reports, each with history, a released photo and a supporter."""
-    from mangel.models import ReportPhoto, StatusChange, Support
+    from mangel.models import StatusChange
 
     def add(n: int) -> None:
         ids = [
@@ -52,14 +64,7 @@ def add_reports(app, make_report, staff):  # noqa: F811
                         StatusChange(
                             report_id=rid, status="in_progress", public_note="Wir sind dran"
                         ),
-                        ReportPhoto(
-                            report_id=rid,
-                            file_name=f"p{rid}.jpg",
-                            thumb_name=f"t{rid}.jpg",
-                            width=10,
-                            height=10,
-                        ),
-                        Support(report_id=rid, email_hash=f"h{rid}", confirmed_at=utcnow()),
+                        *_photo_and_supporter(rid),
                     ]
                 )
             db.session.commit()
@@ -144,7 +149,7 @@ def grow(app, make_report, make_user, staff):  # noqa: F811
     note, an audit entry, a stuck delivery and a stuck mail), an area, a road, an API key."""
     from lotse.models import Department
     from lotse.outbox import OutboxMail
-    from mangel.models import Category, CategoryQuestion, ReportPhoto, StatusChange, Support
+    from mangel.models import Category, CategoryQuestion, StatusChange
     from mangel.open311.apikey_models import ApiKey
     from mangel.routing.models import Area, Delivery, DepartmentEndpoint, RoutingRule
     from mangel.routing.roads import Road, RoadRule
@@ -217,14 +222,7 @@ def grow(app, make_report, make_user, staff):  # noqa: F811
                 db.session.add_all(
                     [
                         change,
-                        ReportPhoto(
-                            report_id=rid,
-                            file_name=f"p{rid}.jpg",
-                            thumb_name=f"t{rid}.jpg",
-                            width=10,
-                            height=10,
-                        ),
-                        Support(report_id=rid, email_hash=f"h{rid}", confirmed_at=utcnow()),
+                        *_photo_and_supporter(rid),
                         InternalNote(report_id=rid, text="intern"),
                         AuditEntry(report_id=rid, action="note", detail=""),
                         Delivery(
